@@ -1,0 +1,135 @@
+//! Errors and warnings of the packet sources.
+
+use std::path::PathBuf;
+
+/// A fatal problem with a packet source. Frames read before it remain valid.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    /// The file could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The path is a directory.
+    #[error("{path}: is a directory, not a capture file")]
+    IsDirectory {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file is empty.
+    #[error("{path}: empty file (0 bytes), not a capture file")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The file does not start with a pcap or pcapng magic number.
+    #[error(
+        "{path}: not a pcap or pcapng file (magic number {magic:#010x} at byte 0); \
+         convert it with `editcap -F pcap` or check the path"
+    )]
+    NotACapture {
+        /// The file.
+        path: PathBuf,
+        /// The first four bytes, big-endian.
+        magic: u32,
+    },
+    /// The file ends in the middle of a header or record.
+    #[error(
+        "{path}: truncated at byte offset {offset} (packet {packet}): \
+         the file ends inside a record; everything before it was read"
+    )]
+    Truncated {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the incomplete record.
+        offset: u64,
+        /// 1-based number of the packet that is incomplete.
+        packet: u64,
+    },
+    /// A record announces a captured length beyond the 256 KiB limit: the file is corrupt.
+    #[error(
+        "{path}: packet {packet} at byte offset {offset} claims a captured length of {caplen} \
+         bytes, over the {limit}-byte limit; the file is corrupt from here on"
+    )]
+    OversizedPacket {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the record.
+        offset: u64,
+        /// 1-based packet number.
+        packet: u64,
+        /// The announced captured length.
+        caplen: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Any other structural problem (bad block, bad section header, ...).
+    #[error("{path}: corrupt capture at byte offset {offset} (packet {packet}): {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the problem.
+        offset: u64,
+        /// 1-based number of the packet being read.
+        packet: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// A non-fatal oddity met while reading; the frame concerned is still delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureWarning {
+    /// A record's captured length exceeds the file's snapshot length.
+    CaplenExceedsSnaplen {
+        /// 1-based packet number.
+        packet: u64,
+        /// Byte offset of the record.
+        offset: u64,
+        /// Captured length of the record.
+        caplen: u32,
+        /// The file's (or interface's) snapshot length.
+        snaplen: u32,
+    },
+    /// A record's captured length exceeds its wire length (the wire length is raised to match).
+    CaplenExceedsWireLen {
+        /// 1-based packet number.
+        packet: u64,
+        /// Byte offset of the record.
+        offset: u64,
+        /// Captured length.
+        caplen: u32,
+        /// Wire length as recorded.
+        wire_len: u32,
+    },
+}
+
+impl std::fmt::Display for CaptureWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CaptureWarning::CaplenExceedsSnaplen {
+                packet,
+                offset,
+                caplen,
+                snaplen,
+            } => write!(
+                f,
+                "packet {packet} at byte offset {offset}: captured length {caplen} exceeds the \
+                 snapshot length {snaplen}"
+            ),
+            CaptureWarning::CaplenExceedsWireLen {
+                packet,
+                offset,
+                caplen,
+                wire_len,
+            } => write!(
+                f,
+                "packet {packet} at byte offset {offset}: captured length {caplen} exceeds the \
+                 wire length {wire_len}; using {caplen} as the wire length"
+            ),
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Synthetic traffic: packet builders and the seeded scenario generator.

@@ -1,0 +1,71 @@
+//! The metrics of one closed interval of packet time.
+
+use crate::proto::{ProtocolCounts, TcpFlagCounts};
+use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// One address among the top talkers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Talker {
+    /// The address.
+    pub ip: IpAddr,
+    /// Packets it sent (as a source) or received (as a destination).
+    pub packets: u64,
+    /// Wire bytes it sent or received.
+    pub bytes: u64,
+}
+
+/// Everything measured over one interval `[start_ts, start_ts + duration)` of packet time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct IntervalMetrics {
+    /// Start of the interval (a multiple of the interval length).
+    pub start_ts: Timestamp,
+    /// Interval length in nanoseconds.
+    pub duration_ns: u64,
+    /// Frames seen.
+    pub packets: u64,
+    /// Sum of wire lengths.
+    pub bytes: u64,
+    /// Bits per second over the interval.
+    pub bps: f64,
+    /// Packets per second over the interval.
+    pub pps: f64,
+    /// Frames per protocol class.
+    pub protocols: ProtocolCounts,
+    /// TCP control segments.
+    pub tcp_flags: TcpFlagCounts,
+    /// Distinct source IP addresses (exact up to a cap, then estimated).
+    pub distinct_src_ips: u64,
+    /// Distinct destination IP addresses (exact up to a cap, then estimated).
+    pub distinct_dst_ips: u64,
+    /// Flows that started in this interval.
+    pub flows_new: u64,
+    /// Flows that saw at least one packet in this interval.
+    pub flows_active: u64,
+    /// Flows that ended in this interval (FIN/RST, timeouts, evictions).
+    pub flows_closed: u64,
+    /// Flows live in the table when the interval closed.
+    pub flows_live: u64,
+    /// Flows evicted from the full table in this interval.
+    pub flows_evicted: u64,
+    /// Frames that could not be fully decoded.
+    pub decode_errors: u64,
+    /// Top sources ordered by bytes.
+    pub top_sources_by_bytes: Vec<Talker>,
+    /// Top sources ordered by packets.
+    pub top_sources_by_packets: Vec<Talker>,
+    /// Top destinations ordered by bytes.
+    pub top_destinations_by_bytes: Vec<Talker>,
+    /// Top destinations ordered by packets.
+    pub top_destinations_by_packets: Vec<Talker>,
+    /// Whether the top-N lists are estimates (more addresses than the exact cap).
+    pub talkers_approximate: bool,
+}
+
+impl IntervalMetrics {
+    /// End of the interval (exclusive).
+    pub fn end_ts(&self) -> Timestamp {
+        self.start_ts.plus(self.duration_ns)
+    }
+}

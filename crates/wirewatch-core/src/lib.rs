@@ -1,0 +1,17 @@
+//! Shared vocabulary of the Wirewatch pipeline.
+//!
+//! Owns the plain data types that cross stage boundaries (timestamps, captured frames, protocol
+//! classes, flow records, interval metrics). It holds no logic beyond small conversions and must
+//! not depend on any other Wirewatch crate: every stage depends on it, never the other way round.
+
+pub mod flow;
+pub mod frame;
+pub mod interval;
+pub mod proto;
+pub mod time;
+
+pub use flow::{EndReason, FlowRecord, TcpState};
+pub use frame::{Frame, LinkType};
+pub use interval::{IntervalMetrics, Talker};
+pub use proto::{ProtoClass, ProtocolCounts, TcpFlagCounts};
+pub use time::Timestamp;

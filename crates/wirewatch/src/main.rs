@@ -1,0 +1,2 @@
+//! The `wirewatch` binary.
+fn main() {}
