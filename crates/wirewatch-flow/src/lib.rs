@@ -1,1 +1,15 @@
-//! Flow table.
+//! The flow table.
+//!
+//! Owns grouping packets into bidirectional flows: the key (protocol, endpoint pair; ICMP by
+//! identifier or type/code), the initiator, per-direction counters, TCP connection state,
+//! idle and active timeouts on packet time, and a hard cap on live flows with the oldest
+//! activity evicted first. It never reads the clock: every call takes the packet's timestamp.
+
+pub mod config;
+pub mod frag;
+pub mod key;
+pub mod table;
+
+pub use config::FlowConfig;
+pub use key::{FlowKey, KeySide};
+pub use table::{FlowTable, FlowTableStats, Ingested};

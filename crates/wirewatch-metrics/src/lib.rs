@@ -1,1 +1,15 @@
 //! Interval metrics.
+//!
+//! Owns what is measured per interval of packet time and over a whole run: packet and byte
+//! counts, rates, the protocol mix, TCP control segments, distinct addresses, flow churn and
+//! bounded top talkers. Intervals close on packet time only; this crate never reads the clock.
+
+pub mod counters;
+pub mod interval;
+pub mod talkers;
+pub mod totals;
+
+pub use counters::PacketCounters;
+pub use interval::{IntervalAggregator, MetricsConfig};
+pub use talkers::TalkerTable;
+pub use totals::RunTotals;

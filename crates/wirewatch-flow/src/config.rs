@@ -1,0 +1,83 @@
+//! Flow table settings: timeouts on packet time and the hard cap on live flows.
+
+use serde::{Deserialize, Serialize};
+use wirewatch_core::time::NANOS_PER_SEC;
+
+/// Flow table settings. Timeouts are in seconds of packet time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FlowConfig {
+    /// Hard cap on live flows. At about 200 bytes per flow the default keeps the table near
+    /// 100 MB even when a scan or flood creates a new flow with every packet; when full, the
+    /// flow with the oldest activity is evicted and counted.
+    pub max_flows: usize,
+    /// Idle timeout of an established (or mid-stream) TCP connection. Long, because idle
+    /// keep-alive connections are normal; 5 minutes matches common firewall defaults.
+    pub tcp_idle_secs: u64,
+    /// Idle timeout of a TCP connection that never completed its handshake (scans, floods).
+    pub tcp_handshake_idle_secs: u64,
+    /// How long a TCP connection closed by FIN or RST lingers to absorb the last ACKs and
+    /// retransmissions before it is reported.
+    pub tcp_closed_linger_secs: u64,
+    /// Idle timeout of UDP flows (DNS answers arrive within seconds; media streams keep sending).
+    pub udp_idle_secs: u64,
+    /// Idle timeout of ICMP/ICMPv6 flows (pings send every second or so).
+    pub icmp_idle_secs: u64,
+    /// Idle timeout of flows of other IP protocols (GRE, ESP, ...).
+    pub other_idle_secs: u64,
+    /// A flow longer than this is reported and restarted, so long-lived connections show up in
+    /// history before they end (NetFlow's usual 30 minutes).
+    pub active_timeout_secs: u64,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 500_000,
+            tcp_idle_secs: 300,
+            tcp_handshake_idle_secs: 30,
+            tcp_closed_linger_secs: 10,
+            udp_idle_secs: 60,
+            icmp_idle_secs: 30,
+            other_idle_secs: 60,
+            active_timeout_secs: 1800,
+        }
+    }
+}
+
+/// The configuration converted to nanoseconds, ready for the hot path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    pub tcp: u64,
+    pub tcp_handshake: u64,
+    pub tcp_closed: u64,
+    pub udp: u64,
+    pub icmp: u64,
+    pub other: u64,
+    pub active: u64,
+    /// The shortest idle timeout: nothing idle for less can expire.
+    pub min_idle: u64,
+}
+
+impl Timeouts {
+    pub(crate) fn from_config(c: &FlowConfig) -> Self {
+        let ns = |s: u64| s.saturating_mul(NANOS_PER_SEC);
+        let t = Timeouts {
+            tcp: ns(c.tcp_idle_secs),
+            tcp_handshake: ns(c.tcp_handshake_idle_secs),
+            tcp_closed: ns(c.tcp_closed_linger_secs),
+            udp: ns(c.udp_idle_secs),
+            icmp: ns(c.icmp_idle_secs),
+            other: ns(c.other_idle_secs),
+            active: ns(c.active_timeout_secs),
+            min_idle: 0,
+        };
+        Timeouts {
+            min_idle: [t.tcp, t.tcp_handshake, t.tcp_closed, t.udp, t.icmp, t.other]
+                .into_iter()
+                .min()
+                .unwrap_or(0),
+            ..t
+        }
+    }
+}

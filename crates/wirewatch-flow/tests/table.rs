@@ -1,0 +1,330 @@
+//! Flow table behaviour on hand-made packets.
+
+use proptest::prelude::*;
+use std::net::IpAddr;
+use wirewatch_core::proto::tcp_flags::{ACK, FIN, PSH, RST, SYN};
+use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
+use wirewatch_decode::{Fragment, IcmpInfo, Network, Packet, TcpInfo, Transport, UdpInfo};
+use wirewatch_flow::{FlowConfig, FlowTable};
+
+const SEC: u64 = 1_000_000_000;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn tcp(src: &str, sp: u16, dst: &str, dp: u16, flags: u8) -> Packet {
+    Packet {
+        class: wirewatch_core::ProtoClass::Tcp,
+        network: Network::Ipv4,
+        src: ip(src),
+        dst: ip(dst),
+        ip_proto: 6,
+        transport: Transport::Tcp(TcpInfo {
+            src_port: sp,
+            dst_port: dp,
+            seq: 0,
+            ack: 0,
+            flags,
+            window: 1024,
+            header_len: 20,
+            options: Default::default(),
+        }),
+        payload_len: 10,
+        ..Packet::default()
+    }
+}
+
+fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> Packet {
+    Packet {
+        class: wirewatch_core::ProtoClass::Udp,
+        network: Network::Ipv4,
+        src: ip(src),
+        dst: ip(dst),
+        ip_proto: 17,
+        transport: Transport::Udp(UdpInfo {
+            src_port: sp,
+            dst_port: dp,
+            length: 20,
+        }),
+        payload_len: 12,
+        ..Packet::default()
+    }
+}
+
+fn icmp(src: &str, dst: &str, icmp_type: u8, id: u16) -> Packet {
+    Packet {
+        class: wirewatch_core::ProtoClass::Icmp,
+        network: Network::Ipv4,
+        src: ip(src),
+        dst: ip(dst),
+        ip_proto: 1,
+        transport: Transport::Icmp(IcmpInfo {
+            icmp_type,
+            code: 0,
+            echo: Some((id, 1)),
+        }),
+        ..Packet::default()
+    }
+}
+
+fn ts(s: u64) -> Timestamp {
+    Timestamp(s * SEC)
+}
+
+fn finished(t: &mut FlowTable) -> Vec<FlowRecord> {
+    t.drain_finished().collect()
+}
+
+#[test]
+fn handshake_data_fin_close_and_linger() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    let c = "10.0.0.1";
+    let s = "10.0.0.2";
+    let first = t.ingest(&tcp(c, 40000, s, 80, SYN), 74, ts(1)).unwrap();
+    assert!(first.new_flow && first.forward);
+    let synack = t
+        .ingest(&tcp(s, 80, c, 40000, SYN | ACK), 74, ts(1))
+        .unwrap();
+    assert!(!synack.new_flow && !synack.forward);
+    assert_eq!(t.live_records(1)[0].state, TcpState::Handshake);
+    t.ingest(&tcp(c, 40000, s, 80, ACK), 66, ts(1));
+    assert_eq!(t.live_records(1)[0].state, TcpState::Established);
+    t.ingest(&tcp(c, 40000, s, 80, ACK | PSH), 100, ts(2));
+    t.ingest(&tcp(s, 80, c, 40000, FIN | ACK), 66, ts(3));
+    assert_eq!(t.live_records(1)[0].state, TcpState::Closing);
+    t.ingest(&tcp(c, 40000, s, 80, FIN | ACK), 66, ts(3));
+    t.ingest(&tcp(s, 80, c, 40000, ACK), 66, ts(3));
+    assert_eq!(t.live_records(1)[0].state, TcpState::Closed);
+    // Still lingering 5 s later, gone after the 10 s linger.
+    assert_eq!(t.expire(ts(8)), 0);
+    assert_eq!(t.expire(ts(13)), 1);
+    let recs = finished(&mut t);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(
+        (r.src_ip, r.src_port, r.dst_ip, r.dst_port),
+        (ip(c), 40000, ip(s), 80)
+    );
+    assert_eq!((r.fwd.packets, r.fwd.bytes), (4, 74 + 66 + 100 + 66));
+    assert_eq!((r.rev.packets, r.rev.bytes), (3, 74 + 66 + 66));
+    assert_eq!(r.fwd.payload_bytes, 40);
+    assert_eq!(r.fwd.tcp_flags, SYN | ACK | PSH | FIN);
+    assert_eq!(r.end_reason, EndReason::Fin);
+    assert_eq!((r.first_ts, r.last_ts), (ts(1), ts(3)));
+    assert!(t.is_empty());
+}
+
+#[test]
+fn synack_first_makes_its_receiver_the_initiator() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    let r = t
+        .ingest(
+            &tcp("10.0.0.9", 443, "10.0.0.1", 50000, SYN | ACK),
+            60,
+            ts(1),
+        )
+        .unwrap();
+    assert!(r.new_flow && !r.forward);
+    t.finish_all();
+    let rec = &finished(&mut t)[0];
+    assert_eq!((rec.src_ip, rec.src_port), (ip("10.0.0.1"), 50000));
+    assert_eq!(rec.rev.packets, 1);
+    assert_eq!(rec.end_reason, EndReason::EndOfCapture);
+}
+
+#[test]
+fn midstream_pickup_is_established_and_reset_ends() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    t.ingest(&tcp("10.0.0.1", 1, "10.0.0.2", 2, ACK), 60, ts(1));
+    assert_eq!(t.live_records(1)[0].state, TcpState::Established);
+    t.ingest(&tcp("10.0.0.2", 2, "10.0.0.1", 1, RST | ACK), 60, ts(2));
+    assert_eq!(t.live_records(1)[0].state, TcpState::Reset);
+    t.finish_all();
+    assert_eq!(finished(&mut t)[0].end_reason, EndReason::Rst);
+}
+
+#[test]
+fn syn_on_a_closed_connection_starts_a_new_flow() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    t.ingest(&tcp("10.0.0.1", 1000, "10.0.0.2", 22, SYN), 60, ts(1));
+    t.ingest(&tcp("10.0.0.2", 22, "10.0.0.1", 1000, RST | ACK), 60, ts(1));
+    let again = t
+        .ingest(&tcp("10.0.0.1", 1000, "10.0.0.2", 22, SYN), 60, ts(2))
+        .unwrap();
+    assert!(again.new_flow);
+    let recs = finished(&mut t);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].end_reason, EndReason::PortReuse);
+    assert_eq!(t.len(), 1);
+}
+
+#[test]
+fn idle_timeouts_depend_on_protocol_and_state() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    t.ingest(&udp("10.0.0.1", 5353, "10.0.0.2", 53), 80, ts(0));
+    t.ingest(&tcp("10.0.0.1", 3, "10.0.0.3", 80, SYN), 60, ts(0));
+    t.ingest(&tcp("10.0.0.1", 4, "10.0.0.3", 80, ACK), 60, ts(0));
+    t.ingest(&icmp("10.0.0.1", "10.0.0.4", 8, 7), 98, ts(0));
+    assert_eq!(t.expire(ts(29)), 0);
+    assert_eq!(
+        t.expire(ts(30)),
+        2,
+        "handshake TCP and ICMP idle out after 30 s"
+    );
+    assert_eq!(t.expire(ts(60)), 1, "UDP after 60 s");
+    assert_eq!(t.expire(ts(299)), 0);
+    assert_eq!(t.expire(ts(300)), 1, "established TCP after 300 s");
+    let reasons: Vec<_> = finished(&mut t).iter().map(|r| r.end_reason).collect();
+    assert!(reasons.iter().all(|r| *r == EndReason::IdleTimeout));
+}
+
+#[test]
+fn active_timeout_restarts_long_flows() {
+    let cfg = FlowConfig {
+        active_timeout_secs: 10,
+        ..FlowConfig::default()
+    };
+    let mut t = FlowTable::new(&cfg);
+    for s in 0..25 {
+        t.ingest(&udp("10.0.0.1", 1, "10.0.0.2", 2), 100, ts(s));
+    }
+    let recs = finished(&mut t);
+    assert_eq!(recs.len(), 2);
+    assert!(
+        recs.iter()
+            .all(|r| r.end_reason == EndReason::ActiveTimeout)
+    );
+    assert_eq!(recs[0].fwd.packets, 10);
+    assert_eq!(t.stats().created, 3);
+}
+
+#[test]
+fn cap_evicts_the_least_recently_active_flow() {
+    let cfg = FlowConfig {
+        max_flows: 3,
+        ..FlowConfig::default()
+    };
+    let mut t = FlowTable::new(&cfg);
+    for port in 1..=3 {
+        t.ingest(
+            &udp("10.0.0.1", port, "10.0.0.2", 53),
+            60,
+            ts(u64::from(port)),
+        );
+    }
+    // Touch flow 1 so flow 2 becomes the oldest.
+    t.ingest(&udp("10.0.0.2", 53, "10.0.0.1", 1), 60, ts(4));
+    t.ingest(&udp("10.0.0.1", 9, "10.0.0.2", 53), 60, ts(5));
+    assert_eq!(t.len(), 3);
+    let recs = finished(&mut t);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(
+        (recs[0].src_port, recs[0].end_reason),
+        (2, EndReason::Evicted)
+    );
+    assert_eq!(t.stats().evicted, 1);
+}
+
+#[test]
+fn icmp_echo_request_and_reply_share_a_flow() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    t.ingest(&icmp("10.0.0.1", "10.0.0.2", 8, 77), 98, ts(1));
+    let reply = t
+        .ingest(&icmp("10.0.0.2", "10.0.0.1", 0, 77), 98, ts(1))
+        .unwrap();
+    assert!(!reply.new_flow && !reply.forward);
+    t.ingest(&icmp("10.0.0.1", "10.0.0.2", 8, 78), 98, ts(2));
+    assert_eq!(t.len(), 2);
+}
+
+#[test]
+fn later_fragments_join_the_first_fragments_flow() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    let mut first = udp("10.0.0.1", 5000, "10.0.0.2", 53);
+    first.fragment = Some(Fragment {
+        id: 99,
+        offset: 0,
+        more: true,
+    });
+    let mut second = Packet {
+        transport: Transport::None,
+        fragment: Some(Fragment {
+            id: 99,
+            offset: 1480,
+            more: false,
+        }),
+        ..first
+    };
+    t.ingest(&first, 1514, ts(1));
+    let r = t.ingest(&second, 200, ts(1)).unwrap();
+    assert!(!r.new_flow);
+    // An orphan fragment (first never seen) gets a portless flow of its own.
+    second.fragment = Some(Fragment {
+        id: 100,
+        offset: 8,
+        more: false,
+    });
+    assert!(t.ingest(&second, 200, ts(1)).unwrap().new_flow);
+    t.finish_all();
+    let recs = finished(&mut t);
+    assert_eq!(recs.iter().map(|r| r.packets()).sum::<u64>(), 3);
+    assert!(
+        recs.iter()
+            .any(|r| r.src_port == 5000 && r.fwd.packets == 2)
+    );
+}
+
+#[test]
+fn packets_without_a_flow() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    assert!(t.ingest(&Packet::default(), 60, ts(1)).is_none());
+    let mut cut = tcp("10.0.0.1", 1, "10.0.0.2", 2, SYN);
+    cut.transport = Transport::None;
+    assert!(
+        t.ingest(&cut, 60, ts(1)).is_none(),
+        "TCP without its header"
+    );
+    let mut gre = cut;
+    gre.ip_proto = 47;
+    assert!(
+        t.ingest(&gre, 60, ts(1)).is_some(),
+        "other IP protocols are flows"
+    );
+}
+
+#[test]
+fn epochs_mark_the_first_packet_per_interval() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    let p = udp("10.0.0.1", 1, "10.0.0.2", 2);
+    assert!(t.ingest(&p, 60, ts(1)).unwrap().first_in_epoch);
+    assert!(!t.ingest(&p, 60, ts(1)).unwrap().first_in_epoch);
+    t.next_epoch();
+    assert!(t.ingest(&p, 60, ts(2)).unwrap().first_in_epoch);
+}
+
+proptest! {
+    #[test]
+    fn every_packet_is_counted_once_and_the_cap_holds(
+        pkts in proptest::collection::vec((0u8..6, 0u16..4, 0u16..4, 0u8..32, 0u64..100), 1..300),
+        cap in 1usize..20,
+    ) {
+        let cfg = FlowConfig { max_flows: cap, active_timeout_secs: 50, ..FlowConfig::default() };
+        let mut t = FlowTable::new(&cfg);
+        let mut counted = 0u64;
+        let mut now = 0u64;
+        for (host, sp, dp, flags, dt) in pkts {
+            now += dt;
+            let src = format!("10.0.0.{host}");
+            let p = if flags % 3 == 0 { udp(&src, sp, "10.0.0.200", dp) } else { tcp(&src, sp, "10.0.0.200", dp, flags) };
+            if t.ingest(&p, 100, Timestamp(now * SEC / 10)).is_some() { counted += 1; }
+            prop_assert!(t.len() <= cap);
+            if now % 7 == 0 { t.expire(Timestamp(now * SEC / 10)); }
+        }
+        t.finish_all();
+        let recs: Vec<_> = t.drain_finished().collect();
+        prop_assert_eq!(recs.iter().map(|r| r.packets()).sum::<u64>(), counted);
+        prop_assert_eq!(recs.iter().map(|r| r.bytes()).sum::<u64>(), counted * 100);
+        prop_assert_eq!(t.stats().finished, recs.len() as u64);
+    }
+}

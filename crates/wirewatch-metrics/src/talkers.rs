@@ -1,0 +1,256 @@
+//! Bounded per-address counters: exact while small, a heavy-hitter sketch beyond a cap.
+//!
+//! Below `cap` addresses every count and the distinct count are exact. When a new address
+//! arrives at a full table, the lower half of the entries (by packets) is dropped in one pass
+//! — a batched form of the Misra–Gries / Space-Saving summaries: heavy hitters survive, each
+//! count is low by at most the largest count dropped (`max_dropped`), and the cost stays O(1)
+//! amortised per packet. From that moment a HyperLogLog sketch takes over the distinct count.
+
+use foldhash::fast::FixedState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+use wirewatch_core::Talker;
+
+/// Registers of the HyperLogLog sketch (2^12: about 1.6 % standard error, 4 KiB).
+const HLL_BITS: u32 = 12;
+const HLL_REGISTERS: usize = 1 << HLL_BITS;
+
+/// A small HyperLogLog distinct counter.
+#[derive(Debug, Clone)]
+struct HyperLogLog {
+    registers: Box<[u8; HLL_REGISTERS]>,
+    // The sketch needs well-mixed high bits; the fast hasher's are too weak for sequential
+    // addresses.
+    hasher: foldhash::quality::FixedState,
+}
+
+impl HyperLogLog {
+    fn new() -> Self {
+        HyperLogLog {
+            registers: Box::new([0; HLL_REGISTERS]),
+            hasher: foldhash::quality::FixedState::with_seed(0x5eed_1e55),
+        }
+    }
+
+    fn insert(&mut self, ip: &IpAddr) {
+        let h = self.hasher.hash_one(ip);
+        let idx = (h >> (64 - HLL_BITS)) as usize;
+        let rest = (h << HLL_BITS) | (1 << (HLL_BITS - 1));
+        let rank = rest.leading_zeros() as u8 + 1;
+        if let Some(r) = self.registers.get_mut(idx) {
+            if rank > *r {
+                *r = rank;
+            }
+        }
+    }
+
+    fn estimate(&self) -> u64 {
+        let m = HLL_REGISTERS as f64;
+        let alpha = 0.7213 / (1.0 + 1.079 / m);
+        let sum: f64 = self
+            .registers
+            .iter()
+            .map(|r| 2f64.powi(-i32::from(*r)))
+            .sum();
+        let raw = alpha * m * m / sum;
+        let zeros = self.registers.iter().filter(|r| **r == 0).count();
+        let est = if raw <= 2.5 * m && zeros > 0 {
+            m * (m / zeros as f64).ln()
+        } else {
+            raw
+        };
+        est.round() as u64
+    }
+}
+
+/// Packet and byte counts per address, bounded to `cap` entries.
+#[derive(Debug, Clone)]
+pub struct TalkerTable {
+    map: HashMap<IpAddr, (u64, u64), FixedState>,
+    cap: usize,
+    sketch: Option<HyperLogLog>,
+    max_dropped: u64,
+    dropped_entries: u64,
+}
+
+impl TalkerTable {
+    /// An empty table holding at most `cap` addresses exactly (a cap below 2 is raised to 2).
+    pub fn new(cap: usize) -> Self {
+        TalkerTable {
+            map: HashMap::with_hasher(FixedState::default()),
+            cap: cap.max(2),
+            sketch: None,
+            max_dropped: 0,
+            dropped_entries: 0,
+        }
+    }
+
+    /// Adds one packet of `bytes` to `ip`.
+    #[inline]
+    pub fn add(&mut self, ip: IpAddr, bytes: u64) {
+        if let Some(e) = self.map.get_mut(&ip) {
+            e.0 += 1;
+            e.1 += bytes;
+        } else {
+            if self.map.len() >= self.cap {
+                self.shrink();
+            }
+            self.map.insert(ip, (1, bytes));
+        }
+        if let Some(s) = &mut self.sketch {
+            s.insert(&ip);
+        }
+    }
+
+    /// Number of distinct addresses: exact until the cap was first reached, then estimated.
+    pub fn distinct(&self) -> u64 {
+        match &self.sketch {
+            Some(s) => s.estimate().max(self.map.len() as u64),
+            None => self.map.len() as u64,
+        }
+    }
+
+    /// Whether counts are estimates (the cap was reached).
+    pub fn is_approximate(&self) -> bool {
+        self.sketch.is_some()
+    }
+
+    /// Entries dropped to stay within the cap.
+    pub fn dropped_entries(&self) -> u64 {
+        self.dropped_entries
+    }
+
+    /// The `n` addresses with the most bytes (ties broken by packets, then address).
+    pub fn top_by_bytes(&self, n: usize) -> Vec<Talker> {
+        self.top(n, |t| (t.bytes, t.packets))
+    }
+
+    /// The `n` addresses with the most packets (ties broken by bytes, then address).
+    pub fn top_by_packets(&self, n: usize) -> Vec<Talker> {
+        self.top(n, |t| (t.packets, t.bytes))
+    }
+
+    /// Empties the table, keeping its allocation.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.sketch = None;
+        self.max_dropped = 0;
+        self.dropped_entries = 0;
+    }
+
+    fn top(&self, n: usize, rank: impl Fn(&Talker) -> (u64, u64)) -> Vec<Talker> {
+        let mut all: Vec<Talker> = self
+            .map
+            .iter()
+            .map(|(ip, (packets, bytes))| Talker {
+                ip: *ip,
+                packets: *packets,
+                bytes: *bytes,
+            })
+            .collect();
+        let by = |a: &Talker, b: &Talker| rank(b).cmp(&rank(a)).then(a.ip.cmp(&b.ip));
+        if all.len() > n {
+            all.select_nth_unstable_by(n, by);
+            all.truncate(n);
+        }
+        all.sort_unstable_by(by);
+        all
+    }
+
+    /// Drops the lower half of the entries by packets.
+    fn shrink(&mut self) {
+        if self.sketch.is_none() {
+            let mut s = HyperLogLog::new();
+            for ip in self.map.keys() {
+                s.insert(ip);
+            }
+            self.sketch = Some(s);
+        }
+        let mut counts: Vec<u64> = self.map.values().map(|v| v.0).collect();
+        let mid = counts.len() / 2;
+        let (_, median, _) = counts.select_nth_unstable(mid);
+        let median = *median;
+        let before = self.map.len();
+        let mut max_dropped = self.max_dropped;
+        self.map.retain(|_, v| {
+            let keep = v.0 > median;
+            if !keep {
+                max_dropped = max_dropped.max(v.0);
+            }
+            keep
+        });
+        // All counts equal (e.g. a flood of one packet per source): drop entries arbitrarily.
+        if self.map.len() >= self.cap {
+            let excess = self.map.len() - self.cap / 2;
+            let victims: Vec<IpAddr> = self.map.keys().take(excess).copied().collect();
+            for ip in victims {
+                if let Some(v) = self.map.remove(&ip) {
+                    max_dropped = max_dropped.max(v.0);
+                }
+            }
+        }
+        self.max_dropped = max_dropped;
+        self.dropped_entries += (before - self.map.len()) as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn v4(n: u32) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::from(n))
+    }
+
+    #[test]
+    fn exact_while_small() {
+        let mut t = TalkerTable::new(100);
+        for i in 0..50u32 {
+            for _ in 0..=i {
+                t.add(v4(i), 10);
+            }
+        }
+        assert_eq!(t.distinct(), 50);
+        assert!(!t.is_approximate());
+        let top = t.top_by_packets(3);
+        assert_eq!(
+            top.iter().map(|x| x.packets).collect::<Vec<_>>(),
+            [50, 49, 48]
+        );
+        assert_eq!(top[0].ip, v4(49));
+        assert_eq!(top[0].bytes, 500);
+        assert_eq!(t.top_by_bytes(100).len(), 50);
+    }
+
+    #[test]
+    fn heavy_hitters_survive_a_flood_of_one_packet_sources() {
+        let mut t = TalkerTable::new(1000);
+        for round in 0..200_000u32 {
+            t.add(v4(round + 1_000_000), 60);
+            if round % 10 == 0 {
+                t.add(v4(7), 1500);
+            }
+        }
+        assert!(t.is_approximate());
+        assert!(t.map.len() <= 1000);
+        let top = t.top_by_bytes(1);
+        assert_eq!(top[0].ip, v4(7));
+        assert_eq!(top[0].packets, 20_000);
+        let d = t.distinct() as f64;
+        assert!((d - 200_001.0).abs() / 200_001.0 < 0.05, "estimate {d}");
+        assert!(t.dropped_entries() > 0);
+    }
+
+    #[test]
+    fn clear_resets_everything() {
+        let mut t = TalkerTable::new(2);
+        for i in 0..10 {
+            t.add(v4(i), 1);
+        }
+        t.clear();
+        assert_eq!(t.distinct(), 0);
+        assert!(!t.is_approximate());
+    }
+}

@@ -1,0 +1,53 @@
+//! Totals over a whole run or file.
+
+use crate::counters::PacketCounters;
+use wirewatch_core::Timestamp;
+use wirewatch_decode::Packet;
+
+/// Address-table cap for whole-run totals: 1,048,576 addresses is about 50 MB per direction,
+/// exact for any real capture; a spoofed flood beyond it is summarised by the sketch.
+pub const RUN_TALKER_CAP: usize = 1 << 20;
+
+/// Counters over a whole run, plus its time span.
+#[derive(Debug, Clone)]
+pub struct RunTotals {
+    /// The counters.
+    pub counters: PacketCounters,
+    /// Timestamp of the first frame.
+    pub first_ts: Option<Timestamp>,
+    /// Timestamp of the last frame (in arrival order).
+    pub last_ts: Option<Timestamp>,
+    /// How many times a frame's timestamp was earlier than the one before it.
+    pub ts_backwards: u64,
+}
+
+impl Default for RunTotals {
+    fn default() -> Self {
+        RunTotals::new(RUN_TALKER_CAP)
+    }
+}
+
+impl RunTotals {
+    /// Empty totals with the given address-table cap.
+    pub fn new(talker_cap: usize) -> Self {
+        RunTotals {
+            counters: PacketCounters::new(talker_cap),
+            first_ts: None,
+            last_ts: None,
+            ts_backwards: 0,
+        }
+    }
+
+    /// Counts one decoded frame.
+    #[inline]
+    pub fn record(&mut self, pkt: &Packet, wire_len: u32, captured_len: u32, ts: Timestamp) {
+        self.counters.record(pkt, wire_len, captured_len);
+        if self.first_ts.is_none() {
+            self.first_ts = Some(ts);
+        }
+        if self.last_ts.is_some_and(|last| ts < last) {
+            self.ts_backwards += 1;
+        }
+        self.last_ts = Some(ts);
+    }
+}
