@@ -4,18 +4,164 @@
 //! over byte slices: no I/O, no clock, no logging, no allocation, no panics on any input. A frame
 //! that is cut short or malformed still yields everything that parsed, plus the
 //! [`DecodeErrorKind`] that says why decoding stopped. Loops over packet data have fixed bounds.
+//!
+//! One private module per layer: `link` (link types other than Ethernet), `ethernet` (with its
+//! VLAN/MPLS/PPPoE encapsulations), `arp`, `ipv4`, `ipv6` (with its extension headers),
+//! `transport` (dispatch), `tcp`, `udp` and `icmp` (ICMP and ICMPv6). Tunnels are not looked into: a tunnelled packet is its outer
+//! protocol. Reading capture files is not this crate's job.
 
 pub mod packet;
 
+mod arp;
+mod ethernet;
+mod icmp;
+mod ipv4;
+mod ipv6;
+mod link;
+mod read;
+mod tcp;
+mod transport;
+mod udp;
+
+#[cfg(test)]
+mod props;
+#[cfg(test)]
+mod testutil;
+
+pub use ethernet::{MAX_MPLS_LABELS, MAX_VLAN_WALK};
+pub use ipv6::MAX_EXTENSION_HEADERS;
+pub use link::MAX_NFLOG_TLVS;
 pub use packet::{
-    ArpInfo, DecodeErrorKind, Fragment, IcmpInfo, Network, Packet, TcpInfo, TcpOptions, Transport,
-    UdpInfo,
+    ArpInfo, DecodeErrorKind, Fragment, IcmpInfo, MAX_VLAN_TAGS, Network, Packet, TcpInfo,
+    TcpOptions, Transport, UdpInfo,
 };
 
 use wirewatch_core::LinkType;
 
+/// Every link type [`decode`] understands; any other yields
+/// [`DecodeErrorKind::UnsupportedLinkType`].
+pub const SUPPORTED_LINK_TYPES: [LinkType; 13] = [
+    LinkType::NULL,
+    LinkType::ETHERNET,
+    LinkType::PPP,
+    LinkType::RAW_OPENBSD,
+    LinkType::RAW_BSD,
+    LinkType::RAW,
+    LinkType::C_HDLC,
+    LinkType::LOOP,
+    LinkType::LINUX_SLL,
+    LinkType::IPV4,
+    LinkType::IPV6,
+    LinkType::NFLOG,
+    LinkType::LINUX_SLL2,
+];
+
+/// Whether [`decode`] understands `linktype`.
+pub fn is_supported(linktype: LinkType) -> bool {
+    SUPPORTED_LINK_TYPES.contains(&linktype)
+}
+
 /// Decodes one frame of the given link type.
+///
+/// Never panics and never allocates. Everything that parsed is kept; `error` holds the first
+/// problem met. IP frames are classed by the protocol of the outermost IP header (after the
+/// IPv6 extension headers) as soon as its fixed part is captured; a transport header is decoded
+/// for unfragmented datagrams and first fragments only.
 pub fn decode(linktype: LinkType, data: &[u8]) -> Packet {
-    let _ = (linktype, data);
-    Packet::default()
+    let mut p = Packet::default();
+    match linktype {
+        LinkType::ETHERNET => ethernet::decode(&mut p, data),
+        LinkType::LINUX_SLL => link::sll(&mut p, data),
+        LinkType::LINUX_SLL2 => link::sll2(&mut p, data),
+        LinkType::RAW | LinkType::RAW_OPENBSD | LinkType::RAW_BSD => link::raw(&mut p, data, 0),
+        LinkType::IPV4 => ipv4::decode(&mut p, data, 0),
+        LinkType::IPV6 => ipv6::decode(&mut p, data, 0),
+        LinkType::NULL | LinkType::LOOP => link::null(&mut p, data),
+        LinkType::PPP => link::ppp(&mut p, data),
+        LinkType::C_HDLC => link::c_hdlc(&mut p, data),
+        LinkType::NFLOG => link::nflog(&mut p, data),
+        _ => p.error = Some(DecodeErrorKind::UnsupportedLinkType),
+    }
+    p
+}
+
+/// Link types a fuzz input's first byte selects from: every supported one, plus one that is
+/// not (`LINKTYPE_USER0`) so the unsupported path is exercised too.
+const FUZZ_LINK_TYPES: [LinkType; SUPPORTED_LINK_TYPES.len() + 1] = {
+    let mut all = [LinkType(147); SUPPORTED_LINK_TYPES.len() + 1];
+    let mut i = 0;
+    while i < SUPPORTED_LINK_TYPES.len() {
+        all[i] = SUPPORTED_LINK_TYPES[i];
+        i += 1;
+    }
+    all
+};
+
+/// Splits a fuzz input into a link type (chosen by the first byte) and the frame bytes (the
+/// rest). An empty input selects Ethernet with an empty frame.
+pub fn fuzz_input(data: &[u8]) -> (LinkType, &[u8]) {
+    match data.split_first() {
+        Some((&selector, frame)) => {
+            let index = usize::from(selector) % FUZZ_LINK_TYPES.len();
+            let linktype = FUZZ_LINK_TYPES
+                .get(index)
+                .copied()
+                .unwrap_or(LinkType::ETHERNET);
+            (linktype, frame)
+        }
+        None => (LinkType::ETHERNET, data),
+    }
+}
+
+/// Fuzz entry point: decodes `data` as split by [`fuzz_input`]. A plain function so that a
+/// cargo-fuzz target and the stable property tests run the same code.
+pub fn fuzz_decode(data: &[u8]) {
+    let (linktype, frame) = fuzz_input(data);
+    std::hint::black_box(decode(linktype, frame));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wirewatch_core::ProtoClass;
+
+    #[test]
+    fn unsupported_link_type() {
+        for lt in [LinkType(147), LinkType(127), LinkType(u32::MAX)] {
+            let p = decode(lt, &[0x45; 64]);
+            assert_eq!(p.error, Some(DecodeErrorKind::UnsupportedLinkType));
+            assert_eq!(p.class, ProtoClass::NonIp);
+            assert_eq!(p.network, Network::None);
+            assert!(!is_supported(lt));
+        }
+        assert!(SUPPORTED_LINK_TYPES.iter().all(|lt| is_supported(*lt)));
+    }
+
+    #[test]
+    fn empty_frames_are_errors_on_every_link_type() {
+        for lt in SUPPORTED_LINK_TYPES {
+            let p = decode(lt, &[]);
+            assert!(p.error.is_some(), "{lt:?}");
+            assert_ne!(p.error, Some(DecodeErrorKind::UnsupportedLinkType));
+            assert_eq!(p.transport, Transport::None);
+            // Only the IP-only link types know the frame is IP without reading a byte.
+            let expected = match lt {
+                LinkType::IPV4 | LinkType::IPV6 => ProtoClass::OtherIp,
+                _ => ProtoClass::NonIp,
+            };
+            assert_eq!(p.class, expected, "{lt:?}");
+        }
+    }
+
+    #[test]
+    fn fuzz_input_covers_every_link_type() {
+        let mut seen: Vec<LinkType> = (0..=255u8).map(|b| fuzz_input(&[b, 1, 2]).0).collect();
+        seen.sort_by_key(|lt| lt.0);
+        seen.dedup();
+        assert_eq!(seen.len(), SUPPORTED_LINK_TYPES.len() + 1);
+        assert!(seen.contains(&LinkType(147)));
+        assert_eq!(fuzz_input(&[1, 9, 8]), (LinkType::ETHERNET, &[9u8, 8][..]));
+        assert_eq!(fuzz_input(&[]), (LinkType::ETHERNET, &[][..]));
+        fuzz_decode(&[]);
+    }
 }

@@ -222,6 +222,10 @@ pub struct Packet {
     pub src: IpAddr,
     /// Destination address of the outermost IP header (unspecified when not IP).
     pub dst: IpAddr,
+    /// Whether `src` was captured (an IP header cut short may lack it).
+    pub has_src: bool,
+    /// Whether `dst` was captured.
+    pub has_dst: bool,
     /// IP protocol after walking IPv6 extension headers (0 when not IP).
     pub ip_proto: u8,
     /// IPv4 TTL or IPv6 hop limit.
@@ -234,8 +238,12 @@ pub struct Packet {
     /// The transport layer.
     pub transport: Transport,
     /// Offset of the transport payload in the frame's bytes (valid when `transport` is set).
+    /// For a non-first fragment, or an IP protocol whose header is not decoded (GRE, ESP,
+    /// IP-in-IP, ...), the offset of the IP payload (after any IPv6 extension headers).
     pub payload_offset: u32,
     /// Transport payload length as announced by the headers (may exceed the captured bytes).
+    /// For a non-first fragment or an undecoded IP protocol, the IP payload length; 0 when the
+    /// transport header is missing or bogus.
     pub payload_len: u32,
     /// VLAN ids, outermost first; `vlan_count` says how many are valid.
     pub vlans: [u16; MAX_VLAN_TAGS],
@@ -252,6 +260,8 @@ impl Default for Packet {
             network: Network::None,
             src: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             dst: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            has_src: false,
+            has_dst: false,
             ip_proto: 0,
             ttl: 0,
             ip_len: 0,
@@ -292,7 +302,9 @@ impl Packet {
     /// The captured part of the transport payload.
     pub fn payload<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
         let start = (self.payload_offset as usize).min(frame.len());
-        let end = start.saturating_add(self.payload_len as usize).min(frame.len());
+        let end = start
+            .saturating_add(self.payload_len as usize)
+            .min(frame.len());
         frame.get(start..end).unwrap_or(&[])
     }
 }

@@ -86,7 +86,7 @@ impl FlowKey {
     /// `frag_ports` supplies ports for a non-first fragment when its first fragment was seen.
     #[inline]
     pub fn of_packet(pkt: &Packet, frag_ports: Option<(u16, u16)>) -> Option<(FlowKey, KeySide)> {
-        if !pkt.is_ip() {
+        if !pkt.is_ip() || !pkt.has_src || !pkt.has_dst {
             return None;
         }
         let (sport, dport) = match pkt.transport {

@@ -17,6 +17,8 @@ fn tcp(src: &str, sp: u16, dst: &str, dp: u16, flags: u8) -> Packet {
     Packet {
         class: wirewatch_core::ProtoClass::Tcp,
         network: Network::Ipv4,
+        has_src: true,
+        has_dst: true,
         src: ip(src),
         dst: ip(dst),
         ip_proto: 6,
@@ -39,6 +41,8 @@ fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> Packet {
     Packet {
         class: wirewatch_core::ProtoClass::Udp,
         network: Network::Ipv4,
+        has_src: true,
+        has_dst: true,
         src: ip(src),
         dst: ip(dst),
         ip_proto: 17,
@@ -56,6 +60,8 @@ fn icmp(src: &str, dst: &str, icmp_type: u8, id: u16) -> Packet {
     Packet {
         class: wirewatch_core::ProtoClass::Icmp,
         network: Network::Ipv4,
+        has_src: true,
+        has_dst: true,
         src: ip(src),
         dst: ip(dst),
         ip_proto: 1,

@@ -48,12 +48,19 @@ impl PacketCounters {
         self.bytes += u64::from(wire_len);
         self.captured_bytes += u64::from(captured_len);
         self.protocols.add(pkt.class);
+        // A bogus TCP header (data offset < 5) is not trusted for its flags either.
         if let Some(flags) = pkt.tcp_flags() {
-            self.tcp_flags.add(flags);
+            if pkt.error != Some(DecodeErrorKind::BadTcpHeader) {
+                self.tcp_flags.add(flags);
+            }
         }
         if pkt.is_ip() {
-            self.sources.add(pkt.src, u64::from(wire_len));
-            self.destinations.add(pkt.dst, u64::from(wire_len));
+            if pkt.has_src {
+                self.sources.add(pkt.src, u64::from(wire_len));
+            }
+            if pkt.has_dst {
+                self.destinations.add(pkt.dst, u64::from(wire_len));
+            }
         }
         if let Some(kind) = pkt.error {
             if let Some(slot) = self.decode_errors.get_mut(kind as usize) {

@@ -14,6 +14,8 @@ fn syn(src: &str, flags: u8) -> Packet {
     Packet {
         class: ProtoClass::Tcp,
         network: Network::Ipv4,
+        has_src: true,
+        has_dst: true,
         src,
         dst: "192.0.2.1".parse().unwrap(),
         ip_proto: 6,

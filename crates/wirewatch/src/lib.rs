@@ -1,1 +1,11 @@
-//! Wirewatch wiring.
+//! Wirewatch: the binary's library half, wiring the pipeline stages together.
+//!
+//! Owns the command line, the configuration file, the engine loop that joins decode, flows and
+//! metrics, and the commands built on it (`analyze`, `generate`, `bench`). Only this crate (and
+//! the web crate) may read the wall clock.
+
+pub mod analyze;
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod pipeline;

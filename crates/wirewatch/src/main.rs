@@ -1,2 +1,14 @@
 //! The `wirewatch` binary.
-fn main() {}
+
+use clap::Parser;
+
+fn main() {
+    let cli = wirewatch::cli::Cli::parse();
+    match wirewatch::cli::run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}

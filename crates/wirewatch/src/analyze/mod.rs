@@ -1,0 +1,251 @@
+//! `wirewatch analyze`: offline analysis of capture files.
+//!
+//! Reads each file through the engine and builds an [`AnalyzeReport`], printed as text or JSON.
+
+pub mod report;
+pub mod text;
+
+use crate::pipeline::{Engine, EngineConfig, Sink, is_unsupported_link};
+pub use report::{AnalyzeReport, FileSummary};
+use std::path::{Path, PathBuf};
+use wirewatch_capture::{CaptureError, FileFormat, FileSource};
+use wirewatch_core::{FlowRecord, IntervalMetrics, LinkType};
+
+/// Settings of one analysis.
+#[derive(Debug, Clone)]
+pub struct AnalyzeOptions {
+    /// Engine settings.
+    pub engine: EngineConfig,
+    /// At most this many flows are kept for the report; later ones are counted, not listed.
+    pub max_report_flows: usize,
+    /// How many top talkers the report lists.
+    pub top_n: usize,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        AnalyzeOptions {
+            engine: EngineConfig::default(),
+            max_report_flows: DEFAULT_MAX_REPORT_FLOWS,
+            top_n: 10,
+        }
+    }
+}
+
+/// Default cap on flows listed in a report: a million records is about 150 MB, enough for any
+/// ordinary capture; beyond it flows are still counted in totals and intervals.
+pub const DEFAULT_MAX_REPORT_FLOWS: usize = 1_000_000;
+
+/// Something worth telling the user that did not stop the analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// One-line message (without the path).
+    pub message: String,
+}
+
+/// Progress callback: bytes read so far and the file size, per file.
+pub trait Progress {
+    /// Called now and then while a file is read.
+    fn update(&mut self, path: &Path, bytes_read: u64, file_size: Option<u64>);
+    /// Called when a file is done.
+    fn finish_file(&mut self, path: &Path);
+}
+
+/// A progress callback that does nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn update(&mut self, _: &Path, _: u64, _: Option<u64>) {}
+    fn finish_file(&mut self, _: &Path) {}
+}
+
+/// Collects the engine's output into a report.
+struct Collector {
+    intervals: Vec<IntervalMetrics>,
+    flows: Vec<FlowRecord>,
+    max_flows: usize,
+    flows_omitted: u64,
+}
+
+impl Sink for Collector {
+    fn interval(&mut self, metrics: IntervalMetrics) {
+        self.intervals.push(metrics);
+    }
+
+    fn flow(&mut self, record: FlowRecord) {
+        if self.flows.len() < self.max_flows {
+            self.flows.push(record);
+        } else {
+            self.flows_omitted += 1;
+        }
+    }
+}
+
+/// How many frames between progress callbacks.
+const PROGRESS_EVERY: u64 = 1 << 16;
+/// At most this many distinct undecodable link types are reported per file.
+const MAX_LINKTYPE_NOTICES: usize = 16;
+/// At most this many warnings per file are reported one by one; the rest are counted.
+const MAX_NOTICES_PER_FILE: usize = 20;
+
+/// Analyses the files in order as one continuous run. Problems with a file (missing, not a
+/// capture, truncated, ...) become `errors` in the report; frames read before a problem
+/// count. Returns the report (also when every file failed).
+pub fn analyze_files(
+    paths: &[PathBuf],
+    options: &AnalyzeOptions,
+    progress: &mut dyn Progress,
+) -> AnalyzeReport {
+    let mut engine = Engine::new(&options.engine);
+    let mut sink = Collector {
+        intervals: Vec::new(),
+        flows: Vec::new(),
+        max_flows: options.max_report_flows,
+        flows_omitted: 0,
+    };
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for path in paths {
+        let summary = analyze_one(
+            path,
+            &mut engine,
+            &mut sink,
+            progress,
+            &mut errors,
+            &mut warnings,
+        );
+        progress.finish_file(path);
+        files.push(summary);
+    }
+    engine.finish(&mut sink);
+    report::build(
+        &engine,
+        sink.intervals,
+        sink.flows,
+        sink.flows_omitted,
+        files,
+        errors,
+        warnings,
+        options.top_n,
+    )
+}
+
+fn analyze_one(
+    path: &Path,
+    engine: &mut Engine,
+    sink: &mut Collector,
+    progress: &mut dyn Progress,
+    errors: &mut Vec<Notice>,
+    warnings: &mut Vec<Notice>,
+) -> FileSummary {
+    let mut summary = FileSummary {
+        path: path.to_path_buf(),
+        format: None,
+        packets: 0,
+        error: None,
+    };
+    let mut source = match FileSource::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            errors.push(notice(path, &e));
+            summary.error = Some(e.to_string());
+            return summary;
+        }
+    };
+    summary.format = Some(format_name(source.format()));
+    let mut unsupported: Vec<(LinkType, u64, u64)> = Vec::new();
+    let mut file_warnings = 0usize;
+    let mut packets = 0u64;
+    loop {
+        let frame = match source.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(e) => {
+                errors.push(notice(path, &e));
+                summary.error = Some(e.to_string());
+                break;
+            }
+        };
+        packets += 1;
+        let linktype = frame.linktype;
+        let pkt = engine.process(&frame, sink);
+        if is_unsupported_link(&pkt) {
+            if let Some(entry) = unsupported.iter_mut().find(|(lt, _, _)| *lt == linktype) {
+                entry.2 += 1;
+            } else if unsupported.len() < MAX_LINKTYPE_NOTICES {
+                unsupported.push((linktype, packets, 1));
+            }
+        }
+        if packets % PROGRESS_EVERY == 0 {
+            progress.update(path, source.bytes_read(), source.file_size());
+            collect_warnings(&mut source, path, warnings, &mut file_warnings);
+        }
+    }
+    collect_warnings(&mut source, path, warnings, &mut file_warnings);
+    let dropped =
+        source.warnings_dropped() + file_warnings.saturating_sub(MAX_NOTICES_PER_FILE) as u64;
+    if dropped > 0 {
+        warnings.push(Notice {
+            path: path.to_path_buf(),
+            message: format!("{dropped} more warnings not shown"),
+        });
+    }
+    for (lt, first, count) in unsupported {
+        warnings.push(Notice {
+            path: path.to_path_buf(),
+            message: format!(
+                "link type {} is not decoded (first at packet {first}); {count} frames counted \
+                 as undecodable non-IP",
+                lt.0
+            ),
+        });
+    }
+    summary.packets = packets;
+    summary
+}
+
+fn collect_warnings(
+    source: &mut FileSource,
+    path: &Path,
+    warnings: &mut Vec<Notice>,
+    seen: &mut usize,
+) {
+    for w in source.take_warnings() {
+        if *seen < MAX_NOTICES_PER_FILE {
+            warnings.push(Notice {
+                path: path.to_path_buf(),
+                message: w.to_string(),
+            });
+        }
+        *seen += 1;
+    }
+}
+
+fn notice(path: &Path, e: &CaptureError) -> Notice {
+    // The error's message already names the file; keep the path for grouping.
+    Notice {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn format_name(f: FileFormat) -> String {
+    match f {
+        FileFormat::Pcap {
+            nanosecond,
+            big_endian,
+        } => format!(
+            "pcap ({}, {})",
+            if nanosecond { "ns" } else { "µs" },
+            if big_endian {
+                "big-endian"
+            } else {
+                "little-endian"
+            }
+        ),
+        FileFormat::Pcapng => "pcapng".to_string(),
+    }
+}

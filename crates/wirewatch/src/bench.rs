@@ -1,0 +1,188 @@
+//! `wirewatch bench`: end-to-end analysis throughput on a generated capture.
+//!
+//! The capture is generated once (deterministically) and cached. Each measured run happens in
+//! a fresh child process so that its peak memory (VmHWM) is its own.
+
+use crate::analyze::{self, AnalyzeOptions, NoProgress};
+use anyhow::{Context, bail};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use wirewatch_capture::synth::{GenerateSummary, GeneratorConfig, write_pcap};
+
+/// `wirewatch bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Packets in the generated capture.
+    #[arg(long, default_value_t = 5_000_000)]
+    pub packets: u64,
+    /// Distinct flows in the generated capture.
+    #[arg(long, default_value_t = 100_000)]
+    pub flows: u64,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where generated captures are cached.
+    #[arg(long, default_value = "bench-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// Measure this capture instead of a generated one.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Measured runs (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Internal: measure one run in this process and print its result as JSON.
+    #[arg(long, hide = true)]
+    pub worker: bool,
+}
+
+/// The measurement of one run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Packets analysed.
+    pub packets: u64,
+    /// File size in bytes.
+    pub file_bytes: u64,
+    /// Wall-clock seconds of the analysis.
+    pub seconds: f64,
+    /// Packets per second.
+    pub packets_per_second: f64,
+    /// Peak resident memory of the process, bytes (0 when unknown).
+    pub peak_rss_bytes: u64,
+    /// Flows reported.
+    pub flows: u64,
+}
+
+/// Runs the benchmark command.
+pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
+    let file = match &args.file {
+        Some(f) => f.clone(),
+        None => {
+            let name = format!(
+                "synth-{}p-{}f-seed{}.pcap",
+                args.packets, args.flows, args.seed
+            );
+            args.data_dir.join(name)
+        }
+    };
+    if args.worker {
+        let result = measure(&file)?;
+        println!("{}", serde_json::to_string(&result)?);
+        return Ok(0);
+    }
+    if !file.exists() {
+        if args.file.is_some() {
+            bail!("{}: no such file", file.display());
+        }
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("cannot create {}", args.data_dir.display()))?;
+        eprintln!(
+            "generating {} ({} packets, {} flows, seed {})...",
+            file.display(),
+            args.packets,
+            args.flows,
+            args.seed
+        );
+        let config = GeneratorConfig {
+            seed: args.seed,
+            packets: args.packets,
+            flows: args.flows,
+            ..Default::default()
+        };
+        generate_file(&file, &config)?;
+    }
+    let exe = std::env::current_exe().context("cannot locate the wirewatch executable")?;
+    let mut results = Vec::new();
+    for i in 1..=args.runs.max(1) {
+        let out = std::process::Command::new(&exe)
+            .args(["bench", "--worker", "--file"])
+            .arg(&file)
+            .output()
+            .context("cannot start a benchmark run")?;
+        if !out.status.success() {
+            bail!(
+                "benchmark run {i} failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        let r: RunResult =
+            serde_json::from_slice(&out.stdout).context("benchmark run printed no result")?;
+        if !args.json {
+            eprintln!("run {i}: {}", describe(&r));
+        }
+        results.push(r);
+    }
+    let best = results
+        .into_iter()
+        .max_by(|a, b| a.packets_per_second.total_cmp(&b.packets_per_second));
+    if let Some(best) = best {
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&best)?);
+        } else {
+            println!("wirewatch bench: {} ({})", describe(&best), file.display());
+        }
+    }
+    Ok(0)
+}
+
+/// Writes a generated capture to `path`.
+pub fn generate_file(path: &Path, config: &GeneratorConfig) -> anyhow::Result<GenerateSummary> {
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let summary = write_pcap(config, BufWriter::with_capacity(1 << 20, f))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(summary)
+}
+
+fn measure(file: &Path) -> anyhow::Result<RunResult> {
+    let file_bytes = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let options = AnalyzeOptions::default();
+    let start = Instant::now();
+    let report = analyze::analyze_files(&[file.to_path_buf()], &options, &mut NoProgress);
+    let text = analyze::text::render(&report);
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(e) = report.errors.first() {
+        bail!("{}", e.message);
+    }
+    std::hint::black_box(text);
+    Ok(RunResult {
+        packets: report.packets,
+        file_bytes,
+        seconds,
+        packets_per_second: report.packets as f64 / seconds.max(1e-9),
+        peak_rss_bytes: peak_rss(),
+        flows: report.flows.len() as u64,
+    })
+}
+
+fn describe(r: &RunResult) -> String {
+    format!(
+        "{} packets in {:.3} s = {:.2} Mpps, {:.0} MB/s, {} flows, peak memory {:.0} MB",
+        r.packets,
+        r.seconds,
+        r.packets_per_second / 1e6,
+        r.file_bytes as f64 / r.seconds.max(1e-9) / 1e6,
+        r.flows,
+        r.peak_rss_bytes as f64 / 1e6
+    )
+}
+
+/// Peak resident set size of this process (Linux `VmHWM`), 0 elsewhere.
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}

@@ -1,0 +1,218 @@
+//! Command-line interface: argument definitions and command dispatch.
+
+use crate::analyze::{self, AnalyzeOptions, Progress};
+use crate::config::{Config, parse_duration_ms};
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Real-time network traffic monitor and intrusion/anomaly detector.
+#[derive(Debug, Parser)]
+#[command(name = "wirewatch", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse capture files (pcap or pcapng) and print a report.
+    Analyze(AnalyzeArgs),
+    /// Write a deterministic synthetic capture (for tests, benchmarks and demos).
+    Generate(GenerateArgs),
+    /// Measure end-to-end analysis throughput on a generated capture.
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Options shared by commands that run the engine.
+#[derive(Debug, Clone, Args)]
+pub struct EngineArgs {
+    /// Interval length: 1s, 500ms, 5m, or seconds.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
+    pub interval: Option<u64>,
+    /// Hard cap on live flows (oldest activity evicted first).
+    #[arg(long, value_name = "N")]
+    pub max_flows: Option<usize>,
+    /// TOML configuration file ([flows], [metrics]).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl EngineArgs {
+    /// The configuration: defaults, then the file, then these flags.
+    pub fn load(&self) -> anyhow::Result<Config> {
+        let mut config = match &self.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        if let Some(ms) = self.interval {
+            config.metrics.interval_ms = ms;
+        }
+        if let Some(n) = self.max_flows {
+            config.flows.max_flows = n;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// `wirewatch analyze`.
+#[derive(Debug, Args)]
+pub struct AnalyzeArgs {
+    /// Capture files, analysed in order as one run.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// How many top talkers to list.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// At most this many flows are listed in the report (all are counted).
+    #[arg(long, default_value_t = analyze::DEFAULT_MAX_REPORT_FLOWS, value_name = "N")]
+    pub max_report_flows: usize,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Engine settings.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `wirewatch generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output file (pcap).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Number of packets.
+    #[arg(long, default_value_t = 100_000)]
+    pub packets: u64,
+    /// Approximate number of distinct flows.
+    #[arg(long, default_value_t = 2_000)]
+    pub flows: u64,
+    /// Random seed: the same seed gives the same file.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Average packet rate of the synthetic timeline.
+    #[arg(long, default_value_t = 20_000.0)]
+    pub pps: f64,
+}
+
+/// Runs the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Some(Command::Analyze(args)) => run_analyze(&args),
+        Some(Command::Generate(args)) => run_generate(&args),
+        Some(Command::Bench(args)) => crate::bench::run(&args),
+        None => {
+            eprintln!(
+                "wirewatch: live monitoring is not built yet; try `wirewatch analyze FILE` or \
+                 `wirewatch --help`"
+            );
+            Ok(2)
+        }
+    }
+}
+
+fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
+    let config = args.engine.load()?;
+    let options = AnalyzeOptions {
+        engine: config.engine(),
+        max_report_flows: args.max_report_flows,
+        top_n: args.top,
+    };
+    let mut progress = BarProgress::new(!args.no_progress && std::io::stderr().is_terminal());
+    let report = analyze::analyze_files(&args.files, &options, &mut progress);
+    progress.clear();
+    for w in &report.warnings {
+        eprintln!("warning: {}: {}", w.file.display(), w.message);
+    }
+    for e in &report.errors {
+        eprintln!("error: {}", e.message);
+    }
+    let all_failed = report.files.iter().all(|f| f.format.is_none());
+    if all_failed {
+        return Ok(1);
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report).context("cannot write the report")?;
+        writeln!(out).context("cannot write the report")?;
+    } else {
+        out.write_all(analyze::text::render(&report).as_bytes())
+            .context("cannot write the report")?;
+    }
+    Ok(if report.errors.is_empty() { 0 } else { 1 })
+}
+
+fn run_generate(args: &GenerateArgs) -> anyhow::Result<i32> {
+    let config = wirewatch_capture::synth::GeneratorConfig {
+        seed: args.seed,
+        packets: args.packets,
+        flows: args.flows,
+        packets_per_second: args.pps,
+        ..Default::default()
+    };
+    let summary = crate::bench::generate_file(&args.output, &config)?;
+    eprintln!(
+        "wrote {}: {} packets, {} bytes, {} flows",
+        args.output.display(),
+        summary.packets,
+        summary.bytes,
+        summary.flows
+    );
+    Ok(0)
+}
+
+/// A byte-based progress bar on stderr, shown only when asked for.
+struct BarProgress {
+    bar: Option<ProgressBar>,
+    current: Option<PathBuf>,
+}
+
+impl BarProgress {
+    fn new(enabled: bool) -> Self {
+        BarProgress {
+            bar: enabled.then(ProgressBar::hidden),
+            current: None,
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for BarProgress {
+    fn update(&mut self, path: &Path, bytes_read: u64, file_size: Option<u64>) {
+        let Some(bar) = &self.bar else { return };
+        if self.current.as_deref() != Some(path) {
+            self.current = Some(path.to_path_buf());
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_length(file_size.unwrap_or(0));
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_message(path.display().to_string());
+        }
+        bar.set_position(bytes_read);
+    }
+
+    fn finish_file(&mut self, _path: &Path) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        self.current = None;
+    }
+}

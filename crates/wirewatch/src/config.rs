@@ -1,0 +1,110 @@
+//! The optional TOML configuration file, validated once into typed settings.
+
+use crate::pipeline::EngineConfig;
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Everything a configuration file may set. Unknown keys are errors, so typos are caught.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Flow table settings (`[flows]`).
+    pub flows: wirewatch_flow::FlowConfig,
+    /// Interval metrics settings (`[metrics]`).
+    pub metrics: wirewatch_metrics::MetricsConfig,
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Config::parse(&text).with_context(|| format!("invalid config file {}", path.display()))
+    }
+
+    /// Parses and validates configuration text.
+    pub fn parse(text: &str) -> anyhow::Result<Config> {
+        let config: Config = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.flows.max_flows > 0,
+            "flows.max_flows must be at least 1"
+        );
+        anyhow::ensure!(
+            self.metrics.interval_ms > 0,
+            "metrics.interval_ms must be at least 1"
+        );
+        anyhow::ensure!(
+            self.metrics.talker_cap >= 2,
+            "metrics.talker_cap must be at least 2"
+        );
+        Ok(())
+    }
+
+    /// The engine's part.
+    pub fn engine(&self) -> EngineConfig {
+        EngineConfig {
+            flows: self.flows.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+/// Parses a duration such as `1s`, `500ms`, `2m` or a plain number of seconds (`0.5`) into
+/// milliseconds.
+pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        (t, 1000.0)
+    };
+    let value: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 1s, 500ms, 5m)"))?;
+    let ms = (value * scale).round();
+    if !(1.0..=86_400_000.0).contains(&ms) {
+        return Err(format!("`{text}` is out of range (1ms to 24h)"));
+    }
+    Ok(ms as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration_ms("1s"), Ok(1000));
+        assert_eq!(parse_duration_ms("250ms"), Ok(250));
+        assert_eq!(parse_duration_ms("0.5"), Ok(500));
+        assert_eq!(parse_duration_ms("2m"), Ok(120_000));
+        assert!(parse_duration_ms("fast").is_err());
+        assert!(parse_duration_ms("0s").is_err());
+    }
+
+    #[test]
+    fn config_files_are_strict() {
+        let c = Config::parse("[flows]\nmax_flows = 10\n[metrics]\ninterval_ms = 5000\n").unwrap();
+        assert_eq!(c.flows.max_flows, 10);
+        assert_eq!(c.metrics.interval_ms, 5000);
+        assert_eq!(c.flows.udp_idle_secs, 60, "unset keys keep their defaults");
+        let err = Config::parse("[flows]\nmax_flow = 10\n").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("unknown field `max_flow`"),
+            "{err:#}"
+        );
+        assert!(Config::parse("[flows]\nmax_flows = 0\n").is_err());
+    }
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Quick start, part 2: the whole test suite (what CI runs). Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh --test
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --locked --workspace --all-targets -q -- -D warnings
+echo "== cargo test"
+cargo test --locked --workspace
