@@ -30,7 +30,10 @@ fn write_capture(path: &Path, pcapng: bool, min_len: u32, max_len: u32) {
     };
     if pcapng {
         // SHB (version 1.0, unknown section length), IDB (Ethernet, snaplen 262144).
-        words(&mut w, &[0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1, u32::MAX, u32::MAX, 28]);
+        words(
+            &mut w,
+            &[0x0A0D_0D0A, 28, 0x1A2B_3C4D, 1, u32::MAX, u32::MAX, 28],
+        );
         words(&mut w, &[1, 20, 1, 262_144, 20]);
     } else {
         words(&mut w, &[0xa1b2_c3d4, 2 | (4 << 16), 0, 0, 262_144, 1]);

@@ -501,3 +501,44 @@ fn a_source_can_move_to_the_capture_thread() {
     assert_send::<FileSource>();
     assert_send::<CaptureError>();
 }
+
+/// Serves `data`, failing once with `Interrupted` first and with `fail` after `limit` bytes.
+struct Flaky {
+    data: Cursor<Vec<u8>>,
+    interrupted: bool,
+    limit: u64,
+}
+
+impl Read for Flaky {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if !self.interrupted {
+            self.interrupted = true;
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        if self.data.position() >= self.limit {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let room = (self.limit - self.data.position()) as usize;
+        let n = buf.len().min(room);
+        self.data.read(&mut buf[..n])
+    }
+}
+
+#[test]
+fn read_errors_are_io_and_final() {
+    let p = three_records();
+    let reader = Flaky {
+        data: Cursor::new(p.bytes.clone()),
+        interrupted: false,
+        limit: 24 + 116 + 10,
+    };
+    let mut src = FileSource::from_reader(PathBuf::from("flaky.pcap"), Box::new(reader)).unwrap();
+    assert_eq!(src.next_frame().unwrap().unwrap().data.len(), 100);
+    let err = src.next_frame().unwrap_err();
+    assert!(matches!(err, CaptureError::Io { .. }), "{err:?}");
+    assert!(
+        err.to_string().starts_with("flaky.pcap: disk on fire"),
+        "{err}"
+    );
+    assert!(src.next_frame().unwrap().is_none());
+}

@@ -1,10 +1,15 @@
 //! The synthetic traffic generator against independent recounts: a small parser written here,
 //! and (when installed) tshark through the corpus' `truth.py`.
 
+// Test code: helpers outside `#[test]` functions may unwrap too.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
-use wirewatch_capture::synth::{GenerateSummary, Generator, GeneratorConfig, write_pcap};
+use wirewatch_capture::synth::{
+    GenerateSummary, Generator, GeneratorConfig, write_pcap, write_pcap_snaplen,
+};
 use wirewatch_core::Timestamp;
 
 fn cfg(seed: u64, packets: u64, flows: u64) -> GeneratorConfig {
@@ -33,6 +38,27 @@ fn same_seed_same_bytes_different_seed_different_bytes() {
 }
 
 #[test]
+fn snaplen_cuts_records_but_not_the_summary() {
+    let c = cfg(5, 2_000, 100);
+    let (full, s) = pcap_bytes(&c);
+    let mut cut = Vec::new();
+    let s_cut = write_pcap_snaplen(&c, &mut cut, 96).unwrap();
+    assert_eq!(s, s_cut);
+    assert!(cut.len() < full.len());
+    // Walk the records: caplen <= 96, original length the full frame's.
+    let (mut at, mut n, mut wire) = (24, 0u64, 0u64);
+    while at < cut.len() {
+        let caplen = u32::from_le_bytes(cut[at + 8..at + 12].try_into().unwrap());
+        let orig = u32::from_le_bytes(cut[at + 12..at + 16].try_into().unwrap());
+        assert!(caplen <= 96 && caplen <= orig);
+        wire += u64::from(orig);
+        at += 16 + caplen as usize;
+        n += 1;
+    }
+    assert_eq!((n, wire), (s.packets, s.bytes));
+}
+
+#[test]
 fn exact_count_rate_and_monotonic_time() {
     let c = GeneratorConfig {
         packets: 30_000,
@@ -49,7 +75,11 @@ fn exact_count_rate_and_monotonic_time() {
     while let Some(f) = g.next_frame(&mut buf) {
         assert!(f.ts >= prev, "time went backwards at frame {n}");
         assert_eq!(f.wire_len as usize, buf.len());
-        assert!((60..=1514).contains(&buf.len()), "frame {n} is {} bytes", buf.len());
+        assert!(
+            (60..=1514).contains(&buf.len()),
+            "frame {n} is {} bytes",
+            buf.len()
+        );
         first.get_or_insert(f.ts);
         prev = f.ts;
         n += 1;
@@ -58,12 +88,20 @@ fn exact_count_rate_and_monotonic_time() {
     assert!(g.next_frame(&mut buf).is_none());
     assert_eq!(first, Some(c.start));
     let secs = prev.since(c.start) as f64 / 1e9;
-    assert!((secs - 3.0).abs() < 0.15, "30k frames at 10k pps took {secs} s");
+    assert!(
+        (secs - 3.0).abs() < 0.15,
+        "30k frames at 10k pps took {secs} s"
+    );
 }
 
 #[test]
 fn tiny_and_degenerate_configs_still_produce_exactly_n_frames() {
-    for (packets, flows, pps) in [(0, 10, 1.0), (1, 0, f64::NAN), (7, 1, -5.0), (500, 100_000, 1e9)] {
+    for (packets, flows, pps) in [
+        (0, 10, 1.0),
+        (1, 0, f64::NAN),
+        (7, 1, -5.0),
+        (500, 100_000, 1e9),
+    ] {
         let c = GeneratorConfig {
             packets,
             flows,
@@ -83,12 +121,15 @@ fn tiny_and_degenerate_configs_still_produce_exactly_n_frames() {
 
 // ---- an independent little parser ----
 
+/// IP protocol and the two (address, port) ends, lower end first.
+type FlowKey = (u8, (IpAddr, u16), (IpAddr, u16));
+
 #[derive(Default)]
 struct Recount {
     s: GenerateSummary,
     srcs: HashSet<IpAddr>,
     dsts: HashSet<IpAddr>,
-    flows: HashSet<(u8, (IpAddr, u16), (IpAddr, u16))>,
+    flows: HashSet<FlowKey>,
     tcp_flows: u64,
     udp_flows: u64,
     qinq_frames: u64,
@@ -264,7 +305,10 @@ fn summary_equals_an_independent_recount_and_every_checksum_verifies() {
     let pct = |n: u64, d: u64| n as f64 * 100.0 / d as f64;
     assert!((1_200..=1_800).contains(&s.flows), "flows {}", s.flows);
     let tcp_flow_pct = pct(s.tcp_flows, s.flows);
-    assert!((68.0..=84.0).contains(&tcp_flow_pct), "tcp flows {tcp_flow_pct}%");
+    assert!(
+        (68.0..=84.0).contains(&tcp_flow_pct),
+        "tcp flows {tcp_flow_pct}%"
+    );
     assert!((10.0..=20.0).contains(&pct(s.udp_flows, s.flows)));
     assert!(s.icmp > 0 && s.icmpv6 > 0);
     assert!((5.0..=30.0).contains(&pct(s.ipv6_frames, s.packets)));
@@ -321,7 +365,11 @@ fn tshark_truth_matches_the_summary() {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Flatten the two-level JSON to "section.key value" lines (no JSON crate needed here).
     let flat = std::process::Command::new("python3")
         .arg("-c")
@@ -336,7 +384,11 @@ fn tshark_truth_matches_the_summary() {
         .arg(&json)
         .output()
         .unwrap();
-    assert!(flat.status.success(), "{}", String::from_utf8_lossy(&flat.stderr));
+    assert!(
+        flat.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flat.stderr)
+    );
     let text = String::from_utf8(flat.stdout).unwrap();
     let values: std::collections::HashMap<&str, f64> = text
         .lines()
@@ -345,7 +397,9 @@ fn tshark_truth_matches_the_summary() {
         .collect();
     let n = |a: &str, b: &str| {
         let key = format!("{a}.{b}");
-        *values.get(key.as_str()).unwrap_or_else(|| panic!("{key} missing")) as u64
+        *values
+            .get(key.as_str())
+            .unwrap_or_else(|| panic!("{key} missing")) as u64
     };
     assert_eq!(n("totals", "packets"), s.packets);
     assert_eq!(n("totals", "bytes"), s.bytes);
@@ -365,19 +419,30 @@ fn tshark_truth_matches_the_summary() {
     assert_eq!(n("conversations", "tcp_count"), s.tcp_flows);
     assert_eq!(n("conversations", "udp_count"), s.udp_flows);
     assert_eq!(n("features", "vlan_frames"), s.vlan_frames);
-    assert_eq!(n("features", "malformed_frames"), 0, "tshark found malformed frames");
-    assert_eq!(n("features", "expert_error_frames"), 0, "tshark raised expert errors");
+    assert_eq!(
+        n("features", "malformed_frames"),
+        0,
+        "tshark found malformed frames"
+    );
+    assert_eq!(
+        n("features", "expert_error_frames"),
+        0,
+        "tshark raised expert errors"
+    );
     assert_eq!(n("file", "tshark_exit_code"), 0);
 }
 
 /// One-off timing of the benchmark-sized file: run with
-/// `cargo test --release -p wirewatch-capture --test synth_generator -- --ignored --nocapture`.
+/// `cargo test --release -p wirewatch-capture --test synth_generator -- --ignored --nocapture`
+/// (set `SYNTH_TIMING_DIR` to write somewhere other than the system temp dir, e.g. /dev/shm).
 #[test]
 #[ignore]
 fn timing_five_million_packets() {
     let c = cfg(1, 5_000_000, 100_000);
-    let dir = tempfile::tempdir().unwrap();
+    let base = std::env::var_os("SYNTH_TIMING_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = tempfile::tempdir_in(base).unwrap();
     let path = dir.path().join("big.pcap");
+    let mpps = |d: std::time::Duration| 5.0 / d.as_secs_f64();
 
     let t = std::time::Instant::now();
     let mut g = Generator::new(c);
@@ -387,23 +452,46 @@ fn timing_five_million_packets() {
         bytes += u64::from(f.wire_len);
     }
     let gen_only = t.elapsed();
+    println!(
+        "generate only:          {gen_only:.2?} ({:.1} Mpps)",
+        mpps(gen_only)
+    );
+
+    let t = std::time::Instant::now();
+    write_pcap(&c, std::io::sink()).unwrap();
+    let to_sink = t.elapsed();
+    println!(
+        "generate + pcap (sink): {to_sink:.2?} ({:.1} Mpps)",
+        mpps(to_sink)
+    );
 
     let t = std::time::Instant::now();
     let s = write_pcap(&c, std::fs::File::create(&path).unwrap()).unwrap();
     let written = t.elapsed();
     let size = std::fs::metadata(&path).unwrap().len();
     assert_eq!(s.bytes, bytes);
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let hwm = status.lines().find(|l| l.starts_with("VmHWM")).unwrap_or("VmHWM: ?");
     println!(
-        "generate only: {:.2} s ({:.1} Mpps); generate + write: {:.2} s ({:.1} Mpps, {:.0} MB/s); \
-         file {} bytes; {:?}; {hwm}",
-        gen_only.as_secs_f64(),
-        5.0 / gen_only.as_secs_f64(),
-        written.as_secs_f64(),
-        5.0 / written.as_secs_f64(),
+        "generate + write file:  {written:.2?} ({:.1} Mpps, {:.0} MB/s), {size} bytes in {}",
+        mpps(written),
         size as f64 / 1e6 / written.as_secs_f64(),
-        size,
-        s,
+        path.display(),
     );
+    std::fs::remove_file(&path).unwrap();
+    let path = dir.path().join("big-snaplen128.pcap");
+    let t = std::time::Instant::now();
+    let cut = write_pcap_snaplen(&c, std::fs::File::create(&path).unwrap(), 128).unwrap();
+    let written = t.elapsed();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(cut, s);
+    println!(
+        "same, snaplen 128:      {written:.2?} ({:.1} Mpps, {:.0} MB/s), {size} bytes",
+        mpps(written),
+        size as f64 / 1e6 / written.as_secs_f64(),
+    );
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .unwrap_or("VmHWM: ?");
+    println!("{hwm}\n{s:#?}");
 }

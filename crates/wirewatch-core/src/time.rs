@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 pub const NANOS_PER_SEC: u64 = 1_000_000_000;
 
 /// A capture timestamp in nanoseconds since the Unix epoch (UTC).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub u64);
 

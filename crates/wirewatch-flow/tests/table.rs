@@ -1,5 +1,7 @@
 //! Flow table behaviour on hand-made packets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+
 use proptest::prelude::*;
 use std::net::IpAddr;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, PSH, RST, SYN};
@@ -325,7 +327,7 @@ proptest! {
             let p = if flags % 3 == 0 { udp(&src, sp, "10.0.0.200", dp) } else { tcp(&src, sp, "10.0.0.200", dp, flags) };
             if t.ingest(&p, 100, Timestamp(now * SEC / 10)).is_some() { counted += 1; }
             prop_assert!(t.len() <= cap);
-            if now % 7 == 0 { t.expire(Timestamp(now * SEC / 10)); }
+            if now.is_multiple_of(7) { t.expire(Timestamp(now * SEC / 10)); }
         }
         t.finish_all();
         let recs: Vec<_> = t.drain_finished().collect();

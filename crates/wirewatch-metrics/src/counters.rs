@@ -49,10 +49,10 @@ impl PacketCounters {
         self.captured_bytes += u64::from(captured_len);
         self.protocols.add(pkt.class);
         // A bogus TCP header (data offset < 5) is not trusted for its flags either.
-        if let Some(flags) = pkt.tcp_flags() {
-            if pkt.error != Some(DecodeErrorKind::BadTcpHeader) {
-                self.tcp_flags.add(flags);
-            }
+        if let Some(flags) = pkt.tcp_flags()
+            && pkt.error != Some(DecodeErrorKind::BadTcpHeader)
+        {
+            self.tcp_flags.add(flags);
         }
         if pkt.is_ip() {
             if pkt.has_src {
@@ -62,10 +62,10 @@ impl PacketCounters {
                 self.destinations.add(pkt.dst, u64::from(wire_len));
             }
         }
-        if let Some(kind) = pkt.error {
-            if let Some(slot) = self.decode_errors.get_mut(kind as usize) {
-                *slot += 1;
-            }
+        if let Some(kind) = pkt.error
+            && let Some(slot) = self.decode_errors.get_mut(kind as usize)
+        {
+            *slot += 1;
         }
     }
 

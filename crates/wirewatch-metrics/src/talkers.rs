@@ -38,10 +38,10 @@ impl HyperLogLog {
         let idx = (h >> (64 - HLL_BITS)) as usize;
         let rest = (h << HLL_BITS) | (1 << (HLL_BITS - 1));
         let rank = rest.leading_zeros() as u8 + 1;
-        if let Some(r) = self.registers.get_mut(idx) {
-            if rank > *r {
-                *r = rank;
-            }
+        if let Some(r) = self.registers.get_mut(idx)
+            && rank > *r
+        {
+            *r = rank;
         }
     }
 

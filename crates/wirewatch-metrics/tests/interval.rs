@@ -1,5 +1,7 @@
 //! Interval aggregation on hand-made packets.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+
 use std::net::IpAddr;
 use wirewatch_core::proto::tcp_flags::{ACK, SYN};
 use wirewatch_core::{ProtoClass, Timestamp};

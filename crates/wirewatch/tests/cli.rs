@@ -1,5 +1,7 @@
 //! The `wirewatch` command line: help, reports, JSON layout and every user-facing error.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};

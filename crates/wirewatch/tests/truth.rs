@@ -4,6 +4,8 @@
 //! in `KNOWN_DIFFERENCES` with the reason; an entry that no longer differs fails the test too,
 //! so the list stays honest. Skips cleanly when `../shared` is absent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -244,10 +246,9 @@ fn compare(truth: &Value, r: &AnalyzeReport, tunnelled: bool) -> BTreeMap<&'stat
     if let (Some(first), Some(ours)) = (
         t["first_ts"].as_str().and_then(|s| s.parse::<f64>().ok()),
         r.first_ts,
-    ) {
-        if (first - ours).abs() > 1e-6 {
-            diffs.insert("first_ts", format!("wirewatch {ours} vs tshark {first}"));
-        }
+    ) && (first - ours).abs() > 1e-6
+    {
+        diffs.insert("first_ts", format!("wirewatch {ours} vs tshark {first}"));
     }
     let mut theirs = truth_conversations(truth);
     let ours = our_conversations(r);

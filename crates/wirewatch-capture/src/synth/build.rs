@@ -265,7 +265,7 @@ pub struct IpPacket<'a> {
     pub tos: u8,
     /// Identification: the IPv4 id (low 16 bits) or the IPv6 fragment header's id.
     pub id: u32,
-    /// Set DF (IPv4 only).
+    /// Set DF (IPv4 only; never set on a fragment).
     pub dont_fragment: bool,
     /// Fragmentation fields: IPv4 MF/offset, or an IPv6 Fragment header after `ipv6_ext`.
     pub fragment: Option<Fragment>,
@@ -294,7 +294,17 @@ impl Default for IpPacket<'_> {
     }
 }
 
-impl IpPacket<'_> {
+impl<'a> IpPacket<'a> {
+    /// A packet with the default TTL (64), DF set, no options, carrying `transport`.
+    pub fn new(src: IpAddr, dst: IpAddr, transport: Transport<'a>) -> Self {
+        IpPacket {
+            src,
+            dst,
+            transport,
+            ..IpPacket::default()
+        }
+    }
+
     /// Whether this is sent as IPv6.
     pub fn is_v6(&self) -> bool {
         !matches!((self.src, self.dst), (IpAddr::V4(_), IpAddr::V4(_)))
@@ -315,7 +325,8 @@ impl IpPacket<'_> {
         let proto = self.transport.ip_proto(self.is_v6());
         match (self.src, self.dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let mut frag = if self.dont_fragment { 0x4000u16 } else { 0 };
+                let df = self.dont_fragment && self.fragment.is_none();
+                let mut frag = if df { 0x4000u16 } else { 0 };
                 if let Some(f) = self.fragment {
                     frag |= (f.offset & 0x1fff) | if f.more { 0x2000 } else { 0 };
                 }
@@ -335,10 +346,12 @@ impl IpPacket<'_> {
             }
             _ => {
                 let vtf = 6u32 << 28 | u32::from(self.tos) << 20 | (self.flow_label & 0xf_ffff);
-                out.extend_from_slice(&vtf.to_be_bytes());
-                out.extend_from_slice(&[0, 0, 0, self.ttl]); // length, next header: set below
-                out.extend_from_slice(&to_v6(self.src).octets());
-                out.extend_from_slice(&to_v6(self.dst).octets());
+                let mut h = [0u8; 40];
+                h[0..4].copy_from_slice(&vtf.to_be_bytes());
+                h[7] = self.ttl; // payload length and next header are set below
+                h[8..24].copy_from_slice(&to_v6(self.src).octets());
+                h[24..40].copy_from_slice(&to_v6(self.dst).octets());
+                out.extend_from_slice(&h);
                 let mut next_at = start + 6;
                 for ext in self.ipv6_ext {
                     out[next_at] = match ext {
@@ -421,27 +434,29 @@ impl Transport<'_> {
         let proto = self.ip_proto(v6);
         match self {
             Transport::Tcp(t) => {
-                out.extend_from_slice(&t.src_port.to_be_bytes());
-                out.extend_from_slice(&t.dst_port.to_be_bytes());
-                out.extend_from_slice(&t.seq.to_be_bytes());
-                out.extend_from_slice(&t.ack.to_be_bytes());
-                let hdr_len = 20 + t.options.len();
-                out.extend_from_slice(&[((hdr_len / 4) as u8) << 4, t.flags]);
-                out.extend_from_slice(&t.window.to_be_bytes());
-                out.extend_from_slice(&[0, 0]);
-                out.extend_from_slice(&t.urgent.to_be_bytes());
-                t.options.write(out);
-                t.payload.write(out);
-                put_checksum(out, start, 16, Some((src, dst, proto)));
+                // The header is assembled on the stack and appended once.
+                let mut h = [0u8; 20 + TcpOptions::MAX_LEN];
+                h[0..2].copy_from_slice(&t.src_port.to_be_bytes());
+                h[2..4].copy_from_slice(&t.dst_port.to_be_bytes());
+                h[4..8].copy_from_slice(&t.seq.to_be_bytes());
+                h[8..12].copy_from_slice(&t.ack.to_be_bytes());
+                let hdr_len = 20 + t.options.encode(&mut h[20..]);
+                h[12] = ((hdr_len / 4) as u8) << 4;
+                h[13] = t.flags;
+                h[14..16].copy_from_slice(&t.window.to_be_bytes());
+                h[18..20].copy_from_slice(&t.urgent.to_be_bytes());
+                out.extend_from_slice(&h[..hdr_len]);
+                let body = t.payload.write_summed(out, false);
+                put_checksum(out, start, hdr_len, body, 16, Some((src, dst, proto)));
             }
             Transport::Udp(u) => {
                 out.extend_from_slice(&u.src_port.to_be_bytes());
                 out.extend_from_slice(&u.dst_port.to_be_bytes());
                 out.extend_from_slice(&[0, 0, 0, 0]);
-                u.payload.write(out);
+                let body = u.payload.write_summed(out, false);
                 let len = clamp16(out.len() - start);
                 out[start + 4..start + 6].copy_from_slice(&len.to_be_bytes());
-                put_checksum(out, start, 6, Some((src, dst, proto)));
+                put_checksum(out, start, 8, body, 6, Some((src, dst, proto)));
                 if out[start + 6..start + 8] == [0, 0] {
                     // Zero means "no checksum" in UDP; a computed zero is sent as all ones.
                     out[start + 6..start + 8].copy_from_slice(&[0xff, 0xff]);
@@ -457,25 +472,34 @@ impl Transport<'_> {
                 out.extend_from_slice(&[ty, 0, 0, 0]);
                 out.extend_from_slice(&e.ident.to_be_bytes());
                 out.extend_from_slice(&e.seq.to_be_bytes());
-                e.payload.write(out);
-                put_checksum(out, start, 2, v6.then_some((src, dst, proto)));
+                let body = e.payload.write_summed(out, false);
+                put_checksum(out, start, 8, body, 2, v6.then_some((src, dst, proto)));
             }
             Transport::Icmp(m) => {
                 out.extend_from_slice(&[m.ty, m.code, 0, 0]);
                 out.extend_from_slice(&m.rest);
-                m.payload.write(out);
-                put_checksum(out, start, 2, v6.then_some((src, dst, proto)));
+                let body = m.payload.write_summed(out, false);
+                put_checksum(out, start, 8, body, 2, v6.then_some((src, dst, proto)));
             }
             Transport::Raw { payload, .. } => payload.write(out),
         }
     }
 }
 
-/// Computes the checksum of `out[start..]` (with an optional pseudo-header) into `start + at`.
-fn put_checksum(out: &mut [u8], start: usize, at: usize, pseudo: Option<(IpAddr, IpAddr, u8)>) {
+/// Stores the checksum of `out[start..]` at `start + at`: the header (`hdr_len` bytes, an even
+/// number) is summed here, the payload's partial sum `body` was computed while writing it, and
+/// the pseudo-header is added when given.
+fn put_checksum(
+    out: &mut [u8],
+    start: usize,
+    hdr_len: usize,
+    body: u64,
+    at: usize,
+    pseudo: Option<(IpAddr, IpAddr, u8)>,
+) {
     let len = out.len() - start;
     let acc = pseudo.map_or(0, |(s, d, p)| pseudo_header_sum(s, d, p, len));
-    let csum = finish(sum_be(&out[start..], acc));
+    let csum = finish(sum_be(&out[start..start + hdr_len], acc + body));
     out[start + at..start + at + 2].copy_from_slice(&csum.to_be_bytes());
 }
 
@@ -550,7 +574,10 @@ impl TcpOptions {
         }
     }
 
-    /// Encoded length in bytes (a multiple of 4, at most 24).
+    /// Longest encoding: MSS, SACK-permitted + timestamps, window scale.
+    pub const MAX_LEN: usize = 24;
+
+    /// Encoded length in bytes (a multiple of 4, at most [`TcpOptions::MAX_LEN`]).
     pub fn len(&self) -> usize {
         let mut n = 0;
         if self.mss.is_some() {
@@ -572,27 +599,31 @@ impl TcpOptions {
         self.len() == 0
     }
 
-    fn write(&self, out: &mut Vec<u8>) {
+    /// Writes the options at the start of `out` (at least [`TcpOptions::MAX_LEN`] bytes) and
+    /// returns their length.
+    fn encode(&self, out: &mut [u8]) -> usize {
+        let mut n = 0;
+        let mut put = |bytes: &[u8]| {
+            out[n..n + bytes.len()].copy_from_slice(bytes);
+            n += bytes.len();
+        };
         if let Some(mss) = self.mss {
             let m = mss.to_be_bytes();
-            out.extend_from_slice(&[2, 4, m[0], m[1]]);
+            put(&[2, 4, m[0], m[1]]);
         }
         match (self.timestamps, self.sack_permitted) {
             (Some((val, ecr)), sack) => {
-                if sack {
-                    out.extend_from_slice(&[4, 2, 8, 10]);
-                } else {
-                    out.extend_from_slice(&[1, 1, 8, 10]);
-                }
-                out.extend_from_slice(&val.to_be_bytes());
-                out.extend_from_slice(&ecr.to_be_bytes());
+                put(if sack { &[4, 2, 8, 10] } else { &[1, 1, 8, 10] });
+                put(&val.to_be_bytes());
+                put(&ecr.to_be_bytes());
             }
-            (None, true) => out.extend_from_slice(&[1, 1, 4, 2]),
+            (None, true) => put(&[1, 1, 4, 2]),
             (None, false) => {}
         }
         if let Some(ws) = self.window_scale {
-            out.extend_from_slice(&[1, 3, 3, ws]);
+            put(&[1, 3, 3, ws]);
         }
+        n
     }
 }
 

@@ -10,11 +10,11 @@
 //!
 //! Same configuration, same bytes: every choice comes from one seeded [`Rng`].
 
+use super::build::{ArpPacket, BROADCAST_MAC, Body, FrameSpec};
 use super::flow::{Ctx, Flow, Kind};
 use super::pcap_writer::PcapWriter;
 use super::pools::{GATEWAY_MAC, GATEWAY_V4, Pools, Role};
 use super::rng::Rng;
-use super::build::{ArpPacket, BROADCAST_MAC, Body, FrameSpec};
 use std::io::{self, Write};
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
 use wirewatch_core::{LinkType, Timestamp};
@@ -144,7 +144,9 @@ impl Generator {
         } else {
             GeneratorConfig::default().packets_per_second
         };
-        let live = (flows / 2).min(cfg.packets / 16).clamp(1, MAX_ACTIVE_FLOWS as u64);
+        let live = (flows / 2)
+            .min(cfg.packets / 16)
+            .clamp(1, MAX_ACTIVE_FLOWS as u64);
         let mean_len = (cfg.packets / flows).max(2);
         let mut g = Generator {
             cfg,
@@ -158,7 +160,7 @@ impl Generator {
             emitted: 0,
             started: 0,
             outstanding: 0,
-            tail_allowance: live * mean_len / 2,
+            tail_allowance: live.saturating_mul(mean_len) / 2,
             clock_ns: 0.0,
             mean_gap_ns: 1e9 / pps,
             arp_pending: None,
@@ -228,11 +230,15 @@ impl Generator {
             0
         };
         let left = self.cfg.packets - self.emitted.min(self.cfg.packets);
-        let want = (left + self.tail_allowance).saturating_sub(self.outstanding);
+        let want = left
+            .saturating_add(self.tail_allowance)
+            .saturating_sub(self.outstanding);
         let flows_left = self.cfg.flows.saturating_sub(self.started).max(1);
         let mean = (want / flows_left).max(2) as f64;
-        // Exponential lengths: many short flows, a few long ones (capped at 8x the mean).
-        let factor = (-(1.0 - rng.unit()).ln()).min(8.0);
+        // Skewed lengths: many short flows, a few long ones (0.2x to 5x the mean, average 1x).
+        // Only IEEE basic arithmetic, so every platform computes the same lengths.
+        let u = rng.unit();
+        let factor = 0.2 + 4.8 * (u * u) * (u * u) * u;
         let budget = (mean * factor).clamp(1.0, f64::from(u32::MAX)) as u32;
         self.started += 1;
         Flow::new(&mut self.ctx, kind, v6, vlan, budget)
@@ -325,14 +331,25 @@ impl Generator {
         let spec = match self.arp_pending.take() {
             Some(client) => {
                 let (mac, ip) = (pools.mac(client), v4(pools, client));
-                FrameSpec::new(GATEWAY_MAC, mac, Body::Arp(ArpPacket::reply(GATEWAY_MAC, GATEWAY_V4, mac, ip)))
+                FrameSpec::new(
+                    GATEWAY_MAC,
+                    mac,
+                    Body::Arp(ArpPacket::reply(GATEWAY_MAC, GATEWAY_V4, mac, ip)),
+                )
             }
             None => {
-                let n = self.ctx.rng.skewed(u64::from(pools.len(Role::Client, false)));
+                let n = self
+                    .ctx
+                    .rng
+                    .skewed(u64::from(pools.len(Role::Client, false)));
                 let client = pools.id(Role::Client, false, n);
                 self.arp_pending = Some(client);
                 let (mac, ip) = (pools.mac(client), v4(pools, client));
-                FrameSpec::new(mac, BROADCAST_MAC, Body::Arp(ArpPacket::request(mac, ip, GATEWAY_V4)))
+                FrameSpec::new(
+                    mac,
+                    BROADCAST_MAC,
+                    Body::Arp(ArpPacket::request(mac, ip, GATEWAY_V4)),
+                )
             }
         };
         spec.build(buf);
@@ -351,8 +368,20 @@ fn v4(pools: &Pools, id: u32) -> std::net::Ipv4Addr {
 /// Generates the whole capture for `cfg` into `w` as a nanosecond pcap with Ethernet link type,
 /// and returns its ground truth. `w` is buffered internally.
 pub fn write_pcap<W: Write>(cfg: &GeneratorConfig, w: W) -> io::Result<GenerateSummary> {
+    write_pcap_snaplen(cfg, w, SNAPLEN)
+}
+
+/// Like [`write_pcap`], but stores at most `snaplen` bytes of each frame (the recorded wire
+/// length stays whole, as in a real snaplen-limited capture). A small snaplen such as 128 keeps
+/// every header and makes a multi-million-packet file several times smaller and faster to
+/// write and read. The summary is unaffected: it counts wire lengths.
+pub fn write_pcap_snaplen<W: Write>(
+    cfg: &GeneratorConfig,
+    w: W,
+    snaplen: u32,
+) -> io::Result<GenerateSummary> {
     let mut generator = Generator::new(*cfg);
-    let mut out = PcapWriter::new(w, LinkType::ETHERNET, SNAPLEN, true)?;
+    let mut out = PcapWriter::new(w, LinkType::ETHERNET, snaplen, true)?;
     let mut buf = Vec::with_capacity(2048);
     while let Some(frame) = generator.next_frame(&mut buf) {
         out.write_frame(frame.ts, &buf, frame.wire_len)?;

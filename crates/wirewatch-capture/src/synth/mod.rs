@@ -23,6 +23,7 @@ pub use build::{
 pub use checksum::internet_checksum;
 pub use generator::{
     GenerateSummary, GeneratedFrame, Generator, GeneratorConfig, MAX_ACTIVE_FLOWS, write_pcap,
+    write_pcap_snaplen,
 };
 pub use payload::{DNS_TYPE_A, DNS_TYPE_AAAA, DnsMessage, Payload};
 pub use pcap_writer::PcapWriter;

@@ -82,7 +82,8 @@ mod tests {
     fn header_and_record_layout() {
         let mut w = PcapWriter::new(Vec::new(), LinkType::ETHERNET, 8, false).unwrap();
         let ts = Timestamp::from_secs_nanos(1_700_000_000, 123_456_789);
-        w.write_frame(ts, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10).unwrap();
+        w.write_frame(ts, &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 10)
+            .unwrap();
         let out = w.finish().unwrap();
         assert_eq!(&out[0..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
         assert_eq!(&out[16..20], &8u32.to_le_bytes());

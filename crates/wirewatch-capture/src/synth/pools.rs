@@ -133,12 +133,26 @@ impl Pools {
                 IpAddr::V4(Ipv4Addr::from(0xc612_0000 | x))
             }
             2 => IpAddr::V6(Ipv6Addr::new(
-                0x2001, 0xdb8, 0x100, 0, 0, 0, (n >> 16) as u16, (n as u16).wrapping_add(1),
+                0x2001,
+                0xdb8,
+                0x100,
+                0,
+                0,
+                0,
+                (n >> 16) as u16,
+                (n as u16).wrapping_add(1),
             )),
             3 => {
                 let x = n.wrapping_mul(0x9e37_79b1);
                 IpAddr::V6(Ipv6Addr::new(
-                    0x2001, 0xdb8, 0x5e, (n >> 8) as u16, 0, 0, (x >> 16) as u16, x as u16,
+                    0x2001,
+                    0xdb8,
+                    0x5e,
+                    (n >> 8) as u16,
+                    0,
+                    0,
+                    (x >> 16) as u16,
+                    x as u16,
                 ))
             }
             4 => IpAddr::V4(Ipv4Addr::new(10, 0, 0, 53 + n as u8)),

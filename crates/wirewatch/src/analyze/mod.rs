@@ -179,7 +179,7 @@ fn analyze_one(
                 unsupported.push((linktype, packets, 1));
             }
         }
-        if packets % PROGRESS_EVERY == 0 {
+        if packets.is_multiple_of(PROGRESS_EVERY) {
             progress.update(path, source.bytes_read(), source.file_size());
             collect_warnings(&mut source, path, warnings, &mut file_warnings);
         }
