@@ -55,8 +55,9 @@ pub(crate) struct Timeouts {
     pub icmp: u64,
     pub other: u64,
     pub active: u64,
-    /// The shortest idle timeout: nothing idle for less can expire.
-    pub min_idle: u64,
+    /// The shortest idle timeout of connections that are not closed: a table scan stops at
+    /// the first flow idle for less.
+    pub min_idle_open: u64,
 }
 
 impl Timeouts {
@@ -70,10 +71,10 @@ impl Timeouts {
             icmp: ns(c.icmp_idle_secs),
             other: ns(c.other_idle_secs),
             active: ns(c.active_timeout_secs),
-            min_idle: 0,
+            min_idle_open: 0,
         };
         Timeouts {
-            min_idle: [t.tcp, t.tcp_handshake, t.tcp_closed, t.udp, t.icmp, t.other]
+            min_idle_open: [t.tcp, t.tcp_handshake, t.udp, t.icmp, t.other]
                 .into_iter()
                 .min()
                 .unwrap_or(0),

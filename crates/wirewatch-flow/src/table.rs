@@ -5,16 +5,21 @@ use crate::frag::FragmentPorts;
 use crate::key::{FlowKey, KeySide};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
+use hashlink::linked_hash_map::RawEntryMut;
+use std::collections::VecDeque;
 use wirewatch_core::flow::DirectionStats;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
 use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
 use wirewatch_decode::Packet;
 
 /// A live flow.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy)]
 struct Entry {
     first_ts: Timestamp,
     last_ts: Timestamp,
+    /// When the entry was last moved to the back of the activity order (at most once per
+    /// `REORDER_GRANULARITY_NS`); the table is ordered by this, and `last_ts >= order_ts`.
+    order_ts: Timestamp,
     /// Counters per key side (index by `KeySide::index`).
     sides: [DirectionStats; 2],
     initiator: KeySide,
@@ -60,7 +65,16 @@ pub struct FlowTable {
     epoch: u64,
     stats: FlowTableStats,
     expired_keys: Vec<FlowKey>,
+    /// Connections that reached FIN/FIN or RST, oldest first, with the time they did: their
+    /// short linger is served from here, not by scanning the table. Holds at most `max_flows`.
+    closing: VecDeque<(FlowKey, Timestamp)>,
+    /// The next packet time at which `expire` scans the table for idle flows.
+    next_scan: Timestamp,
 }
+
+/// A flow moves to the back of the activity order at most once per this many nanoseconds
+/// (1 s): eviction and the idle scan see activity to within a second.
+pub const REORDER_GRANULARITY_NS: u64 = 1_000_000_000;
 
 impl FlowTable {
     /// An empty table with the given settings (a `max_flows` of 0 is treated as 1).
@@ -74,6 +88,8 @@ impl FlowTable {
             epoch: 0,
             stats: FlowTableStats::default(),
             expired_keys: Vec::new(),
+            closing: VecDeque::new(),
+            next_scan: Timestamp(0),
         }
     }
 
@@ -81,54 +97,62 @@ impl FlowTable {
     /// belongs to no flow (not IP, or its transport header could not be decoded).
     #[inline]
     pub fn ingest(&mut self, pkt: &Packet, wire_len: u32, ts: Timestamp) -> Option<Ingested> {
-        let frag_ports = self.fragment_ports(pkt, ts);
+        let frag_ports = if pkt.fragment.is_some() {
+            self.fragment_ports(pkt, ts)
+        } else {
+            None
+        };
         let (key, side) = FlowKey::of_packet(pkt, frag_ports)?;
         let flags = pkt.tcp_flags();
-
-        let mut new_flow = false;
-        let mut restart = None;
-        match self.map.to_back(&key) {
-            Some(entry) => {
-                if ts.since(entry.first_ts) >= self.timeouts.active {
-                    restart = Some(EndReason::ActiveTimeout);
+        // Make room before looking the key up, so one lookup serves the packet.
+        if self.map.len() >= self.max_flows && !self.map.contains_key(&key) {
+            self.evict_oldest();
+        }
+        let epoch = self.epoch;
+        let fresh = |initiator| Entry {
+            first_ts: ts,
+            last_ts: ts,
+            order_ts: ts,
+            sides: [DirectionStats::default(); 2],
+            initiator,
+            state: TcpState::None,
+            epoch: epoch.wrapping_sub(1),
+        };
+        // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
+        let initiator = match flags {
+            Some(f) if f & (SYN | ACK) == SYN | ACK => other_side(side),
+            _ => side,
+        };
+        let mut ended = None;
+        let (entry, new_flow) = match self.map.raw_entry_mut().from_key(&key) {
+            RawEntryMut::Occupied(mut o) => {
+                // Relinking touches two neighbouring entries (cache misses on a big table):
+                // do it at most once per granule, which keeps the order within a second.
+                if ts.since(o.get().order_ts) >= REORDER_GRANULARITY_NS {
+                    o.to_back();
+                    o.get_mut().order_ts = ts;
+                }
+                let entry = o.into_mut();
+                let reason = if ts.since(entry.first_ts) >= self.timeouts.active {
+                    Some(EndReason::ActiveTimeout)
                 } else if entry.state.is_terminal()
                     && flags.is_some_and(|f| f & SYN != 0 && f & ACK == 0)
                 {
-                    restart = Some(EndReason::PortReuse);
+                    Some(EndReason::PortReuse)
+                } else {
+                    None
+                };
+                match reason {
+                    Some(reason) => {
+                        let old = std::mem::replace(entry, fresh(initiator));
+                        ended = Some((old, reason));
+                        (entry, true)
+                    }
+                    None => (entry, false),
                 }
             }
-            None => new_flow = true,
-        }
-        if let Some(reason) = restart {
-            if let Some(entry) = self.map.remove(&key) {
-                self.finish(key, entry, reason);
-            }
-            new_flow = true;
-        }
-        if new_flow {
-            if self.map.len() >= self.max_flows {
-                self.evict_oldest();
-            }
-            let initiator = match flags {
-                // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
-                Some(f) if f & (SYN | ACK) == SYN | ACK => other_side(side),
-                _ => side,
-            };
-            self.map.insert(
-                key,
-                Entry {
-                    first_ts: ts,
-                    last_ts: ts,
-                    sides: [DirectionStats::default(); 2],
-                    initiator,
-                    state: TcpState::None,
-                    epoch: self.epoch.wrapping_sub(1),
-                },
-            );
-            self.stats.created += 1;
-        }
-        let epoch = self.epoch;
-        let entry = self.map.get_mut(&key)?;
+            RawEntryMut::Vacant(v) => (v.insert(key, fresh(initiator)).1, true),
+        };
         if ts > entry.last_ts {
             entry.last_ts = ts;
         }
@@ -136,56 +160,98 @@ impl FlowTable {
         dir.packets += 1;
         dir.bytes += u64::from(wire_len);
         dir.payload_bytes += u64::from(pkt.payload_len);
+        let mut became_terminal = false;
         if let Some(f) = flags {
             dir.tcp_flags |= f;
-            entry.state = next_tcp_state(entry, side, f);
+            let next = next_tcp_state(entry, side, f);
+            became_terminal = next.is_terminal() && !entry.state.is_terminal();
+            entry.state = next;
         }
         let first_in_epoch = entry.epoch != epoch;
         entry.epoch = epoch;
+        let forward = side == entry.initiator;
+        let last_ts = entry.last_ts;
+        if new_flow {
+            self.stats.created += 1;
+        }
+        if let Some((old, reason)) = ended {
+            self.finish(key, old, reason);
+        }
+        if became_terminal && self.closing.len() < self.max_flows {
+            self.closing.push_back((key, last_ts));
+        }
         Some(Ingested {
             new_flow,
             first_in_epoch,
-            forward: side == entry.initiator,
+            forward,
         })
     }
 
     /// Ends every flow whose idle timeout has passed at `now` and queues its record.
     /// Returns how many flows ended.
     pub fn expire(&mut self, now: Timestamp) -> usize {
+        let before = self.stats.finished;
+        self.expire_closed(now);
         let t = self.timeouts;
+        if now < self.next_scan {
+            return (self.stats.finished - before) as usize;
+        }
+        // Timeouts are coarse: scanning every eighth of the shortest one keeps each flow's
+        // report within 12.5 % of its timeout while sparing most of the scans.
+        self.next_scan = now.plus((t.min_idle_open / 8).max(1));
         let mut keys = std::mem::take(&mut self.expired_keys);
         keys.clear();
         for (key, entry) in self.map.iter() {
-            let idle = now.since(entry.last_ts);
-            // The map is ordered by last activity: nothing further on can have idled longer.
-            if idle < t.min_idle {
+            // The map is ordered by `order_ts` and `last_ts >= order_ts`: once an entry was
+            // reordered less than the shortest timeout ago, no later one can have expired.
+            // Closed connections, which linger for less, come from the closing queue.
+            if now.since(entry.order_ts) < t.min_idle_open {
                 break;
             }
-            if idle >= idle_timeout(&t, key.proto, entry.state) {
+            if now.since(entry.last_ts) >= idle_timeout(&t, key.proto, entry.state) {
                 keys.push(*key);
             }
         }
-        let n = keys.len();
         for key in &keys {
             if let Some(entry) = self.map.remove(key) {
-                let reason = match entry.state {
-                    TcpState::Closed => EndReason::Fin,
-                    TcpState::Reset => EndReason::Rst,
-                    _ => EndReason::IdleTimeout,
-                };
-                self.finish(*key, entry, reason);
+                self.finish(*key, entry, end_reason(entry.state));
             }
         }
         self.expired_keys = keys;
-        n
+        (self.stats.finished - before) as usize
+    }
+
+    /// Ends the closed/reset connections whose linger has passed.
+    fn expire_closed(&mut self, now: Timestamp) {
+        let linger = self.timeouts.tcp_closed;
+        while let Some(&(key, closed_at)) = self.closing.front() {
+            if now.since(closed_at) < linger {
+                break;
+            }
+            self.closing.pop_front();
+            let Some(&entry) = self.map.get(&key) else {
+                continue; // already gone (evicted, reused)
+            };
+            if !entry.state.is_terminal() {
+                continue; // a new connection reused the key
+            }
+            if now.since(entry.last_ts) >= linger {
+                if let Some(entry) = self.map.remove(&key) {
+                    self.finish(key, entry, end_reason(entry.state));
+                }
+            } else {
+                // Late packets (final ACKs) moved it on: look again later.
+                self.closing.push_back((key, entry.last_ts));
+            }
+        }
     }
 
     /// Ends every live flow (end of capture) and queues the records, oldest activity first.
     pub fn finish_all(&mut self) {
+        self.closing.clear();
         while let Some((key, entry)) = self.map.pop_front() {
             let reason = match entry.state {
-                TcpState::Closed => EndReason::Fin,
-                TcpState::Reset => EndReason::Rst,
+                TcpState::Closed | TcpState::Reset => end_reason(entry.state),
                 _ => EndReason::EndOfCapture,
             };
             self.finish(key, entry, reason);
@@ -256,6 +322,15 @@ impl FlowTable {
     fn finish(&mut self, key: FlowKey, entry: Entry, reason: EndReason) {
         self.stats.finished += 1;
         self.finished.push(record(&key, &entry, reason));
+    }
+}
+
+/// Why a flow in `state` ended when it timed out.
+fn end_reason(state: TcpState) -> EndReason {
+    match state {
+        TcpState::Closed => EndReason::Fin,
+        TcpState::Reset => EndReason::Rst,
+        _ => EndReason::IdleTimeout,
     }
 }
 

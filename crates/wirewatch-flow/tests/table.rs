@@ -174,17 +174,48 @@ fn idle_timeouts_depend_on_protocol_and_state() {
     t.ingest(&tcp("10.0.0.1", 3, "10.0.0.3", 80, SYN), 60, ts(0));
     t.ingest(&tcp("10.0.0.1", 4, "10.0.0.3", 80, ACK), 60, ts(0));
     t.ingest(&icmp("10.0.0.1", "10.0.0.4", 8, 7), 98, ts(0));
-    assert_eq!(t.expire(ts(29)), 0);
+    // Expire once per second of packet time, as the engine does, and note when each ends.
+    let mut ended = Vec::new();
+    for s in 1..=400 {
+        t.expire(ts(s));
+        for r in t.drain_finished() {
+            assert_eq!(r.end_reason, EndReason::IdleTimeout);
+            ended.push((r.src_port, s));
+        }
+    }
+    // Never early, and at most an eighth of the shortest timeout (30 s) late.
+    let late = 30 / 8 + 1;
+    let when = |port: u16| ended.iter().find(|(p, _)| *p == port).unwrap().1;
+    for (port, timeout, what) in [
+        (3, 30, "TCP handshake"),
+        (7, 30, "ICMP"),
+        (5353, 60, "UDP"),
+        (4, 300, "TCP established"),
+    ] {
+        let at = when(port);
+        assert!(
+            (timeout..=timeout + late).contains(&at),
+            "{what} ended at {at} s, timeout {timeout} s"
+        );
+    }
+    assert!(t.is_empty());
+}
+
+#[test]
+fn closed_connections_linger_then_end_on_time() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    t.ingest(&tcp("10.0.0.1", 9, "10.0.0.2", 80, SYN), 60, ts(0));
+    t.ingest(&tcp("10.0.0.2", 80, "10.0.0.1", 9, RST | ACK), 60, ts(0));
+    // A late packet on the reset connection pushes its end back.
+    t.ingest(&tcp("10.0.0.1", 9, "10.0.0.2", 80, ACK), 60, ts(5));
+    assert_eq!(t.expire(ts(10)), 0);
+    assert_eq!(t.expire(ts(14)), 0);
+    assert_eq!(t.expire(ts(15)), 1);
+    let r = t.drain_finished().next().unwrap();
     assert_eq!(
-        t.expire(ts(30)),
-        2,
-        "handshake TCP and ICMP idle out after 30 s"
+        (r.end_reason, r.state, r.fwd.packets),
+        (EndReason::Rst, TcpState::Reset, 2)
     );
-    assert_eq!(t.expire(ts(60)), 1, "UDP after 60 s");
-    assert_eq!(t.expire(ts(299)), 0);
-    assert_eq!(t.expire(ts(300)), 1, "established TCP after 300 s");
-    let reasons: Vec<_> = finished(&mut t).iter().map(|r| r.end_reason).collect();
-    assert!(reasons.iter().all(|r| *r == EndReason::IdleTimeout));
 }
 
 #[test]

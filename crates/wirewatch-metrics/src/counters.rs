@@ -44,6 +44,21 @@ impl PacketCounters {
     /// Counts one decoded frame.
     #[inline]
     pub fn record(&mut self, pkt: &Packet, wire_len: u32, captured_len: u32) {
+        self.record_scalars(pkt, wire_len, captured_len);
+        if pkt.is_ip() {
+            if pkt.has_src {
+                self.sources.add(pkt.src, u64::from(wire_len));
+            }
+            if pkt.has_dst {
+                self.destinations.add(pkt.dst, u64::from(wire_len));
+            }
+        }
+    }
+
+    /// Counts one decoded frame in everything but the address tables (which a caller fills
+    /// in bulk with [`PacketCounters::merge_talkers`]).
+    #[inline]
+    pub fn record_scalars(&mut self, pkt: &Packet, wire_len: u32, captured_len: u32) {
         self.packets += 1;
         self.bytes += u64::from(wire_len);
         self.captured_bytes += u64::from(captured_len);
@@ -54,19 +69,17 @@ impl PacketCounters {
         {
             self.tcp_flags.add(flags);
         }
-        if pkt.is_ip() {
-            if pkt.has_src {
-                self.sources.add(pkt.src, u64::from(wire_len));
-            }
-            if pkt.has_dst {
-                self.destinations.add(pkt.dst, u64::from(wire_len));
-            }
-        }
         if let Some(kind) = pkt.error
             && let Some(slot) = self.decode_errors.get_mut(kind as usize)
         {
             *slot += 1;
         }
+    }
+
+    /// Adds the address tables of `other` to this one's.
+    pub fn merge_talkers(&mut self, other: &PacketCounters) {
+        self.sources.merge(&other.sources);
+        self.destinations.merge(&other.destinations);
     }
 
     /// Frames that decoded only partly.

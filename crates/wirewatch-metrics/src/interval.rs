@@ -1,6 +1,7 @@
 //! Closes intervals of packet time and produces their metrics.
 
 use crate::counters::PacketCounters;
+use crate::totals::RunTotals;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{IntervalMetrics, Timestamp};
@@ -60,6 +61,8 @@ pub struct IntervalAggregator {
     flows: FlowCounts,
     /// Flow-table counters when the previous interval closed, to report per-interval deltas.
     last_flow_stats: FlowTableStats,
+    /// Totals over the whole run.
+    totals: RunTotals,
 }
 
 impl IntervalAggregator {
@@ -73,7 +76,13 @@ impl IntervalAggregator {
             counters: PacketCounters::new(config.talker_cap),
             flows: FlowCounts::default(),
             last_flow_stats: FlowTableStats::default(),
+            totals: RunTotals::default(),
         }
+    }
+
+    /// Totals over the whole run. Address tables include closed intervals only.
+    pub fn totals(&self) -> &RunTotals {
+        &self.totals
     }
 
     /// Interval length in nanoseconds.
@@ -113,6 +122,7 @@ impl IntervalAggregator {
     ) {
         self.ensure_open(ts);
         self.counters.record(pkt, wire_len, captured_len);
+        self.totals.record(pkt, wire_len, captured_len, ts);
         if let Some(f) = flow {
             self.flows.new += u64::from(f.new_flow);
             self.flows.active += u64::from(f.first_in_epoch);
@@ -154,6 +164,7 @@ impl IntervalAggregator {
             top_destinations_by_packets: c.destinations.top_by_packets(self.top_n),
             talkers_approximate: approximate,
         };
+        self.totals.absorb_interval(&self.counters);
         self.counters.clear();
         self.flows = FlowCounts::default();
         self.last_flow_stats = flows;

@@ -45,6 +45,12 @@ impl HyperLogLog {
         }
     }
 
+    fn union(&mut self, other: &HyperLogLog) {
+        for (mine, theirs) in self.registers.iter_mut().zip(other.registers.iter()) {
+            *mine = (*mine).max(*theirs);
+        }
+    }
+
     fn estimate(&self) -> u64 {
         let m = HLL_REGISTERS as f64;
         let alpha = 0.7213 / (1.0 + 1.079 / m);
@@ -89,18 +95,44 @@ impl TalkerTable {
     /// Adds one packet of `bytes` to `ip`.
     #[inline]
     pub fn add(&mut self, ip: IpAddr, bytes: u64) {
+        self.add_counts(ip, 1, bytes);
+    }
+
+    /// Adds `packets` and `bytes` to `ip`.
+    #[inline]
+    pub fn add_counts(&mut self, ip: IpAddr, packets: u64, bytes: u64) {
         if let Some(e) = self.map.get_mut(&ip) {
-            e.0 += 1;
+            e.0 += packets;
             e.1 += bytes;
         } else {
             if self.map.len() >= self.cap {
                 self.shrink();
             }
-            self.map.insert(ip, (1, bytes));
+            self.map.insert(ip, (packets, bytes));
         }
         if let Some(s) = &mut self.sketch {
             s.insert(&ip);
         }
+    }
+
+    /// Adds every count of `other` (e.g. a closed interval's) to this table. Distinct counts
+    /// stay exact while both tables are exact and this one is under its cap.
+    pub fn merge(&mut self, other: &TalkerTable) {
+        for (ip, (packets, bytes)) in &other.map {
+            self.add_counts(*ip, *packets, *bytes);
+        }
+        if let Some(theirs) = &other.sketch {
+            let mine = self.sketch.get_or_insert_with(|| {
+                let mut s = HyperLogLog::new();
+                for ip in self.map.keys() {
+                    s.insert(ip);
+                }
+                s
+            });
+            mine.union(theirs);
+        }
+        self.max_dropped = self.max_dropped.max(other.max_dropped);
+        self.dropped_entries += other.dropped_entries;
     }
 
     /// Number of distinct addresses: exact until the cap was first reached, then estimated.
@@ -241,6 +273,32 @@ mod tests {
         let d = t.distinct() as f64;
         assert!((d - 200_001.0).abs() / 200_001.0 < 0.05, "estimate {d}");
         assert!(t.dropped_entries() > 0);
+    }
+
+    #[test]
+    fn merging_is_exact_while_small_and_unions_sketches() {
+        let mut run = TalkerTable::new(1000);
+        let mut a = TalkerTable::new(100);
+        let mut b = TalkerTable::new(100);
+        for i in 0..50 {
+            a.add(v4(i), 10);
+            b.add(v4(i + 25), 20);
+        }
+        run.merge(&a);
+        run.merge(&b);
+        assert_eq!(run.distinct(), 75);
+        assert!(!run.is_approximate());
+        let top = run.top_by_bytes(1)[0];
+        assert_eq!((top.packets, top.bytes), (2, 30));
+        // An interval that overflowed makes the run approximate, with a sane estimate.
+        let mut big = TalkerTable::new(100);
+        for i in 0..10_000 {
+            big.add(v4(i + 1_000_000), 1);
+        }
+        run.merge(&big);
+        assert!(run.is_approximate());
+        let d = run.distinct() as f64;
+        assert!((d - 10_075.0).abs() / 10_075.0 < 0.05, "estimate {d}");
     }
 
     #[test]

@@ -38,10 +38,12 @@ impl RunTotals {
         }
     }
 
-    /// Counts one decoded frame.
+    /// Counts one decoded frame, except in the address tables: those are merged from each
+    /// closed interval ([`RunTotals::absorb_interval`]), which costs one update per address
+    /// per interval instead of two per packet.
     #[inline]
     pub fn record(&mut self, pkt: &Packet, wire_len: u32, captured_len: u32, ts: Timestamp) {
-        self.counters.record(pkt, wire_len, captured_len);
+        self.counters.record_scalars(pkt, wire_len, captured_len);
         if self.first_ts.is_none() {
             self.first_ts = Some(ts);
         }
@@ -49,5 +51,10 @@ impl RunTotals {
             self.ts_backwards += 1;
         }
         self.last_ts = Some(ts);
+    }
+
+    /// Adds a closed interval's address tables to the run's.
+    pub fn absorb_interval(&mut self, interval: &PacketCounters) {
+        self.counters.merge_talkers(interval);
     }
 }

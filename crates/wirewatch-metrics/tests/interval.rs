@@ -111,3 +111,31 @@ fn run_totals_track_span_and_backwards_steps() {
     assert_eq!(t.ts_backwards, 1);
     assert_eq!((t.counters.bytes, t.counters.captured_bytes), (240, 216));
 }
+
+#[test]
+fn run_talkers_are_merged_from_closed_intervals() {
+    let mut agg = IntervalAggregator::new(&MetricsConfig::default());
+    let flows = FlowTable::new(&FlowConfig::default());
+    for (s, src) in [
+        (0, "10.0.0.1"),
+        (0, "10.0.0.2"),
+        (1, "10.0.0.1"),
+        (2, "10.0.0.3"),
+    ] {
+        let ts = Timestamp(s * SEC);
+        while agg.must_close_before(ts) {
+            agg.close(flows.stats(), Some(ts));
+        }
+        agg.record_packet(&syn(src, SYN), 100, 100, ts, None);
+    }
+    agg.close(flows.stats(), None);
+    let c = &agg.totals().counters;
+    assert_eq!(c.packets, 4);
+    assert_eq!(c.sources.distinct(), 3);
+    let top = c.sources.top_by_packets(1)[0];
+    assert_eq!(
+        (top.ip.to_string().as_str(), top.packets, top.bytes),
+        ("10.0.0.1", 2, 200)
+    );
+    assert_eq!(c.destinations.distinct(), 1);
+}

@@ -31,7 +31,6 @@ pub trait Sink {
 pub struct Engine {
     flows: FlowTable,
     intervals: IntervalAggregator,
-    totals: RunTotals,
 }
 
 impl Engine {
@@ -40,7 +39,6 @@ impl Engine {
         Engine {
             flows: FlowTable::new(&config.flows),
             intervals: IntervalAggregator::new(&config.metrics),
-            totals: RunTotals::default(),
         }
     }
 
@@ -56,7 +54,6 @@ impl Engine {
         let flow = self.flows.ingest(&pkt, frame.wire_len, ts);
         self.intervals
             .record_packet(&pkt, frame.wire_len, captured, ts, flow);
-        self.totals.record(&pkt, frame.wire_len, captured, ts);
         for record in self.flows.drain_finished() {
             sink.flow(record);
         }
@@ -76,7 +73,7 @@ impl Engine {
 
     /// Totals over the run so far.
     pub fn totals(&self) -> &RunTotals {
-        &self.totals
+        self.intervals.totals()
     }
 
     /// Flow table counters.
