@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Quick start, part 1: build Wirewatch and show what it does.
-# Installs what is missing, builds in release mode, generates a demo capture once and analyses it.
-# Extra arguments go to `wirewatch analyze` (e.g. ./run.sh --json).
+# Quick start, part 1: build Wirewatch and start monitoring.
+# Installs what is missing, builds in release mode, then monitors the default interface (the
+# first that is up, not loopback and has an address) until Ctrl-C; on a machine with no
+# usable interface it plays the demo traffic instead. Extra arguments go to `wirewatch run`
+# (e.g. ./run.sh -f 'tcp port 443', ./run.sh --demo).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
 cargo build --release --locked -q -p wirewatch
 bin=target/release/wirewatch
-demo=bench-data/demo.pcap
-if [ ! -f "$demo" ]; then
-  mkdir -p bench-data
-  "$bin" generate -o "$demo" --packets 200000 --flows 5000
+if [ "$#" -eq 0 ] && ! "$bin" interfaces --default >/dev/null 2>&1; then
+  echo "no usable network interface: playing demo traffic instead" >&2
+  exec "$bin" run --demo
 fi
-exec "$bin" analyze "$demo" "$@"
+exec "$bin" run "$@"

@@ -10,8 +10,9 @@ need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in libpcap-dev pkg-config gcc; do have_pkg "$p" || need+=("$p"); done
 if [ "$want_test" = 1 ]; then
-  # tshark is the independent reference some tests compare against.
-  for p in tshark; do have_pkg "$p" || need+=("$p"); done
+  # tshark is the independent reference some tests compare against; the live-capture tests
+  # build network namespaces (iproute2) and send real traffic (ping, curl, python3).
+  for p in tshark iproute2 iputils-ping curl python3; do have_pkg "$p" || need+=("$p"); done
 fi
 
 if [ "${#need[@]}" -gt 0 ]; then

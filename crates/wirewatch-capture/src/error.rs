@@ -78,6 +78,68 @@ pub enum CaptureError {
         /// What is wrong.
         reason: String,
     },
+    /// Live capture: the operating system refused to open the interface for capture.
+    #[error(
+        "cannot capture on {interface}: permission denied ({message}). Run as root, or let the \
+         binary capture: sudo setcap cap_net_raw,cap_net_admin=eip {exe}",
+        exe = crate::live::setcap_target()
+    )]
+    PermissionDenied {
+        /// The interface.
+        interface: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// Live capture: there is no interface of that name.
+    #[error(
+        "cannot capture on {interface}: no such interface ({message}); list the interfaces with \
+         `wirewatch interfaces`"
+    )]
+    NoSuchInterface {
+        /// The interface asked for.
+        interface: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// Live capture: the interface exists but is administratively down.
+    #[error(
+        "cannot capture on {interface}: the interface is down ({message}); bring it up \
+         (sudo ip link set {interface} up) or pick another with `wirewatch interfaces`"
+    )]
+    InterfaceDown {
+        /// The interface.
+        interface: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// Live capture: no interface was named and none qualifies as the default.
+    #[error(
+        "no network interface to capture on: none is up, not loopback and with an address; \
+         name one (list them with `wirewatch interfaces`)"
+    )]
+    NoDefaultInterface,
+    /// Live capture: libpcap rejected a capture filter (BPF expression).
+    #[error("invalid capture filter `{filter}`: {message}")]
+    BadFilter {
+        /// The expression.
+        filter: String,
+        /// libpcap's message.
+        message: String,
+    },
+    /// Live capture: the interfaces could not be listed.
+    #[error("cannot list the network interfaces: {message}")]
+    ListInterfaces {
+        /// libpcap's message.
+        message: String,
+    },
+    /// Live capture: any other libpcap failure while opening or reading an interface.
+    #[error("cannot capture on {interface}: {message}")]
+    Live {
+        /// The interface.
+        interface: String,
+        /// libpcap's (or the system's) message.
+        message: String,
+    },
 }
 
 /// A non-fatal oddity met while reading; the frame concerned is still delivered.

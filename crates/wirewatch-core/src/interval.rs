@@ -16,6 +16,31 @@ pub struct Talker {
     pub bytes: u64,
 }
 
+/// Packets lost before the engine saw them, by where they were lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DropCounts {
+    /// Dropped by the kernel because the capture buffer was full (libpcap `ps_drop`).
+    pub kernel: u64,
+    /// Dropped by the interface or its driver (libpcap `ps_ifdrop`).
+    pub interface: u64,
+    /// Dropped by Wirewatch because the queue to the engine was full.
+    pub queue: u64,
+}
+
+impl DropCounts {
+    /// All drops.
+    pub fn total(&self) -> u64 {
+        self.kernel + self.interface + self.queue
+    }
+
+    /// Adds `other` to these counts.
+    pub fn merge(&mut self, other: &DropCounts) {
+        self.kernel += other.kernel;
+        self.interface += other.interface;
+        self.queue += other.queue;
+    }
+}
+
 /// Everything measured over one interval `[start_ts, start_ts + duration)` of packet time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct IntervalMetrics {
@@ -51,6 +76,8 @@ pub struct IntervalMetrics {
     pub flows_evicted: u64,
     /// Frames that could not be fully decoded.
     pub decode_errors: u64,
+    /// Packets lost before decoding during this interval (zero when reading files).
+    pub drops: DropCounts,
     /// Top sources ordered by bytes.
     pub top_sources_by_bytes: Vec<Talker>,
     /// Top sources ordered by packets.

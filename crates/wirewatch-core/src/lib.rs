@@ -12,6 +12,6 @@ pub mod time;
 
 pub use flow::{EndReason, FlowRecord, TcpState};
 pub use frame::{Frame, LinkType};
-pub use interval::{IntervalMetrics, Talker};
+pub use interval::{DropCounts, IntervalMetrics, Talker};
 pub use proto::{ProtoClass, ProtocolCounts, TcpFlagCounts};
 pub use time::Timestamp;

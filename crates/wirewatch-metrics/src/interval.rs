@@ -158,6 +158,7 @@ impl IntervalAggregator {
             flows_live: flows.live,
             flows_evicted: flows.evicted.saturating_sub(self.last_flow_stats.evicted),
             decode_errors: c.decode_error_total(),
+            drops: Default::default(),
             top_sources_by_bytes: c.sources.top_by_bytes(self.top_n),
             top_sources_by_packets: c.sources.top_by_packets(self.top_n),
             top_destinations_by_bytes: c.destinations.top_by_bytes(self.top_n),

@@ -9,17 +9,33 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 /// Real-time network traffic monitor and intrusion/anomaly detector.
+///
+/// Without a command, Wirewatch monitors live traffic (`wirewatch -i eth0` is `wirewatch run
+/// -i eth0`).
 #[derive(Debug, Parser)]
-#[command(name = "wirewatch", version, about, propagate_version = true)]
+#[command(
+    name = "wirewatch",
+    version,
+    about,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Options of the default command, `run`.
+    #[command(flatten)]
+    pub run: crate::run::RunArgs,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Monitor live traffic (the default command): an interface, a replayed file or the demo.
+    Run(crate::run::RunArgs),
+    /// List the network interfaces Wirewatch can capture on.
+    Interfaces(InterfacesArgs),
     /// Analyse capture files (pcap or pcapng) and print a report.
     Analyze(AnalyzeArgs),
     /// Write a deterministic synthetic capture (for tests, benchmarks and demos).
@@ -29,7 +45,7 @@ pub enum Command {
 }
 
 /// Options shared by commands that run the engine.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct EngineArgs {
     /// Interval length: 1s, 500ms, 5m, or seconds.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration_ms)]
@@ -83,6 +99,17 @@ pub struct AnalyzeArgs {
     pub engine: EngineArgs,
 }
 
+/// `wirewatch interfaces`.
+#[derive(Debug, Args)]
+pub struct InterfacesArgs {
+    /// Print only the default interface's name (exit status 1 when there is none).
+    #[arg(long)]
+    pub default: bool,
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `wirewatch generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
@@ -109,14 +136,77 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Analyze(args)) => run_analyze(&args),
         Some(Command::Generate(args)) => run_generate(&args),
         Some(Command::Bench(args)) => crate::bench::run(&args),
-        None => {
-            eprintln!(
-                "wirewatch: live monitoring is not built yet; try `wirewatch analyze FILE` or \
-                 `wirewatch --help`"
-            );
-            Ok(2)
-        }
+        Some(Command::Run(args)) => crate::run::run(&args),
+        Some(Command::Interfaces(args)) => run_interfaces(&args),
+        None => crate::run::run(&cli.run),
     }
+}
+
+fn run_interfaces(args: &InterfacesArgs) -> anyhow::Result<i32> {
+    let list = wirewatch_capture::live::list_interfaces().context("cannot list interfaces")?;
+    let default = wirewatch_capture::live::default_interface(&list).map(|i| i.name.clone());
+    if args.default {
+        return Ok(match default {
+            Some(name) => {
+                println!("{name}");
+                0
+            }
+            None => {
+                eprintln!("no usable interface (up, not loopback, with an address)");
+                1
+            }
+        });
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &list).context("cannot write the list")?;
+        writeln!(out).context("cannot write the list")?;
+        return Ok(0);
+    }
+    for i in &list {
+        let mut flags = Vec::new();
+        for (set, name) in [
+            (i.up, "up"),
+            (i.running, "running"),
+            (i.loopback, "loopback"),
+            (i.wireless, "wireless"),
+        ] {
+            if set {
+                flags.push(name);
+            }
+        }
+        let addrs: Vec<String> = i.addresses.iter().map(ToString::to_string).collect();
+        let mark = if default.as_deref() == Some(i.name.as_str()) {
+            "  (default)"
+        } else {
+            ""
+        };
+        writeln!(out, "{}{mark}", i.name).context("cannot write the list")?;
+        if let Some(d) = &i.description {
+            writeln!(out, "    description: {d}").context("cannot write the list")?;
+        }
+        writeln!(
+            out,
+            "    flags: {}",
+            if flags.is_empty() {
+                "-".to_string()
+            } else {
+                flags.join(", ")
+            }
+        )
+        .context("cannot write the list")?;
+        writeln!(
+            out,
+            "    addresses: {}",
+            if addrs.is_empty() {
+                "-".to_string()
+            } else {
+                addrs.join(", ")
+            }
+        )
+        .context("cannot write the list")?;
+    }
+    Ok(0)
 }
 
 fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {

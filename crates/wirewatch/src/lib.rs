@@ -8,4 +8,7 @@ pub mod analyze;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod line;
+pub mod live;
 pub mod pipeline;
+pub mod run;

@@ -4,7 +4,7 @@
 //! It hands closed intervals and finished flows to a [`Sink`].
 
 use serde::{Deserialize, Serialize};
-use wirewatch_core::{FlowRecord, Frame, IntervalMetrics, Timestamp};
+use wirewatch_core::{DropCounts, FlowRecord, Frame, IntervalMetrics, Timestamp};
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
 use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
@@ -25,12 +25,20 @@ pub trait Sink {
     fn interval(&mut self, metrics: IntervalMetrics);
     /// A flow finished (or was flushed at the end of the capture).
     fn flow(&mut self, record: FlowRecord);
+    /// A source met a problem that did not stop it.
+    fn warning(&mut self, _message: String) {}
+    /// A source stopped on an error.
+    fn error(&mut self, _message: String) {}
 }
 
 /// The engine state for one run.
 pub struct Engine {
     flows: FlowTable,
     intervals: IntervalAggregator,
+    /// Packets lost before the engine, cumulative over the run, as the sources report them.
+    drops: DropCounts,
+    /// `drops` when the previous interval closed.
+    drops_at_close: DropCounts,
 }
 
 impl Engine {
@@ -39,6 +47,8 @@ impl Engine {
         Engine {
             flows: FlowTable::new(&config.flows),
             intervals: IntervalAggregator::new(&config.metrics),
+            drops: DropCounts::default(),
+            drops_at_close: DropCounts::default(),
         }
     }
 
@@ -60,6 +70,26 @@ impl Engine {
         pkt
     }
 
+    /// Moves packet time forward to `ts` without a packet (a live source that is quiet):
+    /// closes every interval that ends at or before `ts`, opening one if none is open yet.
+    pub fn advance_to(&mut self, ts: Timestamp, sink: &mut impl Sink) {
+        if self.intervals.must_close_before(ts) {
+            self.close_intervals_until(ts, sink);
+        }
+        self.intervals.ensure_open(ts);
+    }
+
+    /// Records the run's cumulative drop counts as the sources report them; each interval
+    /// reports the drops that happened while it was open.
+    pub fn set_drops(&mut self, cumulative: DropCounts) {
+        self.drops = cumulative;
+    }
+
+    /// Drops over the run so far.
+    pub fn drops(&self) -> DropCounts {
+        self.drops
+    }
+
     /// Ends the run: flushes every live flow and closes the open interval.
     pub fn finish(&mut self, sink: &mut impl Sink) {
         self.flows.finish_all();
@@ -67,8 +97,20 @@ impl Engine {
             sink.flow(record);
         }
         if let Some(m) = self.intervals.close(self.flows.stats(), None) {
-            sink.interval(m);
+            sink.interval(self.with_drops(m));
         }
+    }
+
+    fn with_drops(&mut self, mut m: IntervalMetrics) -> IntervalMetrics {
+        let now = self.drops;
+        let before = self.drops_at_close;
+        m.drops = DropCounts {
+            kernel: now.kernel.saturating_sub(before.kernel),
+            interface: now.interface.saturating_sub(before.interface),
+            queue: now.queue.saturating_sub(before.queue),
+        };
+        self.drops_at_close = now;
+        m
     }
 
     /// Totals over the run so far.
@@ -97,7 +139,7 @@ impl Engine {
                 sink.flow(record);
             }
             if let Some(m) = self.intervals.close(self.flows.stats(), Some(ts)) {
-                sink.interval(m);
+                sink.interval(self.with_drops(m));
             }
             self.flows.next_epoch();
         }

@@ -62,14 +62,56 @@ impl Progress for NoProgress {
 }
 
 /// Collects the engine's output into a report.
-struct Collector {
-    intervals: Vec<IntervalMetrics>,
-    flows: Vec<FlowRecord>,
-    max_flows: usize,
-    flows_omitted: u64,
+#[derive(Debug, Default)]
+pub struct ReportCollector {
+    /// Closed intervals.
+    pub intervals: Vec<IntervalMetrics>,
+    /// Finished flows, up to `max_flows`.
+    pub flows: Vec<FlowRecord>,
+    /// The cap on kept flows.
+    pub max_flows: usize,
+    /// Flows beyond the cap.
+    pub flows_omitted: u64,
+    /// Problems sources reported that did not stop them.
+    pub warnings: Vec<String>,
+    /// Errors that stopped a source.
+    pub errors: Vec<String>,
 }
 
-impl Sink for Collector {
+impl ReportCollector {
+    /// An empty collector keeping at most `max_flows` flows.
+    pub fn new(max_flows: usize) -> Self {
+        ReportCollector {
+            max_flows,
+            ..ReportCollector::default()
+        }
+    }
+
+    /// Builds the report from what was collected and the finished engine's totals.
+    pub fn into_report(
+        self,
+        engine: &Engine,
+        files: Vec<FileSummary>,
+        top_n: usize,
+    ) -> AnalyzeReport {
+        let notice = |message: String| Notice {
+            path: PathBuf::new(),
+            message,
+        };
+        report::build(
+            engine,
+            self.intervals,
+            self.flows,
+            self.flows_omitted,
+            files,
+            self.errors.into_iter().map(notice).collect(),
+            self.warnings.into_iter().map(notice).collect(),
+            top_n,
+        )
+    }
+}
+
+impl Sink for ReportCollector {
     fn interval(&mut self, metrics: IntervalMetrics) {
         self.intervals.push(metrics);
     }
@@ -80,6 +122,16 @@ impl Sink for Collector {
         } else {
             self.flows_omitted += 1;
         }
+    }
+
+    fn warning(&mut self, message: String) {
+        if self.warnings.len() < MAX_NOTICES_PER_FILE {
+            self.warnings.push(message);
+        }
+    }
+
+    fn error(&mut self, message: String) {
+        self.errors.push(message);
     }
 }
 
@@ -99,12 +151,7 @@ pub fn analyze_files(
     progress: &mut dyn Progress,
 ) -> AnalyzeReport {
     let mut engine = Engine::new(&options.engine);
-    let mut sink = Collector {
-        intervals: Vec::new(),
-        flows: Vec::new(),
-        max_flows: options.max_report_flows,
-        flows_omitted: 0,
-    };
+    let mut sink = ReportCollector::new(options.max_report_flows);
     let mut files = Vec::new();
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -136,7 +183,7 @@ pub fn analyze_files(
 fn analyze_one(
     path: &Path,
     engine: &mut Engine,
-    sink: &mut Collector,
+    sink: &mut ReportCollector,
     progress: &mut dyn Progress,
     errors: &mut Vec<Notice>,
     warnings: &mut Vec<Notice>,

@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use wirewatch_core::proto::tcp_flags;
 use wirewatch_core::{
-    EndReason, FlowRecord, IntervalMetrics, ProtocolCounts, Talker, TcpFlagCounts, TcpState,
-    Timestamp,
+    DropCounts, EndReason, FlowRecord, IntervalMetrics, ProtocolCounts, Talker, TcpFlagCounts,
+    TcpState, Timestamp,
 };
 
 /// What was read from one file.
@@ -139,6 +139,8 @@ pub struct IntervalJson {
     pub flows_active: u64,
     /// Flows ended.
     pub flows_closed: u64,
+    /// Packets lost before decoding (kernel, interface, queue).
+    pub drops: DropCounts,
 }
 
 impl From<&IntervalMetrics> for IntervalJson {
@@ -156,6 +158,7 @@ impl From<&IntervalMetrics> for IntervalJson {
             flows_new: m.flows_new,
             flows_active: m.flows_active,
             flows_closed: m.flows_closed,
+            drops: m.drops,
         }
     }
 }
@@ -219,6 +222,8 @@ pub struct AnalyzeReport {
     pub interval_s: f64,
     /// Frames that decoded only partly, by reason.
     pub decode_errors: BTreeMap<&'static str, u64>,
+    /// Packets lost before decoding (kernel, interface, queue); zero when reading files.
+    pub drops: DropCounts,
     /// How often a frame's timestamp was earlier than the previous frame's.
     pub timestamps_backwards: u64,
     /// Flow table counters.
@@ -298,6 +303,7 @@ pub(super) fn build(
         intervals,
         interval_s: engine.interval_ns() as f64 / 1e9,
         decode_errors: c.decode_errors(),
+        drops: engine.drops(),
         timestamps_backwards: totals.ts_backwards,
         flow_table: FlowTableJson {
             created: stats.created,

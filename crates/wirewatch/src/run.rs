@@ -1,0 +1,227 @@
+//! `wirewatch run` (and `wirewatch` alone): live monitoring until Ctrl-C.
+
+use crate::analyze::{AnalyzeReport, ReportCollector};
+use crate::cli::EngineArgs;
+use crate::line::interval_line;
+use crate::live::{Monitor, SourceSpec, Speed};
+use crate::pipeline::Sink;
+use anyhow::{Context, bail};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use wirewatch_capture::live::{LiveConfig, default_interface, list_interfaces};
+use wirewatch_core::{FlowRecord, IntervalMetrics};
+
+/// `wirewatch run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Interface to capture on (`any` for all); default: the first that is up, not loopback
+    /// and has an address.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// BPF capture filter, e.g. 'tcp port 443 or udp port 53'.
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Bytes kept of each packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
+    pub snaplen: i32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Kernel capture buffer, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 16)]
+    pub buffer_size: i32,
+    /// Deliver each packet at once (lower latency; on Linux the kernel ring then holds far
+    /// fewer packets, so bursts drop sooner).
+    #[arg(long)]
+    pub immediate: bool,
+    /// Replay a capture file through the live pipeline instead of capturing.
+    #[arg(long = "read", short = 'r', value_name = "FILE", conflicts_with_all = ["interface", "demo"])]
+    pub read: Option<PathBuf>,
+    /// Replay pace: 1 (as recorded), 10 (ten times faster), any factor, or max.
+    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed, requires = "read")]
+    pub speed: Option<Speed>,
+    /// Generate demo traffic (normal traffic, a port scan, a SYN flood, a spike, looping).
+    #[arg(long, conflicts_with = "interface")]
+    pub demo: bool,
+    /// Demo scenario seed.
+    #[arg(long, default_value_t = 1, requires = "demo")]
+    pub seed: u64,
+    /// Stop after this long (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration_ms)]
+    pub duration: Option<u64>,
+    /// At exit, print the whole report as JSON on stdout (the layout of `analyze --json`).
+    #[arg(long)]
+    pub json: bool,
+    /// Print the per-interval line even when stdout is not a terminal.
+    #[arg(long)]
+    pub lines: bool,
+    /// After opening the capture, drop root privileges to this user.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Engine settings.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    if s.eq_ignore_ascii_case("max") {
+        return Ok(Speed::Max);
+    }
+    match s.trim_end_matches(['x', 'X']).parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(Speed::Times(v)),
+        _ => Err(format!("`{s}` is not a speed: use 1, 10, 0.5 or max")),
+    }
+}
+
+/// What the run delivers results to: the terminal line and, for `--json`, the report.
+struct RunSink {
+    collector: ReportCollector,
+    lines: bool,
+}
+
+impl Sink for RunSink {
+    fn interval(&mut self, metrics: IntervalMetrics) {
+        if self.lines {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", interval_line(&metrics));
+            let _ = out.flush();
+        }
+        self.collector.interval(metrics);
+    }
+
+    fn flow(&mut self, record: FlowRecord) {
+        self.collector.flow(record);
+    }
+
+    fn warning(&mut self, message: String) {
+        eprintln!("warning: {message}");
+        self.collector.warning(message);
+    }
+
+    fn error(&mut self, message: String) {
+        eprintln!("error: {message}");
+        self.collector.error(message);
+    }
+}
+
+/// Chooses what to monitor from the arguments.
+fn source_spec(args: &RunArgs) -> anyhow::Result<SourceSpec> {
+    if let Some(path) = &args.read {
+        return Ok(SourceSpec::Replay {
+            path: path.clone(),
+            speed: args.speed.unwrap_or(Speed::Times(1.0)),
+        });
+    }
+    if args.demo {
+        return Ok(SourceSpec::Demo { seed: args.seed });
+    }
+    let interface = match &args.interface {
+        Some(i) => i.clone(),
+        None => {
+            let list = list_interfaces().context("cannot list network interfaces")?;
+            match default_interface(&list) {
+                Some(i) => i.name.clone(),
+                None => bail!(
+                    "no usable network interface found (none is up, not loopback and with an \
+                     address); run `wirewatch --demo` to see Wirewatch on generated traffic, or \
+                     pick one with `wirewatch interfaces` and `-i`"
+                ),
+            }
+        }
+    };
+    Ok(SourceSpec::Live(LiveConfig {
+        interface,
+        snaplen: args.snaplen,
+        promisc: !args.no_promisc,
+        buffer_size: args.buffer_size.saturating_mul(1 << 20),
+        immediate: args.immediate,
+        filter: args.filter.clone().filter(|f| !f.trim().is_empty()),
+        ..LiveConfig::default()
+    }))
+}
+
+/// Runs the live monitor until Ctrl-C/SIGTERM, `--duration`, or the end of a replay.
+pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
+    let config = args.engine.load()?;
+    let spec = source_spec(args)?;
+    let sink = RunSink {
+        collector: ReportCollector::new(crate::analyze::DEFAULT_MAX_REPORT_FLOWS),
+        lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
+    };
+    let monitor = Monitor::new(&config.engine(), sink)?;
+    let described = describe(&spec);
+    monitor.start(spec)?;
+    eprintln!("wirewatch: {described}; Ctrl-C to stop");
+    if let Some(user) = &args.user {
+        drop_privileges(user)?;
+        eprintln!("wirewatch: dropped privileges to user {user}");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .context("cannot install the Ctrl-C handler")?;
+    let started = Instant::now();
+    let limit = args.duration.map(Duration::from_millis);
+    // A replay ends with its file; a live capture or the demo only on an error.
+    while !stop.load(Ordering::Relaxed)
+        && limit.is_none_or(|l| started.elapsed() < l)
+        && !monitor.source_finished()
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let Some((engine, sink)) = monitor.shutdown() else {
+        bail!("the engine thread failed");
+    };
+    let report: AnalyzeReport = sink.collector.into_report(&engine, Vec::new(), 10);
+    if args.json {
+        let mut out = std::io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &report).context("cannot write the report")?;
+        writeln!(out).context("cannot write the report")?;
+    } else {
+        eprintln!(
+            "wirewatch: {} packets, {} bytes, {} flows; drops: kernel {}, interface {}, queue {}",
+            report.packets,
+            report.bytes,
+            report.flow_table.created,
+            report.drops.kernel,
+            report.drops.interface,
+            report.drops.queue
+        );
+    }
+    Ok(if report.errors.is_empty() { 0 } else { 1 })
+}
+
+fn describe(spec: &SourceSpec) -> String {
+    match spec {
+        SourceSpec::Live(c) => format!(
+            "capturing on {} (filter: {})",
+            c.interface,
+            c.filter.as_deref().unwrap_or("none")
+        ),
+        SourceSpec::Replay { path, speed } => format!(
+            "replaying {} at {}",
+            path.display(),
+            match speed {
+                Speed::Max => "full speed".to_string(),
+                Speed::Times(x) => format!("{x}x"),
+            }
+        ),
+        SourceSpec::Demo { seed } => format!("playing demo traffic (seed {seed})"),
+    }
+}
+
+/// Switches to `user` (its primary group, no supplementary groups) for good.
+fn drop_privileges(user: &str) -> anyhow::Result<()> {
+    use nix::unistd::{User, setgid, setgroups, setuid};
+    let u = User::from_name(user)
+        .with_context(|| format!("cannot look up user {user}"))?
+        .with_context(|| format!("no such user: {user}"))?;
+    setgroups(&[u.gid]).with_context(|| format!("cannot drop supplementary groups for {user}"))?;
+    setgid(u.gid).with_context(|| format!("cannot switch to the group of {user}"))?;
+    setuid(u.uid).with_context(|| format!("cannot switch to user {user}"))?;
+    Ok(())
+}

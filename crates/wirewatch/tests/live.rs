@@ -1,0 +1,354 @@
+//! Live monitoring end to end: real packets sent by real tools from a network namespace,
+//! captured by `wirewatch run` on the host end of a veth pair; replay and demo sources;
+//! shutdown on SIGTERM; privilege errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+
+mod support;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use support::{TestNet, http_server, udp_sink};
+
+const BIN: &str = env!("CARGO_BIN_EXE_wirewatch");
+
+/// A running `wirewatch`, started and ready (it has said what it captures).
+struct Running {
+    child: Child,
+    stderr: mpsc::Receiver<String>,
+    lines: Vec<String>,
+}
+
+impl Running {
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut r = Running {
+            child,
+            stderr: rx,
+            lines: Vec::new(),
+        };
+        r.wait_for_stderr("Ctrl-C to stop");
+        r
+    }
+
+    fn wait_for_stderr(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(100)) {
+                let found = line.contains(needle);
+                self.lines.push(line);
+                if found {
+                    return;
+                }
+            }
+        }
+        panic!("wirewatch never said {needle:?}; stderr: {:?}", self.lines);
+    }
+
+    /// Sends SIGTERM and returns (exit code, stdout, seconds it took to exit).
+    fn terminate(self) -> (Option<i32>, String, f64) {
+        // Let the last batches reach the engine.
+        std::thread::sleep(Duration::from_millis(300));
+        let asked = Instant::now();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let out = self.child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            asked.elapsed().as_secs_f64(),
+        )
+    }
+}
+
+fn flows_of<'a>(report: &'a Value, proto: &str) -> Vec<&'a Value> {
+    report["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["proto"] == proto)
+        .collect()
+}
+
+#[test]
+fn counts_exactly_what_real_tools_send() {
+    let Some(net) = TestNet::create() else { return };
+    let _sink = udp_sink(&net.host_ip, 9999);
+    let server = http_server(&net.host_ip, 8080, 3, "hello from the host\n");
+    let run = Running::start(&["run", "-i", &net.host_if, "--json"]);
+
+    net.send_udp(9999, 1000, 100);
+    net.ping(5);
+    for _ in 0..3 {
+        net.exec_ok(&[
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            &format!("http://{}:8080/", net.host_ip),
+        ]);
+    }
+    server.join().unwrap();
+
+    let (code, stdout, secs) = run.terminate();
+    assert_eq!(code, Some(0), "exit status");
+    assert!(secs < 3.0, "shutdown took {secs:.1} s");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let p = &r["protocols"];
+    assert_eq!(p["udp"], 1000);
+    assert_eq!(p["icmp"], 10, "5 echo requests and 5 replies");
+    assert_eq!(p["non_ip"], 0, "static neighbours: no ARP");
+    assert_eq!(p["icmpv6"], 0, "IPv6 is off on the veths");
+
+    let udp = flows_of(&r, "udp");
+    assert_eq!(udp.len(), 1);
+    assert_eq!(udp[0]["packets_fwd"], 1000);
+    assert_eq!(udp[0]["bytes_fwd"], 1000 * (14 + 20 + 8 + 100));
+    assert_eq!(udp[0]["src_ip"], net.ns_ip.as_str());
+    assert_eq!(udp[0]["dst_port"], 9999);
+
+    let icmp = flows_of(&r, "icmp");
+    assert_eq!(icmp.len(), 1);
+    assert_eq!(
+        (
+            icmp[0]["packets_fwd"].as_u64(),
+            icmp[0]["packets_rev"].as_u64()
+        ),
+        (Some(5), Some(5))
+    );
+    assert_eq!(icmp[0]["bytes_fwd"], 5 * 98);
+
+    let tcp = flows_of(&r, "tcp");
+    assert_eq!(tcp.len(), 3, "three curl connections");
+    for f in &tcp {
+        assert_eq!(f["dst_port"], 8080);
+        assert_eq!(f["src_ip"], net.ns_ip.as_str(), "the client initiated");
+        assert_eq!(f["state"], "closed");
+        assert!(f["tcp_flags_fwd"].as_str().unwrap().contains('S'));
+    }
+    assert_eq!(r["tcp_flags"]["syn"], 3);
+    assert_eq!(r["tcp_flags"]["syn_ack"], 3);
+    let tcp_packets: u64 = tcp
+        .iter()
+        .map(|f| f["packets_fwd"].as_u64().unwrap() + f["packets_rev"].as_u64().unwrap())
+        .sum();
+    assert_eq!(p["tcp"].as_u64().unwrap(), tcp_packets);
+    assert_eq!(r["packets"].as_u64().unwrap(), 1000 + 10 + tcp_packets);
+    assert_eq!(r["drops"]["kernel"], 0);
+    assert_eq!(r["drops"]["queue"], 0);
+    // Every interval reports its drops.
+    assert!(
+        r["intervals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["drops"]["queue"] == 0)
+    );
+}
+
+#[test]
+fn a_bpf_filter_keeps_only_what_it_names() {
+    let Some(net) = TestNet::create() else { return };
+    let _sink = udp_sink(&net.host_ip, 7000);
+    let _sink2 = udp_sink(&net.host_ip, 7001);
+    let run = Running::start(&["run", "-i", &net.host_if, "-f", "udp port 7001", "--json"]);
+    net.send_udp(7000, 50, 20);
+    net.send_udp(7001, 70, 20);
+    net.ping(2);
+    let (code, stdout, _) = run.terminate();
+    assert_eq!(code, Some(0));
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["packets"], 70);
+    assert_eq!(r["protocols"]["udp"], 70);
+    assert_eq!(r["protocols"]["icmp"], 0);
+}
+
+#[test]
+fn a_bad_interface_or_filter_is_explained() {
+    let out = Command::new(BIN)
+        .args(["run", "-i", "wwnosuch0", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("wwnosuch0") && err.contains("wirewatch interfaces"),
+        "{err}"
+    );
+
+    let out = Command::new(BIN)
+        .args([
+            "run",
+            "-i",
+            "lo",
+            "-f",
+            "udp port banana",
+            "--duration",
+            "1s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("invalid capture filter `udp port banana`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_permission_it_says_what_to_do() {
+    if !support::can_build_namespaces() {
+        eprintln!("skipped: needs root to switch to an unprivileged user");
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--",
+            BIN,
+            "run",
+            "-i",
+            "lo",
+            "--duration",
+            "1s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("permission"), "{err}");
+    assert!(
+        err.contains("setcap cap_net_raw,cap_net_admin=eip"),
+        "{err}"
+    );
+    assert!(err.contains("root"), "{err}");
+}
+
+#[test]
+fn drops_root_after_opening_the_capture() {
+    let Some(net) = TestNet::create() else { return };
+    let _sink = udp_sink(&net.host_ip, 9000);
+    let mut run = Running::start(&["run", "-i", &net.host_if, "--json", "--user", "nobody"]);
+    run.wait_for_stderr("dropped privileges to user nobody");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", run.child.id())).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(
+        uid_line.split_whitespace().skip(1).all(|u| u == "65534"),
+        "{uid_line}"
+    );
+    net.send_udp(9000, 25, 10);
+    let (code, stdout, _) = run.terminate();
+    assert_eq!(code, Some(0));
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        r["protocols"]["udp"], 25,
+        "capture goes on after dropping root"
+    );
+}
+
+#[test]
+fn replay_reproduces_analyze_interval_for_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fixture.pcap");
+    let cfg = wirewatch_capture::synth::GeneratorConfig {
+        seed: 11,
+        packets: 20_000,
+        flows: 400,
+        packets_per_second: 8_000.0,
+        ..Default::default()
+    };
+    wirewatch_capture::synth::write_pcap(&cfg, std::fs::File::create(&path).unwrap()).unwrap();
+    let file = path.to_str().unwrap();
+    let analyze: Value = serde_json::from_slice(
+        &Command::new(BIN)
+            .args(["analyze", "--json", file])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for speed in ["max", "10"] {
+        let out = Command::new(BIN)
+            .args(["run", "--read", file, "--speed", speed, "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let replay: Value = serde_json::from_slice(&out.stdout).unwrap();
+        for k in [
+            "packets",
+            "bytes",
+            "protocols",
+            "tcp_flags",
+            "distinct_src_ips",
+            "top_sources",
+            "intervals",
+        ] {
+            assert_eq!(replay[k], analyze[k], "{k} differs at speed {speed}");
+        }
+        assert_eq!(
+            replay["flows"].as_array().unwrap().len(),
+            analyze["flows"].as_array().unwrap().len()
+        );
+        assert!(analyze["intervals"].as_array().unwrap().len() >= 2);
+    }
+}
+
+#[test]
+fn demo_traffic_flows_in_real_time() {
+    let out = Command::new(BIN)
+        .args(["run", "--demo", "--duration", "2500ms", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packets = r["packets"].as_u64().unwrap();
+    assert!(
+        (1500..=6000).contains(&packets),
+        "about 1500 pkt/s for 2.5 s, got {packets}"
+    );
+    assert!(r["protocols"]["tcp"].as_u64().unwrap() > 0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let first = r["first_ts"].as_f64().unwrap();
+    assert!(
+        (now - first).abs() < 30.0,
+        "demo packets carry the current time"
+    );
+    assert!(r["intervals"].as_array().unwrap().len() >= 2);
+}
