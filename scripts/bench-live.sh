@@ -3,7 +3,8 @@
 # next to `tcpdump -w /dev/null` on the same veth. Needs root. Sends traffic only on a veth
 # pair it creates (10.201.0.0/24) and removes it at exit.
 #
-# Usage: scripts/bench-live.sh [PACKETS]     (default 1,000,000 per run)
+# Usage: scripts/bench-live.sh [PACKETS]     (default 1,000,000 per sender and run)
+# RATES="100000 top top2" picks the sending rates (top2: two tcpreplay --topspeed at once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-1000000}
@@ -35,8 +36,13 @@ ip -n "$ns" link set "$peer" up
 tcprewrite --infile="$work/traffic.pcap" --outfile="$work/small.pcap" --mtu=128 --mtu-trunc 2>/dev/null \
   || cp "$work/traffic.pcap" "$work/small.pcap"
 
-send() { # rate (pps or "top")
-  if [ "$1" = top ]; then
+send() { # rate (pps, "top", or "top2": two senders at full speed)
+  if [ "$1" = top2 ]; then
+    ip netns exec "$ns" tcpreplay -q --topspeed -i "$peer" "$work/small.pcap" >/dev/null 2>&1 &
+    local other=$!
+    ip netns exec "$ns" tcpreplay -q --topspeed -i "$peer" "$work/small.pcap" 2>&1 | grep -E "Rated" | head -1
+    wait "$other"
+  elif [ "$1" = top ]; then
     ip netns exec "$ns" tcpreplay -q --topspeed -i "$peer" "$work/small.pcap" 2>&1 | grep -E "Rated|Actual" | head -2
   else
     ip netns exec "$ns" tcpreplay -q --pps="$1" -i "$peer" "$work/small.pcap" 2>&1 | grep -E "Rated|Actual" | head -2
@@ -44,7 +50,7 @@ send() { # rate (pps or "top")
 }
 
 printf '%-10s %-28s %s\n' rate "wirewatch received/drops" "tcpdump received/drops"
-for rate in 100000 200000 400000 800000 top; do
+for rate in ${RATES:-100000 200000 400000 top top2}; do
   "$bin" run -i "$host" --json > "$work/ww.json" 2>"$work/ww.err" &
   pid=$!
   until grep -q "Ctrl-C to stop" "$work/ww.err" 2>/dev/null; do sleep 0.1; done

@@ -352,3 +352,83 @@ fn demo_traffic_flows_in_real_time() {
     );
     assert!(r["intervals"].as_array().unwrap().len() >= 2);
 }
+
+#[test]
+fn any_captures_on_every_interface() {
+    let Some(net) = TestNet::create() else { return };
+    let _sink = udp_sink(&net.host_ip, 9123);
+    let run = Running::start(&[
+        "run",
+        "-i",
+        "any",
+        "-f",
+        &format!("udp port 9123 and host {}", net.ns_ip),
+        "--json",
+    ]);
+    net.send_udp(9123, 100, 30);
+    let (code, stdout, _) = run.terminate();
+    assert_eq!(code, Some(0));
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["protocols"]["udp"], 100);
+    assert_eq!(
+        r["decode_errors"].as_object().unwrap().len(),
+        0,
+        "cooked headers decode"
+    );
+}
+
+#[test]
+fn with_no_usable_interface_it_suggests_the_demo() {
+    let Some(net) = TestNet::create() else { return };
+    // Inside a namespace with only a loopback interface... and the veth end, which we take down.
+    net.exec_ok(&["ip", "link", "set", &net.ns_if, "down"]);
+    let out = net.exec(&[BIN, "run", "--duration", "1s"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no usable network interface") && err.contains("--demo"),
+        "{err}"
+    );
+    let out = net.exec(&[BIN, "interfaces", "--default"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn interfaces_lists_flags_addresses_and_the_default() {
+    let out = Command::new(BIN)
+        .args(["interfaces", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lo = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "lo")
+        .expect("lo listed");
+    assert_eq!(lo["loopback"], true);
+    assert_eq!(lo["up"], true);
+    assert!(
+        lo["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "127.0.0.1")
+    );
+    let text = Command::new(BIN).arg("interfaces").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("lo\n    flags: up, running, loopback"),
+        "{text}"
+    );
+    let default = Command::new(BIN)
+        .args(["interfaces", "--default"])
+        .output()
+        .unwrap();
+    if default.status.success() {
+        let name = String::from_utf8_lossy(&default.stdout).trim().to_string();
+        assert_ne!(name, "lo");
+        assert!(text.contains(&format!("{name}  (default)")), "{text}");
+    }
+}

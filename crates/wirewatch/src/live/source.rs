@@ -415,3 +415,69 @@ pub fn spawn_demo(mut scenario: Scenario, mut outlet: Outlet) -> std::io::Result
         join: Some(join),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wirewatch_core::LinkType;
+
+    fn frame(data: &[u8]) -> Frame<'_> {
+        Frame {
+            ts: Timestamp(1),
+            linktype: LinkType::ETHERNET,
+            data,
+            wire_len: data.len() as u32,
+            interface: 0,
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_live_batches_and_counts_them() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let mut outlet = Outlet::new(tx, BatchPool::default(), 7, Backpressure::Drop);
+        let data = [0u8; 60];
+        // Three full batches: the first fits in the queue, the next two are dropped.
+        for _ in 0..3 * super::super::batch::BATCH_FRAMES {
+            outlet.push(&frame(&data));
+        }
+        assert_eq!(
+            outlet.drops.queue,
+            2 * super::super::batch::BATCH_FRAMES as u64
+        );
+        match rx.try_recv() {
+            Ok(SourceEvent::Frames { batch, source, .. }) => {
+                assert_eq!(
+                    (batch.len(), source),
+                    (super::super::batch::BATCH_FRAMES, 7)
+                );
+            }
+            other => panic!("expected a batch, got {other:?}"),
+        }
+        // Room again: the next batch carries the cumulative drop count.
+        outlet.push(&frame(&data));
+        outlet.flush();
+        match rx.try_recv() {
+            Ok(SourceEvent::Frames { drops, .. }) => assert_eq!(drops.queue, 512),
+            other => panic!("expected a batch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ended_sources_say_why() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        let outlet = Outlet::new(tx, BatchPool::default(), 3, Backpressure::Block);
+        outlet.end(Some("boom".into()), vec!["odd".into()]);
+        match rx.try_recv() {
+            Ok(SourceEvent::Ended {
+                source,
+                error,
+                warnings,
+                ..
+            }) => assert_eq!(
+                (source, error.as_deref(), warnings.len()),
+                (3, Some("boom"), 1)
+            ),
+            other => panic!("expected the end, got {other:?}"),
+        }
+    }
+}
