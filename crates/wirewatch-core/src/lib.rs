@@ -4,12 +4,14 @@
 //! classes, flow records, interval metrics). It holds no logic beyond small conversions and must
 //! not depend on any other Wirewatch crate: every stage depends on it, never the other way round.
 
+pub mod alert;
 pub mod flow;
 pub mod frame;
 pub mod interval;
 pub mod proto;
 pub mod time;
 
+pub use alert::{Alert, Severity};
 pub use flow::{EndReason, FlowRecord, TcpState};
 pub use frame::{Frame, LinkType};
 pub use interval::{DropCounts, IntervalMetrics, Talker};
