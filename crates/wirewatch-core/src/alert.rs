@@ -68,6 +68,6 @@ pub struct Alert {
     pub message: String,
     /// What the administrator should do.
     pub recommendation: String,
-    /// Metric values, thresholds and top contributors, as JSON text.
-    pub evidence: String,
+    /// Metric values, thresholds and top contributors.
+    pub evidence: serde_json::Value,
 }
