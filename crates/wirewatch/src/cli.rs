@@ -42,6 +42,8 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Measure end-to-end analysis throughput on a generated capture.
     Bench(crate::bench::BenchArgs),
+    /// Export stored history as CSV, JSON or JSON lines.
+    Export(crate::export::ExportArgs),
 }
 
 /// Options shared by commands that run the engine.
@@ -94,6 +96,12 @@ pub struct AnalyzeArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+    /// Also store what was analysed in this SQLite database (browse it like live history).
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Append every alert (opened and ended) as a JSON line to this file.
+    #[arg(long, value_name = "PATH")]
+    pub alert_log: Option<PathBuf>,
     /// Engine settings.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -137,6 +145,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Generate(args)) => run_generate(&args),
         Some(Command::Bench(args)) => crate::bench::run(&args),
         Some(Command::Run(args)) => crate::run::run(&args),
+        Some(Command::Export(args)) => crate::export::run(&args),
         Some(Command::Interfaces(args)) => run_interfaces(&args),
         None => crate::run::run(&cli.run),
     }
@@ -211,8 +220,17 @@ fn run_interfaces(args: &InterfacesArgs) -> anyhow::Result<i32> {
 
 fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     let config = args.engine.load()?;
+    let store = match &args.db {
+        Some(path) => Some(crate::storage::open_store(path, &config)?),
+        None => None,
+    };
+    if let Some(path) = &args.alert_log {
+        crate::alertlog::AlertLog::open(path)?; // refuse a bad path before any work
+    }
     let options = AnalyzeOptions {
         engine: config.engine(),
+        store,
+        alert_log: args.alert_log.clone(),
         max_report_flows: args.max_report_flows,
         top_n: args.top,
     };

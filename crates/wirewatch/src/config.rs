@@ -13,6 +13,10 @@ pub struct Config {
     pub flows: wirewatch_flow::FlowConfig,
     /// Interval metrics settings (`[metrics]`).
     pub metrics: wirewatch_metrics::MetricsConfig,
+    /// How long history is kept (`[retention]`).
+    pub retention: wirewatch_store::RetentionConfig,
+    /// Detection (`[detect]`, `[detect.syn_flood]`, `[[detect.suppress]]`, ...).
+    pub detect: wirewatch_detect::DetectConfig,
 }
 
 impl Config {
@@ -44,6 +48,8 @@ impl Config {
             self.metrics.talker_cap >= 2,
             "metrics.talker_cap must be at least 2"
         );
+        wirewatch_detect::DetectionEngine::new(&self.detect)
+            .map_err(|e| anyhow::anyhow!("[detect]: {e}"))?;
         Ok(())
     }
 
@@ -52,6 +58,7 @@ impl Config {
         EngineConfig {
             flows: self.flows.clone(),
             metrics: self.metrics.clone(),
+            detect: self.detect.clone(),
         }
     }
 }

@@ -4,11 +4,14 @@
 //! metrics, and the commands built on it (`analyze`, `generate`, `bench`). Only this crate (and
 //! the web crate) may read the wall clock.
 
+pub mod alertlog;
 pub mod analyze;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod export;
 pub mod line;
 pub mod live;
 pub mod pipeline;
 pub mod run;
+pub mod storage;

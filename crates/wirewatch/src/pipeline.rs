@@ -4,8 +4,9 @@
 //! It hands closed intervals and finished flows to a [`Sink`].
 
 use serde::{Deserialize, Serialize};
-use wirewatch_core::{DropCounts, FlowRecord, Frame, IntervalMetrics, Timestamp};
+use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, IntervalMetrics, Timestamp};
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
+use wirewatch_detect::{DetectConfig, DetectionEngine, IncidentStatus};
 use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
 
@@ -17,6 +18,8 @@ pub struct EngineConfig {
     pub flows: FlowConfig,
     /// Interval metrics settings.
     pub metrics: MetricsConfig,
+    /// Detection settings (validated by `Config::validate` before an engine is built).
+    pub detect: DetectConfig,
 }
 
 /// Where the engine delivers its results.
@@ -25,6 +28,8 @@ pub trait Sink {
     fn interval(&mut self, metrics: IntervalMetrics);
     /// A flow finished (or was flushed at the end of the capture).
     fn flow(&mut self, record: FlowRecord);
+    /// An alert was opened, updated or ended (then in its final state).
+    fn alert(&mut self, _alert: Alert, _status: IncidentStatus) {}
     /// A source met a problem that did not stop it.
     fn warning(&mut self, _message: String) {}
     /// A source stopped on an error.
@@ -35,6 +40,9 @@ pub trait Sink {
 pub struct Engine {
     flows: FlowTable,
     intervals: IntervalAggregator,
+    detect: Option<DetectionEngine>,
+    /// Whether the detectors want every packet (cached: it is asked once per packet).
+    detect_packets: bool,
     /// Packets lost before the engine, cumulative over the run, as the sources report them.
     drops: DropCounts,
     /// `drops` when the previous interval closed.
@@ -44,9 +52,18 @@ pub struct Engine {
 impl Engine {
     /// A new engine.
     pub fn new(config: &EngineConfig) -> Self {
+        // A configuration that fails here was refused by `Config::validate` already; the
+        // default one never fails.
+        let detect = if config.detect.enabled {
+            DetectionEngine::new(&config.detect).ok()
+        } else {
+            None
+        };
         Engine {
             flows: FlowTable::new(&config.flows),
             intervals: IntervalAggregator::new(&config.metrics),
+            detect_packets: detect.as_ref().is_some_and(DetectionEngine::wants_packets),
+            detect,
             drops: DropCounts::default(),
             drops_at_close: DropCounts::default(),
         }
@@ -64,10 +81,46 @@ impl Engine {
         let flow = self.flows.ingest(&pkt, frame.wire_len, ts);
         self.intervals
             .record_packet(&pkt, frame.wire_len, captured, ts, flow);
+        if self.detect_packets
+            && let Some(d) = &mut self.detect
+        {
+            d.on_packet(&pkt, frame.wire_len, ts);
+        }
+        self.deliver_flows(sink);
+        pkt
+    }
+
+    /// Hands finished flows to the detectors and the sink.
+    fn deliver_flows(&mut self, sink: &mut impl Sink) {
         for record in self.flows.drain_finished() {
+            if let Some(d) = &mut self.detect {
+                d.on_flow(&record);
+            }
             sink.flow(record);
         }
-        pkt
+    }
+
+    /// Runs detection on a closed interval, then delivers its alerts and the interval.
+    fn deliver_interval(&mut self, m: IntervalMetrics, sink: &mut impl Sink) {
+        let m = self.with_drops(m);
+        if let Some(d) = &mut self.detect {
+            for u in d.on_interval_events(&m) {
+                sink.alert(u.alert, u.status);
+            }
+        }
+        sink.interval(m);
+    }
+
+    /// Detection counters, when detection runs.
+    pub fn detect_stats(&self) -> Option<wirewatch_detect::DetectStats> {
+        self.detect.as_ref().map(DetectionEngine::stats)
+    }
+
+    /// Continues alert ids after `last` (ids stored in a database stay unique across runs).
+    pub fn continue_alert_ids(&mut self, last: u64) {
+        if let Some(d) = &mut self.detect {
+            d.set_next_id(last.saturating_add(1));
+        }
     }
 
     /// Moves packet time forward to `ts` without a packet (a live source that is quiet):
@@ -93,11 +146,14 @@ impl Engine {
     /// Ends the run: flushes every live flow and closes the open interval.
     pub fn finish(&mut self, sink: &mut impl Sink) {
         self.flows.finish_all();
-        for record in self.flows.drain_finished() {
-            sink.flow(record);
-        }
+        self.deliver_flows(sink);
         if let Some(m) = self.intervals.close(self.flows.stats(), None) {
-            sink.interval(self.with_drops(m));
+            self.deliver_interval(m, sink);
+        }
+        if let Some(d) = &mut self.detect {
+            for alert in d.finish() {
+                sink.alert(alert, IncidentStatus::Ended);
+            }
         }
     }
 
@@ -135,11 +191,9 @@ impl Engine {
                 break;
             }
             self.flows.expire(end);
-            for record in self.flows.drain_finished() {
-                sink.flow(record);
-            }
+            self.deliver_flows(sink);
             if let Some(m) = self.intervals.close(self.flows.stats(), Some(ts)) {
-                sink.interval(self.with_drops(m));
+                self.deliver_interval(m, sink);
             }
             self.flows.next_epoch();
         }

@@ -1,10 +1,13 @@
 //! `wirewatch run` (and `wirewatch` alone): live monitoring until Ctrl-C.
 
+use crate::alertlog::AlertLog;
+use crate::analyze::STORE_FLUSH_WAIT;
 use crate::analyze::{AnalyzeReport, ReportCollector};
 use crate::cli::EngineArgs;
 use crate::line::interval_line;
 use crate::live::{Monitor, SourceSpec, Speed};
 use crate::pipeline::Sink;
+use crate::storage::{StoreTee, open_store};
 use anyhow::{Context, bail};
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -13,7 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use wirewatch_capture::live::{LiveConfig, default_interface, list_interfaces};
-use wirewatch_core::{FlowRecord, IntervalMetrics};
+use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
+use wirewatch_detect::IncidentStatus;
 
 /// `wirewatch run`.
 #[derive(Debug, Clone, Default, Args)]
@@ -59,6 +63,15 @@ pub struct RunArgs {
     /// Print the per-interval line even when stdout is not a terminal.
     #[arg(long)]
     pub lines: bool,
+    /// Append every alert (opened and ended) as a JSON line to this file.
+    #[arg(long, value_name = "PATH")]
+    pub alert_log: Option<PathBuf>,
+    /// SQLite database that keeps the history.
+    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
+    pub db: PathBuf,
+    /// Keep no history (no database).
+    #[arg(long)]
+    pub no_db: bool,
     /// After opening the capture, drop root privileges to this user.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
@@ -81,16 +94,37 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
 struct RunSink {
     collector: ReportCollector,
     lines: bool,
+    /// Alerts opened so far.
+    alerts: u64,
 }
 
 impl Sink for RunSink {
     fn interval(&mut self, metrics: IntervalMetrics) {
         if self.lines {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", interval_line(&metrics));
+            let _ = writeln!(out, "{}  alerts {}", interval_line(&metrics), self.alerts);
             let _ = out.flush();
         }
         self.collector.interval(metrics);
+    }
+
+    fn alert(&mut self, alert: Alert, status: IncidentStatus) {
+        if status == IncidentStatus::Opened {
+            self.alerts += 1;
+            if self.lines {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(
+                    out,
+                    "ALERT [{}] {}: {}\n      action: {}",
+                    alert.severity.name(),
+                    alert.kind,
+                    alert.message,
+                    alert.recommendation
+                );
+                let _ = out.flush();
+            }
+        }
+        self.collector.alert(alert, status);
     }
 
     fn flow(&mut self, record: FlowRecord) {
@@ -148,11 +182,22 @@ fn source_spec(args: &RunArgs) -> anyhow::Result<SourceSpec> {
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let config = args.engine.load()?;
     let spec = source_spec(args)?;
-    let sink = RunSink {
-        collector: ReportCollector::new(crate::analyze::DEFAULT_MAX_REPORT_FLOWS),
-        lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
+    let store = if args.no_db {
+        None
+    } else {
+        Some(open_store(&args.db, &config)?)
     };
-    let monitor = Monitor::new(&config.engine(), sink)?;
+    let mut collector = ReportCollector::new(crate::analyze::DEFAULT_MAX_REPORT_FLOWS);
+    if let Some(path) = &args.alert_log {
+        collector.alert_log = Some(AlertLog::open(path)?);
+    }
+    let sink = RunSink {
+        collector,
+        lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
+        alerts: 0,
+    };
+    // Live monitoring never waits for the disk: a full queue drops (and counts) a batch.
+    let monitor = Monitor::new(&config.engine(), StoreTee::new(sink, store, false))?;
     let described = describe(&spec);
     monitor.start(spec)?;
     eprintln!("wirewatch: {described}; Ctrl-C to stop");
@@ -173,20 +218,42 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     {
         std::thread::sleep(Duration::from_millis(20));
     }
-    let Some((engine, sink)) = monitor.shutdown() else {
+    let Some((engine, mut tee)) = monitor.shutdown() else {
         bail!("the engine thread failed");
     };
-    let report: AnalyzeReport = sink.collector.into_report(&engine, Vec::new(), 10);
+    tee.submit();
+    let store = tee.store().cloned();
+    let mut report: AnalyzeReport = tee.inner.collector.into_report(&engine, Vec::new(), 10);
+    if let Some(store) = store {
+        if let Err(e) = store.flush(STORE_FLUSH_WAIT) {
+            eprintln!("warning: the database did not finish writing: {e}");
+        }
+        let stats = store.stats();
+        if stats.batches_dropped > 0 || stats.write_errors > 0 {
+            eprintln!(
+                "warning: database: {} batches ({} records) dropped, {} write errors{}",
+                stats.batches_dropped,
+                stats.records_dropped,
+                stats.write_errors,
+                store
+                    .last_error()
+                    .map(|e| format!("; last: {e}"))
+                    .unwrap_or_default()
+            );
+        }
+        report.store = Some(stats);
+    }
     if args.json {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &report).context("cannot write the report")?;
         writeln!(out).context("cannot write the report")?;
     } else {
         eprintln!(
-            "wirewatch: {} packets, {} bytes, {} flows; drops: kernel {}, interface {}, queue {}",
+            "wirewatch: {} packets, {} bytes, {} flows, {} alerts; drops: kernel {}, interface {}, queue {}",
             report.packets,
             report.bytes,
             report.flow_table.created,
+            report.alerts.len(),
             report.drops.kernel,
             report.drops.interface,
             report.drops.queue

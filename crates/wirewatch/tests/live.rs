@@ -24,8 +24,12 @@ struct Running {
 
 impl Running {
     fn start(args: &[&str]) -> Running {
+        let mut args: Vec<&str> = args.to_vec();
+        if !args.contains(&"--db") && !args.contains(&"--no-db") {
+            args.push("--no-db");
+        }
         let mut child = Command::new(BIN)
-            .args(args)
+            .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -187,7 +191,7 @@ fn a_bpf_filter_keeps_only_what_it_names() {
 #[test]
 fn a_bad_interface_or_filter_is_explained() {
     let out = Command::new(BIN)
-        .args(["run", "-i", "wwnosuch0", "--duration", "1s"])
+        .args(["run", "--no-db", "-i", "wwnosuch0", "--duration", "1s"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -200,6 +204,7 @@ fn a_bad_interface_or_filter_is_explained() {
     let out = Command::new(BIN)
         .args([
             "run",
+            "--no-db",
             "-i",
             "lo",
             "-f",
@@ -231,6 +236,7 @@ fn without_permission_it_says_what_to_do() {
             "--",
             BIN,
             "run",
+            "--no-db",
             "-i",
             "lo",
             "--duration",
@@ -293,7 +299,7 @@ fn replay_reproduces_analyze_interval_for_interval() {
     .unwrap();
     for speed in ["max", "10"] {
         let out = Command::new(BIN)
-            .args(["run", "--read", file, "--speed", speed, "--json"])
+            .args(["run", "--no-db", "--read", file, "--speed", speed, "--json"])
             .output()
             .unwrap();
         assert_eq!(
@@ -325,7 +331,7 @@ fn replay_reproduces_analyze_interval_for_interval() {
 #[test]
 fn demo_traffic_flows_in_real_time() {
     let out = Command::new(BIN)
-        .args(["run", "--demo", "--duration", "2500ms", "--json"])
+        .args(["run", "--no-db", "--demo", "--duration", "2500ms", "--json"])
         .output()
         .unwrap();
     assert_eq!(
@@ -359,6 +365,7 @@ fn any_captures_on_every_interface() {
     let _sink = udp_sink(&net.host_ip, 9123);
     let run = Running::start(&[
         "run",
+        "--no-db",
         "-i",
         "any",
         "-f",
@@ -382,7 +389,7 @@ fn with_no_usable_interface_it_suggests_the_demo() {
     let Some(net) = TestNet::create() else { return };
     // Inside a namespace with only a loopback interface... and the veth end, which we take down.
     net.exec_ok(&["ip", "link", "set", &net.ns_if, "down"]);
-    let out = net.exec(&[BIN, "run", "--duration", "1s"]);
+    let out = net.exec(&[BIN, "run", "--no-db", "--duration", "1s"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -6,16 +6,23 @@ pub mod report;
 pub mod text;
 
 use crate::pipeline::{Engine, EngineConfig, Sink, is_unsupported_link};
+use crate::storage::StoreTee;
 pub use report::{AnalyzeReport, FileSummary};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use wirewatch_capture::{CaptureError, FileFormat, FileSource};
-use wirewatch_core::{FlowRecord, IntervalMetrics, LinkType};
+use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, LinkType};
+use wirewatch_store::Store;
 
 /// Settings of one analysis.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AnalyzeOptions {
     /// Engine settings.
     pub engine: EngineConfig,
+    /// Where to store what was analysed, if anywhere.
+    pub store: Option<Arc<dyn Store>>,
+    /// Where to log alert events (JSON lines), if anywhere.
+    pub alert_log: Option<PathBuf>,
     /// At most this many flows are kept for the report; later ones are counted, not listed.
     pub max_report_flows: usize,
     /// How many top talkers the report lists.
@@ -26,6 +33,8 @@ impl Default for AnalyzeOptions {
     fn default() -> Self {
         AnalyzeOptions {
             engine: EngineConfig::default(),
+            store: None,
+            alert_log: None,
             max_report_flows: DEFAULT_MAX_REPORT_FLOWS,
             top_n: 10,
         }
@@ -62,7 +71,7 @@ impl Progress for NoProgress {
 }
 
 /// Collects the engine's output into a report.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ReportCollector {
     /// Closed intervals.
     pub intervals: Vec<IntervalMetrics>,
@@ -76,7 +85,17 @@ pub struct ReportCollector {
     pub warnings: Vec<String>,
     /// Errors that stopped a source.
     pub errors: Vec<String>,
+    /// Alerts by id, each in its latest state (bounded by `MAX_REPORT_ALERTS`).
+    pub alerts: std::collections::BTreeMap<u64, Alert>,
+    /// Alerts not kept because of the cap.
+    pub alerts_omitted: u64,
+    /// Where alert events are logged as JSON lines, if anywhere.
+    pub alert_log: Option<crate::alertlog::AlertLog>,
 }
+
+/// At most this many alerts are kept for a report (the detection engine's own rate limits
+/// keep real runs far below it).
+pub const MAX_REPORT_ALERTS: usize = 10_000;
 
 impl ReportCollector {
     /// An empty collector keeping at most `max_flows` flows.
@@ -98,7 +117,7 @@ impl ReportCollector {
             path: PathBuf::new(),
             message,
         };
-        report::build(
+        let mut report = report::build(
             engine,
             self.intervals,
             self.flows,
@@ -107,7 +126,9 @@ impl ReportCollector {
             self.errors.into_iter().map(notice).collect(),
             self.warnings.into_iter().map(notice).collect(),
             top_n,
-        )
+        );
+        report.alerts = self.alerts.into_values().collect();
+        report
     }
 }
 
@@ -121,6 +142,17 @@ impl Sink for ReportCollector {
             self.flows.push(record);
         } else {
             self.flows_omitted += 1;
+        }
+    }
+
+    fn alert(&mut self, alert: Alert, status: wirewatch_detect::IncidentStatus) {
+        if let Some(log) = &mut self.alert_log {
+            log.record(&alert, status == wirewatch_detect::IncidentStatus::Ended);
+        }
+        if self.alerts.len() < MAX_REPORT_ALERTS || self.alerts.contains_key(&alert.id) {
+            self.alerts.insert(alert.id, alert);
+        } else {
+            self.alerts_omitted += 1;
         }
     }
 
@@ -151,9 +183,20 @@ pub fn analyze_files(
     progress: &mut dyn Progress,
 ) -> AnalyzeReport {
     let mut engine = Engine::new(&options.engine);
-    let mut sink = ReportCollector::new(options.max_report_flows);
-    let mut files = Vec::new();
+    // Offline analysis waits for the disk: everything analysed is stored.
+    let mut collector = ReportCollector::new(options.max_report_flows);
     let mut errors = Vec::new();
+    if let Some(path) = &options.alert_log {
+        match crate::alertlog::AlertLog::open(path) {
+            Ok(log) => collector.alert_log = Some(log),
+            Err(e) => errors.push(Notice {
+                path: path.clone(),
+                message: format!("{e:#}"),
+            }),
+        }
+    }
+    let mut sink = StoreTee::new(collector, options.store.clone(), true);
+    let mut files = Vec::new();
     let mut warnings = Vec::new();
     for path in paths {
         let summary = analyze_one(
@@ -168,22 +211,46 @@ pub fn analyze_files(
         files.push(summary);
     }
     engine.finish(&mut sink);
-    report::build(
+    sink.submit();
+    let store = sink.store().cloned();
+    let collector = sink.inner;
+    let alerts: Vec<Alert> = collector.alerts.into_values().collect();
+    let mut report = report::build(
         &engine,
-        sink.intervals,
-        sink.flows,
-        sink.flows_omitted,
+        collector.intervals,
+        collector.flows,
+        collector.flows_omitted,
         files,
         errors,
         warnings,
         options.top_n,
-    )
+    );
+    report.alerts = alerts;
+    if let Some(store) = store {
+        if let Err(e) = store.flush(STORE_FLUSH_WAIT) {
+            report.errors.push(report::NoticeJson {
+                file: PathBuf::new(),
+                message: format!("the database did not finish writing: {e}"),
+            });
+        }
+        report.store = Some(store.stats());
+        if let Some(e) = store.last_error() {
+            report.errors.push(report::NoticeJson {
+                file: PathBuf::new(),
+                message: format!("database write failed: {e}"),
+            });
+        }
+    }
+    report
 }
+
+/// How long the end of an analysis waits for the database to catch up.
+pub const STORE_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 fn analyze_one(
     path: &Path,
     engine: &mut Engine,
-    sink: &mut ReportCollector,
+    sink: &mut impl Sink,
     progress: &mut dyn Progress,
     errors: &mut Vec<Notice>,
     warnings: &mut Vec<Notice>,

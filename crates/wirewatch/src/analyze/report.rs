@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use wirewatch_core::proto::tcp_flags;
 use wirewatch_core::{
-    DropCounts, EndReason, FlowRecord, IntervalMetrics, ProtocolCounts, Talker, TcpFlagCounts,
-    TcpState, Timestamp,
+    Alert, DropCounts, EndReason, FlowRecord, IntervalMetrics, ProtocolCounts, Talker,
+    TcpFlagCounts, TcpState, Timestamp,
 };
 
 /// What was read from one file.
@@ -234,6 +234,11 @@ pub struct AnalyzeReport {
     pub errors: Vec<NoticeJson>,
     /// Oddities that did not.
     pub warnings: Vec<NoticeJson>,
+    /// Alerts raised, each in its final state, in the order they started.
+    pub alerts: Vec<Alert>,
+    /// Database counters (written, dropped, errors), when storing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<wirewatch_store::StoreStats>,
 }
 
 fn serialize_flows<S: serde::Serializer>(flows: &[FlowRecord], s: S) -> Result<S::Ok, S::Error> {
@@ -313,5 +318,7 @@ pub(super) fn build(
         files,
         errors: to_json(errors),
         warnings: to_json(warnings),
+        alerts: Vec::new(),
+        store: None,
     }
 }

@@ -69,10 +69,33 @@ fn render_into(r: &AnalyzeReport, o: &mut String) -> std::fmt::Result {
             .collect();
         writeln!(o, "Decode    {}", list.join(", "))?;
     }
+    alerts(o, &r.alerts)?;
     talkers(o, "Top sources", &r.top_sources)?;
     talkers(o, "Top destinations", &r.top_destinations)?;
     top_flows(o, &r.flows)?;
     intervals(o, r)?;
+    Ok(())
+}
+
+fn alerts(o: &mut String, alerts: &[wirewatch_core::Alert]) -> std::fmt::Result {
+    if alerts.is_empty() {
+        writeln!(o, "Alerts    none")?;
+        return Ok(());
+    }
+    writeln!(o, "\nAlerts ({})", alerts.len())?;
+    for a in alerts {
+        writeln!(
+            o,
+            "  [{}] {} (confidence {:.0}%, {:.1} s, {} updates): {}",
+            a.severity.name(),
+            a.kind,
+            a.confidence * 100.0,
+            a.last_ts.since(a.start_ts) as f64 / 1e9,
+            a.updates,
+            a.message
+        )?;
+        writeln!(o, "      action: {}", a.recommendation)?;
+    }
     Ok(())
 }
 

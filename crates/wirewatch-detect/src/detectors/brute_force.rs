@@ -1,0 +1,583 @@
+//! Brute force: many short or failed connections from one source to a login service.
+//!
+//! # What it detects
+//!
+//! Password guessing against SSH, FTP, Telnet, RDP, SMB, POP3/IMAP (hydra, medusa, ncrack,
+//! botnets knocking on port 22), and — with stricter numbers — against web logins over HTTP(S):
+//! each guess is a connection, so guessing shows as a stream of short connections from one
+//! source to one service.
+//!
+//! # Signal
+//!
+//! From finished flows (TCP only, answered by the server at least once): per (source, target,
+//! port), the attempts within the last `window_secs`. On an authentication port (`auth_ports`) an attempt is a connection that
+//! failed — reset, never established (handshake only) or ≤ 3 packets from the client — or was
+//! short (≤ `max_attempt_secs`); long interactive sessions do not count. On a web port
+//! (`web_ports`) only completed connections that are both short (≤ `web_max_secs`) and small
+//! (≤ `web_max_packets` packets) count, because browsers open many connections anyway. Flows are
+//! reported when they end (a closed connection lingers 10 s in the flow table), so the alert
+//! comes about that much after the attempts.
+//!
+//! # Thresholds
+//!
+//! ≥ `min_attempts` (10) attempts within `window_secs` (60 s) on an authentication port, ≥
+//! `web_min_attempts` (100) on a web port. Severity grows with the ratio over the threshold,
+//! one step more when most attempts failed outright. Bounded: at most `max_keys` (16,384)
+//! (source, target, port) triples, least recently active evicted (preferring, among the oldest
+//! few, one with a single attempt) and counted
+//! ([`Detector::evictions`]); at most `MAX_ATTEMPTS_KEPT` attempt times per triple.
+//!
+//! # False positives
+//!
+//! Automation that opens a new SSH connection per command (Ansible without ControlPersist,
+//! monitoring checks, git over SSH in CI), mail clients polling IMAP often, SMB clients
+//! reconnecting, load balancer health checks on web ports. Suppress `brute_force` for those
+//! sources.
+//!
+//! # Recommended action
+//!
+//! Block the source; check the target's authentication logs for a success after the failures;
+//! enforce key-based authentication / MFA and a lock-out such as fail2ban.
+
+use super::check;
+use crate::present::{confidence_for, count, endpoint, raise, service, severity_for};
+use crate::{AlertDraft, DetectError, Detector, kind};
+use foldhash::fast::FixedState;
+use hashlink::LinkedHashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use wirewatch_core::time::NANOS_PER_SEC;
+use wirewatch_core::{FlowRecord, IntervalMetrics, TcpState, Timestamp};
+
+/// Attempt times kept per (source, target, port): more than any threshold needs; older ones
+/// are dropped first (their count survives in the total).
+const MAX_ATTEMPTS_KEPT: usize = 1024;
+/// A connection with at most this many client packets never got to authenticate.
+const FAILED_MAX_CLIENT_PACKETS: u64 = 3;
+/// Least recently active triples looked at when one must go.
+const EVICT_SCAN: usize = 8;
+
+/// Brute force detector settings.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Run this detector.
+    pub enabled: bool,
+    /// The window attempts are counted in, seconds.
+    pub window_secs: u64,
+    /// Ports of authentication services.
+    pub auth_ports: Vec<u16>,
+    /// Attempts within the window on an authentication port from which it alerts.
+    pub min_attempts: u32,
+    /// A connection to an authentication port lasting at most this long (s) is an attempt.
+    pub max_attempt_secs: f64,
+    /// Web ports (login forms, APIs).
+    pub web_ports: Vec<u16>,
+    /// Attempts within the window on a web port from which it alerts.
+    pub web_min_attempts: u32,
+    /// A web connection is an attempt if it lasts at most this long (s)...
+    pub web_max_secs: f64,
+    /// ... and has at most this many packets.
+    pub web_max_packets: u64,
+    /// (source, target, port) triples tracked (about 200 bytes each plus attempt times).
+    pub max_keys: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            window_secs: 60,
+            auth_ports: vec![21, 22, 23, 110, 143, 445, 993, 995, 3389],
+            min_attempts: 10,
+            max_attempt_secs: 30.0,
+            web_ports: vec![80, 443, 8080],
+            web_min_attempts: 100,
+            web_max_secs: 5.0,
+            web_max_packets: 20,
+            max_keys: 16_384,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    src: IpAddr,
+    dst: IpAddr,
+    port: u16,
+}
+
+#[derive(Debug)]
+struct Attempts {
+    /// End times of attempts, oldest first, each with whether it failed outright.
+    times: VecDeque<(Timestamp, bool)>,
+    total: u64,
+    web: bool,
+    dirty: bool,
+}
+
+/// The brute force detector.
+#[derive(Debug)]
+pub struct BruteForce {
+    cfg: Config,
+    keys: LinkedHashMap<Key, Attempts, FixedState>,
+    evicted: u64,
+    window_ns: u64,
+}
+
+impl BruteForce {
+    /// A detector with validated settings.
+    pub fn new(cfg: &Config) -> Result<Self, DetectError> {
+        let s = "brute_force";
+        check(
+            s,
+            "window_secs",
+            cfg.window_secs as f64,
+            cfg.window_secs > 0,
+            "must be ≥ 1",
+        )?;
+        check(
+            s,
+            "min_attempts",
+            f64::from(cfg.min_attempts),
+            cfg.min_attempts >= 2,
+            "must be ≥ 2",
+        )?;
+        check(
+            s,
+            "web_min_attempts",
+            f64::from(cfg.web_min_attempts),
+            cfg.web_min_attempts >= 2,
+            "must be ≥ 2",
+        )?;
+        check(
+            s,
+            "max_attempt_secs",
+            cfg.max_attempt_secs,
+            cfg.max_attempt_secs >= 0.0,
+            "must be ≥ 0",
+        )?;
+        check(
+            s,
+            "web_max_secs",
+            cfg.web_max_secs,
+            cfg.web_max_secs >= 0.0,
+            "must be ≥ 0",
+        )?;
+        check(
+            s,
+            "max_keys",
+            cfg.max_keys as f64,
+            cfg.max_keys >= 1,
+            "must be ≥ 1",
+        )?;
+        Ok(BruteForce {
+            cfg: cfg.clone(),
+            keys: LinkedHashMap::with_hasher(FixedState::default()),
+            evicted: 0,
+            window_ns: cfg.window_secs.saturating_mul(NANOS_PER_SEC),
+        })
+    }
+
+    /// Triples tracked now.
+    pub fn tracked_keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether `flow` is an attempt, and whether it failed outright; `None` if not counted.
+    fn classify(&self, flow: &FlowRecord) -> Option<(bool, bool)> {
+        if flow.ip_proto != 6 {
+            return None;
+        }
+        let secs = flow.last_ts.since(flow.first_ts) as f64 / NANOS_PER_SEC as f64;
+        let failed = matches!(flow.state, TcpState::Reset | TcpState::Handshake)
+            || flow.fwd.packets <= FAILED_MAX_CLIENT_PACKETS;
+        // A guess needs a listening server: a SYN nobody answered (a filtered port, a
+        // spoofed flood) is a probe, not a login attempt.
+        if flow.rev.packets == 0 {
+            return None;
+        }
+        if self.cfg.auth_ports.contains(&flow.dst_port) {
+            (failed || secs <= self.cfg.max_attempt_secs).then_some((false, failed))
+        } else if self.cfg.web_ports.contains(&flow.dst_port) {
+            // A web login is a request: the handshake must have completed.
+            (flow.state != TcpState::Handshake
+                && secs <= self.cfg.web_max_secs
+                && flow.packets() <= self.cfg.web_max_packets)
+                .then_some((true, failed))
+        } else {
+            None
+        }
+    }
+
+    fn draft(&self, key: &Key, a: &Attempts, now: Timestamp) -> Option<AlertDraft> {
+        let n = a.times.len() as u64;
+        let threshold = if a.web {
+            self.cfg.web_min_attempts
+        } else {
+            self.cfg.min_attempts
+        };
+        if n < u64::from(threshold) {
+            return None;
+        }
+        let failed = a.times.iter().filter(|(_, f)| *f).count() as u64;
+        let over = n as f64 / f64::from(threshold);
+        let mut severity = severity_for(over);
+        if failed * 2 > n {
+            severity = raise(severity);
+        }
+        let svc = service(key.port).map_or_else(String::new, |s| format!(" ({s})"));
+        let target = endpoint(key.dst, Some(key.port));
+        let message = format!(
+            "{} made {} short or failed connections to {target}{svc} in the last {} s ({} reset or never established)",
+            key.src,
+            count(n),
+            self.cfg.window_secs,
+            count(failed),
+        );
+        let recommendation = if a.web {
+            format!(
+                "check {}'s web server logs for repeated login failures from {}; block it or put a rate limit / CAPTCHA on the login",
+                key.dst, key.src
+            )
+        } else {
+            format!(
+                "block {} and check {}'s authentication logs for a successful login after the failures; enforce key-based auth or MFA and a lock-out such as fail2ban",
+                key.src, key.dst
+            )
+        };
+        Some(AlertDraft {
+            kind: kind::BRUTE_FORCE,
+            severity,
+            confidence: confidence_for(over),
+            ts: now,
+            sources: vec![key.src],
+            targets: vec![key.dst],
+            ports: vec![key.port],
+            message,
+            recommendation,
+            evidence: json!({
+                "attempts_in_window": n,
+                "failed_in_window": failed,
+                "attempts_total": a.total,
+                "window_secs": self.cfg.window_secs,
+                "threshold": threshold,
+                "web_port": a.web,
+            }),
+            incident_key: format!("{}|{}|{}", kind::BRUTE_FORCE, key.src, target),
+            magnitude: n as f64,
+        })
+    }
+}
+
+impl Detector for BruteForce {
+    fn name(&self) -> &'static str {
+        "brute_force"
+    }
+
+    fn wants_flows(&self) -> bool {
+        true
+    }
+
+    fn on_flow(&mut self, flow: &FlowRecord) {
+        let Some((web, failed)) = self.classify(flow) else {
+            return;
+        };
+        let key = Key {
+            src: flow.src_ip,
+            dst: flow.dst_ip,
+            port: flow.dst_port,
+        };
+        if !self.keys.contains_key(&key) {
+            while self.keys.len() >= self.cfg.max_keys {
+                // Among the oldest few, drop a triple with a single attempt first: a flood
+                // of one-off connections must not push out a patient guesser.
+                let victim = self
+                    .keys
+                    .iter()
+                    .take(EVICT_SCAN)
+                    .find(|(_, a)| a.times.len() <= 1)
+                    .map(|(k, _)| *k)
+                    .or_else(|| self.keys.front().map(|(k, _)| *k));
+                if victim.and_then(|k| self.keys.remove(&k)).is_none() {
+                    break;
+                }
+                self.evicted += 1;
+            }
+            self.keys.insert(
+                key,
+                Attempts {
+                    times: VecDeque::new(),
+                    total: 0,
+                    web,
+                    dirty: false,
+                },
+            );
+        } else {
+            self.keys.to_back(&key);
+        }
+        if let Some(a) = self.keys.get_mut(&key) {
+            if a.times.len() >= MAX_ATTEMPTS_KEPT {
+                a.times.pop_front();
+            }
+            a.times.push_back((flow.last_ts, failed));
+            a.total += 1;
+            a.dirty = true;
+        }
+    }
+
+    fn on_interval(&mut self, m: &IntervalMetrics, out: &mut Vec<AlertDraft>) {
+        let now = m.end_ts();
+        let start = Timestamp(now.nanos().saturating_sub(self.window_ns));
+        // Triples with no attempt in the window are forgotten (least recently active first).
+        while let Some((_, a)) = self.keys.front() {
+            if a.times.back().is_some_and(|(t, _)| *t >= start) {
+                break;
+            }
+            self.keys.pop_front();
+        }
+        let mut found = Vec::new();
+        for (key, a) in self.keys.iter_mut() {
+            if !a.dirty {
+                continue;
+            }
+            a.dirty = false;
+            while a.times.front().is_some_and(|(t, _)| *t < start) {
+                a.times.pop_front();
+            }
+            found.push(*key);
+        }
+        let mut drafts: Vec<AlertDraft> = found
+            .iter()
+            .filter_map(|k| self.keys.get(k).and_then(|a| self.draft(k, a, now)))
+            .collect();
+        super::worst_first(&mut drafts);
+        out.extend(drafts);
+    }
+
+    fn evictions(&self) -> u64 {
+        self.evicted
+    }
+
+    fn tracked(&self) -> usize {
+        self.keys.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{at, interval, ip, tcp_flow};
+    use wirewatch_core::Severity;
+
+    fn close(d: &mut BruteForce, i: u64) -> Vec<AlertDraft> {
+        let mut out = Vec::new();
+        d.on_interval(&interval(i, 0, 0), &mut out);
+        out
+    }
+
+    #[test]
+    fn ssh_guessing_fires() {
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..12 {
+            // hydra: full SSH connections of ~25 packets, closed after 3 s.
+            let f = tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                22,
+                TcpState::Closed,
+                (14, 12),
+                at(f64::from(i) * 2.0),
+                3.0,
+            );
+            d.on_flow(&f);
+        }
+        let out = close(&mut d, 24);
+        assert_eq!(out.len(), 1);
+        let a = &out[0];
+        assert_eq!(a.kind, "brute_force");
+        assert_eq!(a.sources, vec![ip("203.0.113.5")]);
+        assert_eq!(a.targets, vec![ip("10.1.0.22")]);
+        assert_eq!(a.ports, vec![22]);
+        assert_eq!(a.incident_key, "brute_force|203.0.113.5|10.1.0.22:22");
+        assert_eq!(a.severity, Severity::Low);
+        assert_eq!(
+            a.message,
+            "203.0.113.5 made 12 short or failed connections to 10.1.0.22:22 (ssh) in the last 60 s (0 reset or never established)"
+        );
+        // No new attempts: no new draft.
+        assert!(close(&mut d, 25).is_empty());
+    }
+
+    #[test]
+    fn failed_rdp_attempts_are_more_severe() {
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..25 {
+            let f = tcp_flow(
+                "203.0.113.5",
+                "10.1.0.23",
+                3389,
+                TcpState::Reset,
+                (3, 2),
+                at(f64::from(i)),
+                0.2,
+            );
+            d.on_flow(&f);
+        }
+        let out = close(&mut d, 30);
+        assert_eq!(
+            out[0].severity,
+            Severity::High,
+            "2.5× is Medium, mostly failed: High"
+        );
+        assert!(
+            out[0].message.contains("(rdp)")
+                && out[0].message.contains("(25 reset or never established)")
+        );
+    }
+
+    #[test]
+    fn silent_below_threshold_for_long_sessions_and_outside_the_window() {
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..9 {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                22,
+                TcpState::Reset,
+                (2, 1),
+                at(f64::from(i)),
+                0.1,
+            ));
+        }
+        assert!(close(&mut d, 10).is_empty(), "9 < 10");
+        // 20 long interactive sessions.
+        for i in 0..20 {
+            d.on_flow(&tcp_flow(
+                "10.0.1.7",
+                "10.1.0.22",
+                22,
+                TcpState::Closed,
+                (900, 800),
+                at(f64::from(i)),
+                600.0,
+            ));
+        }
+        assert!(close(&mut d, 20).is_empty());
+        // 12 attempts spread over 10 minutes.
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        let mut n = 0;
+        for i in 0..12u32 {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                22,
+                TcpState::Reset,
+                (2, 1),
+                at(f64::from(i) * 50.0),
+                0.1,
+            ));
+            n += close(&mut d, u64::from(i) * 50).len();
+        }
+        assert_eq!(n, 0);
+        // Unanswered SYNs (a filtered port, spoofed sources) are not login attempts.
+        for i in 0..50 {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                22,
+                TcpState::Handshake,
+                (1, 0),
+                at(600.0 + f64::from(i) * 0.1),
+                0.0,
+            ));
+        }
+        assert!(close(&mut d, 606).is_empty());
+        // Not an auth port, not a web port.
+        for i in 0..50 {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                5201,
+                TcpState::Reset,
+                (2, 1),
+                at(600.0 + f64::from(i) * 0.1),
+                0.1,
+            ));
+        }
+        assert!(close(&mut d, 606).is_empty());
+    }
+
+    #[test]
+    fn web_logins_need_many_short_small_connections() {
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..80 {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.80",
+                443,
+                TcpState::Closed,
+                (8, 7),
+                at(f64::from(i) * 0.5),
+                0.3,
+            ));
+        }
+        assert!(close(&mut d, 40).is_empty(), "80 < 100");
+        for i in 80..150 {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.80",
+                443,
+                TcpState::Closed,
+                (8, 7),
+                at(f64::from(i) * 0.3),
+                0.3,
+            ));
+        }
+        let out = close(&mut d, 45);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].message.contains("10.1.0.80:443 (https)"));
+        assert!(out[0].recommendation.contains("web server logs"));
+        // Big downloads are not login attempts.
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..300 {
+            d.on_flow(&tcp_flow(
+                "10.0.1.5",
+                "198.18.0.1",
+                443,
+                TcpState::Closed,
+                (200, 400),
+                at(f64::from(i) * 0.1),
+                2.0,
+            ));
+        }
+        assert!(close(&mut d, 30).is_empty());
+    }
+
+    #[test]
+    fn keys_are_bounded() {
+        let cfg = Config {
+            max_keys: 100,
+            ..Config::default()
+        };
+        let mut d = BruteForce::new(&cfg).unwrap();
+        for i in 0..1000u32 {
+            let mut f = tcp_flow(
+                "0.0.0.0",
+                "10.1.0.22",
+                22,
+                TcpState::Handshake,
+                (1, 1),
+                at(1.0),
+                0.0,
+            );
+            f.src_ip = IpAddr::V4(std::net::Ipv4Addr::from(0x6440_0000 + i));
+            d.on_flow(&f);
+        }
+        assert_eq!(d.tracked_keys(), 100);
+        assert_eq!(d.evictions(), 900);
+        assert!(close(&mut d, 1).is_empty());
+    }
+}

@@ -1,0 +1,83 @@
+//! The detectors, one per file. Each has a serde `Config` (`deny_unknown_fields`, defaults that
+//! suit a typical LAN) and a module doc with the same sections: *What it detects / Signal /
+//! Thresholds / False positives / Recommended action*.
+//!
+//! Detectors do no I/O, never read the clock and keep only bounded state: every cap is a config
+//! value or a named constant, and what a cap turns away is counted in
+//! [`Detector::evictions`].
+
+pub mod brute_force;
+pub mod dos;
+pub mod flood;
+pub mod port_scan;
+pub mod spike;
+pub mod syn_flood;
+
+use crate::{DetectConfig, DetectError, Detector};
+use wirewatch_core::IntervalMetrics;
+use wirewatch_core::time::NANOS_PER_SEC;
+
+/// The enabled detectors of `config`, validated.
+pub(crate) fn build(config: &DetectConfig) -> Result<Vec<Box<dyn Detector>>, DetectError> {
+    let mut v: Vec<Box<dyn Detector>> = Vec::new();
+    if config.spike.enabled {
+        v.push(Box::new(spike::Spike::new(&config.spike)?));
+    }
+    if config.syn_flood.enabled {
+        v.push(Box::new(syn_flood::SynFlood::new(&config.syn_flood)?));
+    }
+    if config.port_scan.enabled {
+        v.push(Box::new(port_scan::PortScan::new(&config.port_scan)?));
+    }
+    if config.dos.enabled {
+        // DoS leaves bare-SYN traffic to syn_flood and UDP/ICMP traffic to flood, but only
+        // when those run: a disabled specialist must not leave a blind spot.
+        let defer = dos::Defer {
+            syn: config.syn_flood.enabled,
+            udp_icmp: config.flood.enabled,
+        };
+        v.push(Box::new(dos::Dos::new(&config.dos, defer)?));
+    }
+    if config.brute_force.enabled {
+        v.push(Box::new(brute_force::BruteForce::new(&config.brute_force)?));
+    }
+    if config.flood.enabled {
+        v.push(Box::new(flood::Flood::new(&config.flood)?));
+    }
+    Ok(v)
+}
+
+/// The interval length in seconds (at least a nanosecond, so rates stay finite).
+pub(crate) fn interval_secs(m: &IntervalMetrics) -> f64 {
+    m.duration_ns.max(1) as f64 / NANOS_PER_SEC as f64
+}
+
+/// Orders drafts worst first (ties by incident key, so runs are reproducible): when a rate
+/// limit cuts in, the important ones are kept.
+pub(crate) fn worst_first(drafts: &mut [crate::AlertDraft]) {
+    drafts.sort_by(|a, b| {
+        b.magnitude
+            .total_cmp(&a.magnitude)
+            .then_with(|| a.incident_key.cmp(&b.incident_key))
+    });
+}
+
+/// Checks that a setting is a finite number in `range`.
+pub(crate) fn check(
+    section: &'static str,
+    field: &'static str,
+    value: f64,
+    ok: bool,
+    reason: &'static str,
+) -> Result<(), DetectError> {
+    if value.is_finite() && ok {
+        Ok(())
+    } else {
+        Err(DetectError::Invalid {
+            section,
+            field,
+            value: value.to_string(),
+            reason,
+        })
+    }
+}

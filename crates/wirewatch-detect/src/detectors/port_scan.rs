@@ -1,0 +1,809 @@
+//! Port scan: one source probing many ports on a host, or one port on many hosts.
+//!
+//! # What it detects
+//!
+//! Reconnaissance: *vertical* scans (one source → many ports of one host, `nmap host`),
+//! *horizontal* scans (one source → one port on many hosts, `masscan -p22 10.0.0.0/16`, worms),
+//! and *slow* scans that stay under the fast thresholds by spreading probes over minutes. The
+//! style is named from the probes: SYN (half-open: the scanner resets the SYN-ACK), connect
+//! (the handshake completes, then the scanner aborts), FIN / NULL / Xmas (flag probes that
+//! firewalls often let through), and UDP.
+//!
+//! # Signal
+//!
+//! From every packet: per source, the distinct targets (host, port, protocol) it probed, when,
+//! and how each answered. A probe is a TCP SYN without ACK, a TCP segment with neither SYN,
+//! ACK nor RST (FIN, NULL, Xmas), or a UDP datagram towards a port no higher than its source
+//! port (a service port; the other direction is an answer). An answer is a SYN-ACK or UDP
+//! datagram back (open), or a RST back (closed); no answer means filtered. A probe that is
+//! mostly answered is ordinary use, not reconnaissance: a client opening its 30th HTTPS
+//! connection of the minute gets SYN-ACKs, a scanner mostly RSTs and silence.
+//!
+//! # Thresholds
+//!
+//! Evaluated at each interval for every source that probed during it:
+//! - fast: within the last `window_secs` (10 s), ≥ `vertical_ports` (25) distinct ports on one
+//!   host, or ≥ `horizontal_hosts` (25) distinct hosts on one port, with at most
+//!   `max_answered_share` (0.5) of those probes answered open;
+//! - slow: within `slow_window_secs` (300 s), ≥ `slow_min_targets` (30) distinct targets with at
+//!   most `max_answered_share` answered.
+//!
+//! Severity grows with the ratio over the threshold, one step more for a source inside the
+//! network (a compromised host scanning its neighbours). State is bounded: at most
+//! `max_sources` (16,384) sources, least recently active evicted first — preferring, among the
+//! oldest few, one that probed a single target, so that a spoofed flood does not push a slow
+//! scanner out; at most
+//! `max_targets_per_source` (4,096) and `max_targets_total` (262,144, about 12 MB) targets.
+//! Evictions and targets turned away are counted ([`Detector::evictions`]).
+//!
+//! # False positives
+//!
+//! Vulnerability scanners and monitoring (expected: suppress their source), peer-to-peer
+//! clients contacting many peers that are gone, NAT gateways (many users behind one address),
+//! and one-directional capture (answers never seen, so everything looks unanswered). A spoofed
+//! flood churns the one-probe sources of the table, but a scanner that has probed only one
+//! target so far looks like one of them, and a very busy network with more than `max_sources`
+//! active hosts can still push a slow scanner's history out (counted).
+//!
+//! # Recommended action
+//!
+//! From outside: block the source at the edge and check that the ports found open should be
+//! reachable. From inside: find the host's owner — an unexpected internal scan often means a
+//! compromised machine; isolate and examine it.
+
+use super::check;
+use crate::present::{
+    confidence_for, count, is_internal, pct, plural, port_list, raise, severity_for,
+};
+use crate::sketch::{Map, new_map};
+use crate::{AlertDraft, DetectError, Detector, kind};
+use foldhash::fast::FixedState;
+use hashlink::LinkedHashMap;
+use hashlink::linked_hash_map::RawEntryMut;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::net::IpAddr;
+use wirewatch_core::proto::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
+use wirewatch_core::time::NANOS_PER_SEC;
+use wirewatch_core::{IntervalMetrics, Timestamp};
+use wirewatch_decode::{Packet, Transport};
+
+/// Hosts or ports listed in an alert.
+const LISTED: usize = 32;
+/// Least recently active sources looked at when one must go (a few pointer hops).
+const EVICT_SCAN: usize = 8;
+
+/// Port scan detector settings.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Run this detector.
+    pub enabled: bool,
+    /// Window of the fast (vertical / horizontal) rules, seconds.
+    pub window_secs: u64,
+    /// Distinct ports on one host within the window from which it alerts.
+    pub vertical_ports: u32,
+    /// Distinct hosts on one port within the window from which it alerts.
+    pub horizontal_hosts: u32,
+    /// Highest share of probes answered open that still counts as a scan (0–1).
+    pub max_answered_share: f64,
+    /// Window of the slow-scan rule, seconds; a source idle this long is forgotten.
+    pub slow_window_secs: u64,
+    /// Distinct targets within the slow window from which it alerts.
+    pub slow_min_targets: u32,
+    /// Sources tracked at once (least recently active evicted first). Each costs about 150
+    /// bytes plus its targets (2.5 MB in all); 16,384 covers every host active within the
+    /// slow window on a large campus link.
+    pub max_sources: usize,
+    /// Targets remembered per source: four full 1,024-port scans of one host.
+    pub max_targets_per_source: usize,
+    /// Targets remembered over all sources (about 48 bytes each: 262,144 ≈ 12 MB).
+    pub max_targets_total: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            enabled: true,
+            window_secs: 10,
+            vertical_ports: 25,
+            horizontal_hosts: 25,
+            max_answered_share: 0.5,
+            slow_window_secs: 300,
+            slow_min_targets: 30,
+            max_sources: 16_384,
+            max_targets_per_source: 4096,
+            max_targets_total: 262_144,
+        }
+    }
+}
+
+/// One probed service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Target {
+    ip: IpAddr,
+    port: u16,
+    udp: bool,
+}
+
+/// What a probe got back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// Nothing yet (filtered, or still in flight).
+    Pending,
+    /// SYN-ACK or a UDP reply: the port is open.
+    Open,
+    /// The scanner reset the half-open connection (SYN scan).
+    HalfOpen,
+    /// The scanner completed and aborted the connection (connect scan).
+    Completed,
+    /// RST from the target: the port is closed.
+    Closed,
+}
+
+impl Answer {
+    fn is_open(self) -> bool {
+        matches!(self, Answer::Open | Answer::HalfOpen | Answer::Completed)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    first: Timestamp,
+    last: Timestamp,
+    answer: Answer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Syn,
+    Fin,
+    Null,
+    Xmas,
+    Udp,
+}
+
+/// Probes sent by a source, by kind, and what it did with open ports.
+#[derive(Debug, Clone, Copy, Default)]
+struct Styles {
+    syn: u64,
+    fin: u64,
+    null: u64,
+    xmas: u64,
+    udp: u64,
+    half_open: u64,
+    completed: u64,
+}
+
+impl Styles {
+    fn count(&mut self, s: Style) {
+        match s {
+            Style::Syn => self.syn += 1,
+            Style::Fin => self.fin += 1,
+            Style::Null => self.null += 1,
+            Style::Xmas => self.xmas += 1,
+            Style::Udp => self.udp += 1,
+        }
+    }
+
+    /// The scan style, as written in messages.
+    fn name(&self) -> &'static str {
+        let counts = [
+            (self.syn, "syn"),
+            (self.fin, "fin"),
+            (self.null, "null"),
+            (self.xmas, "xmas"),
+            (self.udp, "udp"),
+        ];
+        let top = counts
+            .iter()
+            .max_by_key(|(c, _)| *c)
+            .map_or("syn", |(_, n)| *n);
+        match top {
+            "syn" if self.completed > self.half_open => "connect",
+            other => other,
+        }
+    }
+}
+
+fn style_label(style: &str) -> &'static str {
+    match style {
+        "connect" => "connect scan",
+        "fin" => "FIN scan",
+        "null" => "NULL scan",
+        "xmas" => "Xmas scan",
+        "udp" => "UDP scan",
+        _ => "SYN scan",
+    }
+}
+
+/// Everything known about one source.
+#[derive(Debug)]
+struct Source {
+    targets: Map<Target, Probe>,
+    last: Timestamp,
+    /// Probed since the last evaluation.
+    dirty: bool,
+    styles: Styles,
+    /// New targets not remembered because a cap was reached.
+    overflow: u64,
+    /// Targets whose answer says open (kept in step with `targets`), so a source that cannot
+    /// be a scanner (nearly everything it probed answered) is skipped in O(1).
+    open: usize,
+}
+
+/// The port scan detector.
+#[derive(Debug)]
+pub struct PortScan {
+    cfg: Config,
+    /// Least recently active first.
+    sources: LinkedHashMap<IpAddr, Source, FixedState>,
+    total_targets: usize,
+    /// Sources probed since the last interval (each listed once: `Source::dirty`).
+    dirty: Vec<IpAddr>,
+    /// Unanswered targets below which neither rule can fire.
+    min_unanswered: usize,
+    /// Sources evicted to make room, and targets turned away.
+    evicted: u64,
+    window_ns: u64,
+    slow_ns: u64,
+}
+
+impl PortScan {
+    /// A detector with validated settings.
+    pub fn new(cfg: &Config) -> Result<Self, DetectError> {
+        let s = "port_scan";
+        check(
+            s,
+            "window_secs",
+            cfg.window_secs as f64,
+            cfg.window_secs > 0,
+            "must be ≥ 1",
+        )?;
+        check(
+            s,
+            "slow_window_secs",
+            cfg.slow_window_secs as f64,
+            cfg.slow_window_secs >= cfg.window_secs,
+            "must be ≥ window_secs",
+        )?;
+        check(
+            s,
+            "vertical_ports",
+            f64::from(cfg.vertical_ports),
+            cfg.vertical_ports >= 2,
+            "must be ≥ 2",
+        )?;
+        check(
+            s,
+            "horizontal_hosts",
+            f64::from(cfg.horizontal_hosts),
+            cfg.horizontal_hosts >= 2,
+            "must be ≥ 2",
+        )?;
+        check(
+            s,
+            "slow_min_targets",
+            f64::from(cfg.slow_min_targets),
+            cfg.slow_min_targets >= 2,
+            "must be ≥ 2",
+        )?;
+        check(
+            s,
+            "max_answered_share",
+            cfg.max_answered_share,
+            (0.0..=1.0).contains(&cfg.max_answered_share),
+            "must be in [0, 1]",
+        )?;
+        check(
+            s,
+            "max_sources",
+            cfg.max_sources as f64,
+            cfg.max_sources >= 1,
+            "must be ≥ 1",
+        )?;
+        Ok(PortScan {
+            cfg: cfg.clone(),
+            sources: LinkedHashMap::with_hasher(FixedState::default()),
+            total_targets: 0,
+            dirty: Vec::new(),
+            min_unanswered: min_unanswered(cfg),
+            evicted: 0,
+            window_ns: cfg.window_secs.saturating_mul(NANOS_PER_SEC),
+            slow_ns: cfg.slow_window_secs.saturating_mul(NANOS_PER_SEC),
+        })
+    }
+
+    /// Sources tracked now.
+    pub fn tracked_sources(&self) -> usize {
+        self.sources.len()
+    }
+
+    /// Targets remembered now, over all sources.
+    pub fn tracked_targets(&self) -> usize {
+        self.total_targets
+    }
+
+    /// Drops one source to make room: among the [`EVICT_SCAN`] least recently active, the
+    /// first that probed a single target, else the least recently active. A spoofed flood
+    /// (a new source per packet) thus churns through its own one-probe sources and leaves a
+    /// slow scanner's history alone.
+    fn evict_oldest(&mut self) -> bool {
+        let victim = self
+            .sources
+            .iter()
+            .take(EVICT_SCAN)
+            .find(|(_, s)| s.targets.len() <= 1)
+            .map(|(k, _)| *k)
+            .or_else(|| self.sources.front().map(|(k, _)| *k));
+        match victim.and_then(|k| self.sources.remove(&k)) {
+            Some(s) => {
+                self.total_targets -= s.targets.len();
+                self.evicted += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn probe(&mut self, src: IpAddr, target: Target, style: Style, ts: Timestamp) {
+        let known = match self.sources.raw_entry_mut().from_key(&src) {
+            RawEntryMut::Occupied(mut o) => {
+                o.to_back();
+                true
+            }
+            RawEntryMut::Vacant(_) => false,
+        };
+        if !known {
+            while self.sources.len() >= self.cfg.max_sources && self.evict_oldest() {}
+            self.sources.insert(
+                src,
+                Source {
+                    targets: new_map(),
+                    last: ts,
+                    dirty: false,
+                    styles: Styles::default(),
+                    overflow: 0,
+                    open: 0,
+                },
+            );
+        }
+        if self.total_targets >= self.cfg.max_targets_total
+            && self.sources.len() > 1
+            && self
+                .sources
+                .get(&src)
+                .is_some_and(|s| !s.targets.contains_key(&target))
+        {
+            // The global budget is spent: a less recently active source makes room (`src`
+            // itself was just moved to the back, out of reach).
+            self.evict_oldest();
+        }
+        let room = self.total_targets < self.cfg.max_targets_total;
+        let Some(s) = self.sources.get_mut(&src) else {
+            return;
+        };
+        s.last = ts;
+        if !s.dirty {
+            s.dirty = true;
+            self.dirty.push(src);
+        }
+        s.styles.count(style);
+        if let Some(p) = s.targets.get_mut(&target) {
+            p.last = ts;
+            // A new TCP attempt waits for its own answer; a UDP port that answered stays open.
+            if !target.udp {
+                if p.answer.is_open() {
+                    s.open = s.open.saturating_sub(1);
+                }
+                p.answer = Answer::Pending;
+            }
+        } else if room && s.targets.len() < self.cfg.max_targets_per_source {
+            s.targets.insert(
+                target,
+                Probe {
+                    first: ts,
+                    last: ts,
+                    answer: Answer::Pending,
+                },
+            );
+            self.total_targets += 1;
+        } else {
+            s.overflow += 1;
+            self.evicted += 1;
+        }
+    }
+
+    /// Records `answer` from `target` to the prober `to`; false if no such probe is pending.
+    fn answer(&mut self, to: IpAddr, target: Target, answer: Answer) -> bool {
+        let Some(s) = self.sources.get_mut(&to) else {
+            return false;
+        };
+        match s.targets.get_mut(&target) {
+            Some(p) if p.answer == Answer::Pending => {
+                p.answer = answer;
+                if answer.is_open() {
+                    s.open += 1;
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The prober `src` aborted a connection that `target` had accepted.
+    fn prober_reset(&mut self, src: IpAddr, target: Target, flags: u8) {
+        let Some(s) = self.sources.get_mut(&src) else {
+            return;
+        };
+        if let Some(p) = s.targets.get_mut(&target)
+            && p.answer == Answer::Open
+        {
+            if flags & ACK == 0 {
+                p.answer = Answer::HalfOpen;
+                s.styles.half_open += 1;
+            } else {
+                p.answer = Answer::Completed;
+                s.styles.completed += 1;
+            }
+        }
+    }
+
+    fn evaluate(&self, src: IpAddr, s: &Source, now: Timestamp) -> Option<AlertDraft> {
+        let n = s.targets.len();
+        let least = self
+            .cfg
+            .vertical_ports
+            .min(self.cfg.horizontal_hosts)
+            .min(self.cfg.slow_min_targets) as usize;
+        if n < least {
+            return None;
+        }
+        let win_start = Timestamp(now.nanos().saturating_sub(self.window_ns));
+        let mut per_host: Map<IpAddr, u32> = new_map();
+        let mut per_port: Map<(u16, bool), u32> = new_map();
+        let (mut recent, mut recent_open, mut all_open) = (0u32, 0u32, 0u32);
+        let mut earliest = now;
+        for (t, p) in &s.targets {
+            let open = p.answer.is_open();
+            all_open += u32::from(open);
+            if p.last >= win_start {
+                recent += 1;
+                recent_open += u32::from(open);
+                *per_host.entry(t.ip).or_insert(0) += 1;
+                *per_port.entry((t.port, t.udp)).or_insert(0) += 1;
+                earliest = earliest.min(p.first.max(win_start));
+            }
+        }
+        let (vhost, vports) = max_entry(&per_host).map_or((None, 0), |(h, c)| (Some(h), c));
+        let ((hport, hudp), hhosts) = max_entry(&per_port).unwrap_or(((0, false), 0));
+        let share = f64::from(recent_open) / f64::from(recent.max(1));
+        let v_over = f64::from(vports) / f64::from(self.cfg.vertical_ports);
+        let h_over = f64::from(hhosts) / f64::from(self.cfg.horizontal_hosts);
+        let style = s.styles.name();
+        let label = style_label(style);
+        let span = now.since(earliest).div_ceil(NANOS_PER_SEC).max(1);
+        if (v_over >= 1.0 || h_over >= 1.0) && share <= self.cfg.max_answered_share {
+            let host = vhost?;
+            let vertical = v_over >= h_over;
+            let over = v_over.max(h_over);
+            let (targets, ports, message, shape) = if vertical {
+                let mut open: Vec<u16> = s
+                    .targets
+                    .iter()
+                    .filter(|(t, p)| t.ip == host && p.last >= win_start && p.answer.is_open())
+                    .map(|(t, _)| t.port)
+                    .collect();
+                open.sort_unstable();
+                open.dedup();
+                let found = if open.is_empty() {
+                    "none answered open".to_string()
+                } else {
+                    format!("{} answered open: {}", open.len(), port_list(&open, 10))
+                };
+                open.truncate(LISTED);
+                let msg = format!(
+                    "{src} probed {} ports on {host} in {span} s ({label}); {found}",
+                    count(u64::from(vports))
+                );
+                (vec![host], open, msg, "vertical")
+            } else {
+                let mut hosts: Vec<IpAddr> = s
+                    .targets
+                    .iter()
+                    .filter(|(t, p)| t.port == hport && t.udp == hudp && p.last >= win_start)
+                    .map(|(t, _)| t.ip)
+                    .collect();
+                hosts.sort_unstable();
+                hosts.truncate(LISTED);
+                let msg = format!(
+                    "{src} probed port {hport}/{} on {} hosts in {span} s ({label}); {} answered",
+                    if hudp { "udp" } else { "tcp" },
+                    count(u64::from(hhosts)),
+                    pct(share)
+                );
+                (hosts, vec![hport], msg, "horizontal")
+            };
+            let mut severity = severity_for(over);
+            if is_internal(src) {
+                severity = raise(severity);
+            }
+            return Some(self.draft(
+                src,
+                now,
+                DraftParts {
+                    severity,
+                    confidence: (confidence_for(over) + 0.1 * (1.0 - share)).min(0.99),
+                    targets,
+                    ports,
+                    message,
+                    shape,
+                    magnitude: f64::from(vports.max(hhosts)),
+                    evidence: json!({
+                        "shape": shape,
+                        "style": style,
+                        "window_secs": self.cfg.window_secs,
+                        "targets_in_window": recent,
+                        "ports_on_top_host": vports,
+                        "top_host": host,
+                        "hosts_on_top_port": hhosts,
+                        "top_port": hport,
+                        "top_port_udp": hudp,
+                        "answered_open": recent_open,
+                        "answered_share": share,
+                        "vertical_ports": self.cfg.vertical_ports,
+                        "horizontal_hosts": self.cfg.horizontal_hosts,
+                        "targets_not_remembered": s.overflow,
+                    }),
+                },
+            ));
+        }
+        let slow_share = f64::from(all_open) / n as f64;
+        if n < self.cfg.slow_min_targets as usize || slow_share > self.cfg.max_answered_share {
+            return None;
+        }
+        let mut hosts: Vec<IpAddr> = s.targets.keys().map(|t| t.ip).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        let mut ports: Vec<u16> = s.targets.keys().map(|t| t.port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        let over = n as f64 / f64::from(self.cfg.slow_min_targets);
+        let message = format!(
+            "{src} probed {} host:port targets ({}, {}) over the last {} s (slow {label}); {} answered",
+            count(n as u64),
+            plural(hosts.len() as u64, "host"),
+            plural(ports.len() as u64, "port"),
+            self.cfg.slow_window_secs,
+            pct(slow_share)
+        );
+        let (n_hosts, n_ports) = (hosts.len(), ports.len());
+        hosts.truncate(LISTED);
+        ports.truncate(LISTED);
+        let mut severity = severity_for(over).min(wirewatch_core::Severity::Medium);
+        if is_internal(src) {
+            severity = raise(severity);
+        }
+        Some(self.draft(
+            src,
+            now,
+            DraftParts {
+                severity,
+                confidence: (confidence_for(over) - 0.1).max(0.5),
+                targets: hosts,
+                ports,
+                message,
+                shape: "slow",
+                magnitude: n as f64,
+                evidence: json!({
+                    "shape": "slow",
+                    "style": style,
+                    "slow_window_secs": self.cfg.slow_window_secs,
+                    "targets": n,
+                    "hosts": n_hosts,
+                    "ports": n_ports,
+                    "answered_open": all_open,
+                    "answered_share": slow_share,
+                    "slow_min_targets": self.cfg.slow_min_targets,
+                    "targets_not_remembered": s.overflow,
+                }),
+            },
+        ))
+    }
+
+    fn draft(&self, src: IpAddr, now: Timestamp, p: DraftParts) -> AlertDraft {
+        let recommendation = if is_internal(src) {
+            format!(
+                "{src} is inside the network: find out who runs it; an unexpected internal scan often means a compromised host — isolate and examine it"
+            )
+        } else if p.ports.is_empty() || p.shape == "horizontal" || p.shape == "slow" {
+            format!("block {src} at the edge firewall; it is mapping the network for weak services")
+        } else {
+            format!(
+                "block {src} at the edge firewall; check that the open ports {} on {} need to be reachable from outside",
+                port_list(&p.ports, 10),
+                p.targets
+                    .first()
+                    .map_or_else(String::new, IpAddr::to_string)
+            )
+        };
+        AlertDraft {
+            kind: kind::PORT_SCAN,
+            severity: p.severity,
+            confidence: p.confidence,
+            ts: now,
+            sources: vec![src],
+            targets: p.targets,
+            ports: p.ports,
+            message: p.message,
+            recommendation,
+            evidence: p.evidence,
+            incident_key: format!("{}|{src}", kind::PORT_SCAN),
+            magnitude: p.magnitude,
+        }
+    }
+}
+
+/// The parts of a draft that differ between the rules.
+struct DraftParts {
+    severity: wirewatch_core::Severity,
+    confidence: f64,
+    targets: Vec<IpAddr>,
+    ports: Vec<u16>,
+    message: String,
+    shape: &'static str,
+    magnitude: f64,
+    evidence: serde_json::Value,
+}
+
+/// The key with the highest count and the count.
+fn max_entry<K: Copy + std::hash::Hash + Eq>(m: &Map<K, u32>) -> Option<(K, u32)> {
+    m.iter().max_by_key(|(_, c)| **c).map(|(k, c)| (*k, *c))
+}
+
+impl Detector for PortScan {
+    fn name(&self) -> &'static str {
+        "port_scan"
+    }
+
+    fn wants_packets(&self) -> bool {
+        true
+    }
+
+    #[inline]
+    fn on_packet(&mut self, pkt: &Packet, _wire_len: u32, ts: Timestamp) {
+        if !pkt.has_src || !pkt.has_dst {
+            return;
+        }
+        match pkt.transport {
+            Transport::Tcp(t) => {
+                let f = t.flags;
+                let to_dst = Target {
+                    ip: pkt.dst,
+                    port: t.dst_port,
+                    udp: false,
+                };
+                let from_src = Target {
+                    ip: pkt.src,
+                    port: t.src_port,
+                    udp: false,
+                };
+                if f & SYN != 0 {
+                    if f & ACK == 0 {
+                        self.probe(pkt.src, to_dst, Style::Syn, ts);
+                    } else {
+                        self.answer(pkt.dst, from_src, Answer::Open);
+                    }
+                } else if f & RST != 0 {
+                    if !self.answer(pkt.dst, from_src, Answer::Closed) {
+                        self.prober_reset(pkt.src, to_dst, f);
+                    }
+                } else if f & ACK == 0 {
+                    let style = if f == 0 {
+                        Style::Null
+                    } else if f & (FIN | PSH | URG) == FIN | PSH | URG {
+                        Style::Xmas
+                    } else if f == FIN {
+                        Style::Fin
+                    } else {
+                        return;
+                    };
+                    self.probe(pkt.src, to_dst, style, ts);
+                }
+            }
+            Transport::Udp(u) => {
+                if u.dst_port <= u.src_port {
+                    let to_dst = Target {
+                        ip: pkt.dst,
+                        port: u.dst_port,
+                        udp: true,
+                    };
+                    self.probe(pkt.src, to_dst, Style::Udp, ts);
+                } else {
+                    let from_src = Target {
+                        ip: pkt.src,
+                        port: u.src_port,
+                        udp: true,
+                    };
+                    self.answer(pkt.dst, from_src, Answer::Open);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_interval(&mut self, m: &IntervalMetrics, out: &mut Vec<AlertDraft>) {
+        let now = m.end_ts();
+        let forget_before = Timestamp(now.nanos().saturating_sub(self.slow_ns));
+        // Sources quiet for the whole slow window are forgotten (not an eviction).
+        while let Some((_, s)) = self.sources.front() {
+            if s.last >= forget_before {
+                break;
+            }
+            if let Some((_, s)) = self.sources.pop_front() {
+                self.total_targets -= s.targets.len();
+            }
+        }
+        let mut removed = 0;
+        let mut found = Vec::new();
+        let dirty = std::mem::take(&mut self.dirty);
+        for src in &dirty {
+            let Some(s) = self.sources.get_mut(src) else {
+                continue; // evicted since
+            };
+            if !s.dirty {
+                continue;
+            }
+            s.dirty = false;
+            // Most sources are clients whose connections were answered: they cannot reach a
+            // threshold, so skip them without walking their targets (their old targets go
+            // when the source falls quiet, or at the next evaluation).
+            if s.targets.len().saturating_sub(s.open) < self.min_unanswered {
+                continue;
+            }
+            let before = s.targets.len();
+            let mut open_dropped = 0;
+            s.targets.retain(|_, p| {
+                let keep = p.last >= forget_before;
+                if !keep && p.answer.is_open() {
+                    open_dropped += 1;
+                }
+                keep
+            });
+            s.open = s.open.saturating_sub(open_dropped);
+            removed += before - s.targets.len();
+            found.push(*src);
+        }
+        self.dirty = dirty;
+        self.dirty.clear();
+        self.total_targets -= removed;
+        for src in found {
+            if let Some(s) = self.sources.get(&src)
+                && let Some(d) = self.evaluate(src, s, now)
+            {
+                out.push(d);
+            }
+        }
+    }
+
+    fn evictions(&self) -> u64 {
+        self.evicted
+    }
+
+    fn tracked(&self) -> usize {
+        self.sources.len() + self.total_targets
+    }
+}
+
+/// The fewest unanswered targets a source must have for either rule to fire: the fast rule
+/// needs at least min(vertical, horizontal) recent targets with at most `max_answered_share`
+/// answered, the slow rule `slow_min_targets` with the same share.
+fn min_unanswered(cfg: &Config) -> usize {
+    let unanswered = (1.0 - cfg.max_answered_share).clamp(0.0, 1.0);
+    let need = |targets: u32| (f64::from(targets) * unanswered - 1e-9).ceil().max(0.0) as usize;
+    need(cfg.vertical_ports.min(cfg.horizontal_hosts)).min(need(cfg.slow_min_targets))
+}
+
+#[cfg(test)]
+#[path = "port_scan_tests.rs"]
+mod tests;

@@ -1,0 +1,533 @@
+//! The detection engine: runs the detectors and turns their drafts into incidents.
+//!
+//! Owns everything that happens once for all detectors: suppression, grouping drafts with the
+//! same `incident_key` into one incident (one [`Alert`] with a stable id), ending incidents
+//! after a quiet time of packet time, the cap on open incidents, and rate limits on new
+//! incidents. Detectors know nothing of incidents; the engine knows nothing of signals.
+
+use crate::detectors;
+use crate::sketch::{Map, new_map};
+use crate::suppress::Compiled;
+use crate::{AlertDraft, DetectConfig, DetectError, Detector, IncidentConfig};
+use foldhash::fast::FixedState;
+use hashlink::LinkedHashMap;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::net::IpAddr;
+use wirewatch_core::time::NANOS_PER_SEC;
+use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, Timestamp};
+use wirewatch_decode::Packet;
+
+/// Most sources, ports and targets an incident lists; later ones are counted in the evidence
+/// of the drafts, not listed. 32 fills a dashboard row and keeps a stored alert small.
+pub const MAX_LISTED: usize = 32;
+/// Sources tracked per minute for the per-source rate limit. A spoofed flood names thousands
+/// of sources, but only drafts naming a single source are limited per source, and there are
+/// never thousands of those a minute; beyond the cap a source is not limited (and counted).
+const MAX_RATE_SOURCES: usize = 4096;
+/// The rate-limit window: one minute of packet time.
+const MINUTE_NS: u64 = 60 * NANOS_PER_SEC;
+
+/// Counters of the engine's life so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DetectStats {
+    /// Drafts the detectors produced (suppressed and rate-limited ones included).
+    pub drafts: u64,
+    /// Incidents opened.
+    pub incidents_opened: u64,
+    /// Drafts merged into an open incident.
+    pub updates: u64,
+    /// Drafts dropped by a suppression rule.
+    pub suppressed: u64,
+    /// Drafts that would have opened an incident but hit a rate limit.
+    pub rate_limited: u64,
+    /// Entries the bounded per-source / per-destination maps (detectors' and the rate
+    /// limiter's) had to drop or turn away.
+    pub state_evictions: u64,
+    /// Incidents open now.
+    pub open_incidents: u64,
+    /// Incidents ended (quiet time, cap, or end of capture).
+    pub incidents_ended: u64,
+    /// Of those, incidents ended early because `max_open` was reached.
+    pub incidents_evicted: u64,
+}
+
+/// The bounded state of one detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DetectorState {
+    /// The detector.
+    pub name: &'static str,
+    /// Entries its maps hold now.
+    pub tracked: u64,
+    /// Entries its caps dropped or turned away so far.
+    pub evictions: u64,
+}
+
+/// What happened to an incident in one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    /// Opened by a draft of this interval.
+    Opened,
+    /// Updated by a draft of this interval.
+    Updated,
+    /// Ended (quiet time, the cap on open incidents, or the end of the capture); final state.
+    Ended,
+}
+
+/// An incident's current state and what just happened to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertUpdate {
+    /// Opened, updated or ended.
+    pub status: IncidentStatus,
+    /// The incident.
+    pub alert: Alert,
+}
+
+/// One open incident.
+struct Incident {
+    alert: Alert,
+    /// Peak of the drafts' magnitude; the message comes from the peak draft.
+    peak: f64,
+    peak_evidence: serde_json::Value,
+    latest_evidence: serde_json::Value,
+}
+
+impl Incident {
+    fn open(id: u64, draft: AlertDraft) -> Self {
+        let mut inc = Incident {
+            alert: Alert {
+                id,
+                kind: draft.kind.to_string(),
+                severity: draft.severity,
+                confidence: draft.confidence,
+                start_ts: draft.ts,
+                last_ts: draft.ts,
+                updates: 0,
+                sources: Vec::new(),
+                targets: Vec::new(),
+                ports: Vec::new(),
+                message: draft.message,
+                recommendation: draft.recommendation,
+                evidence: serde_json::Value::Null,
+            },
+            peak: draft.magnitude,
+            peak_evidence: draft.evidence,
+            latest_evidence: serde_json::Value::Null,
+        };
+        merge_list(&mut inc.alert.sources, &draft.sources);
+        merge_list(&mut inc.alert.targets, &draft.targets);
+        merge_list(&mut inc.alert.ports, &draft.ports);
+        inc.alert.ports.sort_unstable();
+        inc.compose_evidence();
+        inc
+    }
+
+    fn update(&mut self, draft: AlertDraft) {
+        let a = &mut self.alert;
+        a.last_ts = a.last_ts.max(draft.ts);
+        a.updates += 1;
+        a.severity = a.severity.max(draft.severity);
+        a.confidence = a.confidence.max(draft.confidence);
+        merge_list(&mut a.sources, &draft.sources);
+        merge_list(&mut a.targets, &draft.targets);
+        merge_list(&mut a.ports, &draft.ports);
+        a.ports.sort_unstable();
+        if draft.magnitude > self.peak {
+            self.peak = draft.magnitude;
+            a.message = draft.message;
+            a.recommendation = draft.recommendation;
+            self.peak_evidence = draft.evidence;
+            self.latest_evidence = serde_json::Value::Null;
+        } else {
+            self.latest_evidence = draft.evidence;
+        }
+        self.compose_evidence();
+    }
+
+    /// The peak draft's evidence, with the peak magnitude and the latest draft's evidence.
+    fn compose_evidence(&mut self) {
+        let mut ev = match &self.peak_evidence {
+            serde_json::Value::Object(m) => m.clone(),
+            serde_json::Value::Null => serde_json::Map::new(),
+            other => {
+                let mut m = serde_json::Map::new();
+                m.insert("value".into(), other.clone());
+                m
+            }
+        };
+        ev.insert("peak_magnitude".into(), serde_json::json!(self.peak));
+        if !self.latest_evidence.is_null() {
+            ev.insert("latest".into(), self.latest_evidence.clone());
+        }
+        self.alert.evidence = serde_json::Value::Object(ev);
+    }
+}
+
+/// Adds the values of `new` missing from `list`, up to [`MAX_LISTED`].
+fn merge_list<T: PartialEq + Copy>(list: &mut Vec<T>, new: &[T]) {
+    for v in new {
+        if list.len() >= MAX_LISTED {
+            break;
+        }
+        if !list.contains(v) {
+            list.push(*v);
+        }
+    }
+}
+
+/// Limits on new incidents per minute of packet time.
+struct RateLimits {
+    minute: u64,
+    per_detector: Map<&'static str, u32>,
+    per_source: Map<IpAddr, u32>,
+    max_per_detector: u32,
+    max_per_source: u32,
+    /// Sources not tracked because `per_source` was full.
+    untracked: u64,
+}
+
+impl RateLimits {
+    fn new(cfg: &IncidentConfig) -> Self {
+        RateLimits {
+            minute: u64::MAX,
+            per_detector: new_map(),
+            per_source: new_map(),
+            max_per_detector: cfg.max_new_per_minute_per_detector,
+            max_per_source: cfg.max_new_per_minute_per_source,
+            untracked: 0,
+        }
+    }
+
+    /// Whether `detector` may open an incident for `draft` now; counts it if so.
+    fn allow(&mut self, detector: &'static str, draft: &AlertDraft, now: Timestamp) -> bool {
+        let minute = now.nanos() / MINUTE_NS;
+        if minute != self.minute {
+            self.minute = minute;
+            self.per_detector.clear();
+            self.per_source.clear();
+        }
+        if self.per_detector.get(detector).copied().unwrap_or(0) >= self.max_per_detector {
+            return false;
+        }
+        // Only a draft that names one offender is limited per source: a flood's sample of
+        // spoofed sources says nothing about who is behind it.
+        let single = match draft.sources.as_slice() {
+            [ip] => Some(*ip),
+            _ => None,
+        };
+        if let Some(ip) = single {
+            if self.per_source.get(&ip).copied().unwrap_or(0) >= self.max_per_source {
+                return false;
+            }
+            if self.per_source.len() < MAX_RATE_SOURCES || self.per_source.contains_key(&ip) {
+                *self.per_source.entry(ip).or_insert(0) += 1;
+            } else {
+                self.untracked += 1;
+            }
+        }
+        *self.per_detector.entry(detector).or_insert(0) += 1;
+        true
+    }
+}
+
+/// Incidents, suppression and limits: everything downstream of the detectors.
+struct Book {
+    /// Open incidents by key, least recently updated first.
+    incidents: LinkedHashMap<String, Incident, FixedState>,
+    rules: Vec<Compiled>,
+    limits: RateLimits,
+    quiet_ns: u64,
+    max_open: usize,
+    next_id: u64,
+    stats: DetectStats,
+    /// Incidents opened or updated during the current call: (key, id, opened).
+    touched: Vec<(String, u64, bool)>,
+    touched_ids: HashSet<u64, FixedState>,
+    /// Incidents ended during the current call.
+    ended: Vec<Alert>,
+}
+
+impl Book {
+    fn accept(&mut self, detector: &'static str, draft: AlertDraft, now: Timestamp) {
+        self.stats.drafts += 1;
+        if self.rules.iter().any(|r| r.matches(&draft)) {
+            self.stats.suppressed += 1;
+            return;
+        }
+        let key = draft.incident_key.clone();
+        if let Some(inc) = self.incidents.get_mut(&key) {
+            inc.update(draft);
+            let id = inc.alert.id;
+            self.incidents.to_back(&key);
+            self.stats.updates += 1;
+            if self.touched_ids.insert(id) {
+                self.touched.push((key, id, false));
+            }
+            return;
+        }
+        if !self.limits.allow(detector, &draft, now) {
+            self.stats.rate_limited += 1;
+            return;
+        }
+        while self.incidents.len() >= self.max_open {
+            let Some((_, old)) = self.incidents.pop_front() else {
+                break;
+            };
+            self.stats.incidents_evicted += 1;
+            self.stats.incidents_ended += 1;
+            self.ended.push(old.alert);
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        self.incidents
+            .insert(key.clone(), Incident::open(id, draft));
+        self.stats.incidents_opened += 1;
+        self.touched_ids.insert(id);
+        self.touched.push((key, id, true));
+    }
+
+    /// Ends the incidents quiet for `quiet_ns` at `now`.
+    fn end_quiet(&mut self, now: Timestamp) {
+        let quiet: Vec<String> = self
+            .incidents
+            .iter()
+            .filter(|(_, inc)| now.since(inc.alert.last_ts) >= self.quiet_ns)
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut ended: Vec<Alert> = quiet
+            .iter()
+            .filter_map(|k| self.incidents.remove(k))
+            .map(|inc| inc.alert)
+            .collect();
+        ended.sort_by_key(|a| a.id);
+        self.stats.incidents_ended += ended.len() as u64;
+        self.ended.extend(ended);
+    }
+
+    /// The updates of the current call, in order: opened/updated, then ended.
+    fn take_updates(&mut self) -> Vec<AlertUpdate> {
+        let mut out = Vec::with_capacity(self.touched.len() + self.ended.len());
+        for (key, id, opened) in self.touched.drain(..) {
+            // An incident evicted by the cap in this same call is reported as ended only.
+            if let Some(inc) = self.incidents.get(&key)
+                && inc.alert.id == id
+            {
+                out.push(AlertUpdate {
+                    status: if opened {
+                        IncidentStatus::Opened
+                    } else {
+                        IncidentStatus::Updated
+                    },
+                    alert: inc.alert.clone(),
+                });
+            }
+        }
+        self.touched_ids.clear();
+        out.extend(self.ended.drain(..).map(|alert| AlertUpdate {
+            status: IncidentStatus::Ended,
+            alert,
+        }));
+        out
+    }
+}
+
+/// Runs the detectors and keeps the incidents. See the crate documentation.
+pub struct DetectionEngine {
+    enabled: bool,
+    detectors: Vec<Box<dyn Detector>>,
+    /// Indices of the detectors that want packets / flows.
+    packet_detectors: Vec<usize>,
+    flow_detectors: Vec<usize>,
+    book: Book,
+    drafts: Vec<AlertDraft>,
+}
+
+impl DetectionEngine {
+    /// Validates `config` and builds the enabled detectors.
+    pub fn new(config: &DetectConfig) -> Result<DetectionEngine, DetectError> {
+        let detectors = if config.enabled {
+            detectors::build(config)?
+        } else {
+            Vec::new()
+        };
+        Self::with_detectors(config, detectors)
+    }
+
+    /// An engine running `detectors` (instead of the ones `config` enables) with `config`'s
+    /// incident settings and suppression rules: for detectors defined outside this crate, and
+    /// for tests.
+    pub fn with_detectors(
+        config: &DetectConfig,
+        detectors: Vec<Box<dyn Detector>>,
+    ) -> Result<DetectionEngine, DetectError> {
+        let inc = &config.incident;
+        if inc.quiet_secs == 0 {
+            return Err(invalid("quiet_secs", "0", "must be at least 1 second"));
+        }
+        if inc.max_open == 0 {
+            return Err(invalid("max_open", "0", "must be at least 1"));
+        }
+        let rules = config
+            .suppress
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Compiled::new(i + 1, r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let packet_detectors = (0..detectors.len())
+            .filter(|i| detectors[*i].wants_packets())
+            .collect();
+        let flow_detectors = (0..detectors.len())
+            .filter(|i| detectors[*i].wants_flows())
+            .collect();
+        Ok(DetectionEngine {
+            enabled: config.enabled,
+            detectors,
+            packet_detectors,
+            flow_detectors,
+            book: Book {
+                incidents: LinkedHashMap::with_hasher(FixedState::default()),
+                rules,
+                limits: RateLimits::new(inc),
+                quiet_ns: inc.quiet_secs.saturating_mul(NANOS_PER_SEC),
+                max_open: inc.max_open,
+                next_id: 1,
+                stats: DetectStats::default(),
+                touched: Vec::new(),
+                touched_ids: HashSet::with_hasher(FixedState::default()),
+                ended: Vec::new(),
+            },
+            drafts: Vec::new(),
+        })
+    }
+
+    /// Whether any detector wants packets (so the hot path can skip the call).
+    pub fn wants_packets(&self) -> bool {
+        !self.packet_detectors.is_empty()
+    }
+
+    /// Whether any detector wants finished flows.
+    pub fn wants_flows(&self) -> bool {
+        !self.flow_detectors.is_empty()
+    }
+
+    /// One decoded packet. Call it after closing the intervals that end at or before `ts`
+    /// (as the pipeline does before accounting the packet), so it counts in the open interval.
+    #[inline]
+    pub fn on_packet(&mut self, pkt: &Packet, wire_len: u32, ts: Timestamp) {
+        for &i in &self.packet_detectors {
+            if let Some(d) = self.detectors.get_mut(i) {
+                d.on_packet(pkt, wire_len, ts);
+            }
+        }
+    }
+
+    /// One finished flow.
+    pub fn on_flow(&mut self, flow: &FlowRecord) {
+        for &i in &self.flow_detectors {
+            if let Some(d) = self.detectors.get_mut(i) {
+                d.on_flow(flow);
+            }
+        }
+    }
+
+    /// Runs the detectors on a closed interval; returns the alerts opened or updated by it (an
+    /// updated incident keeps its id, start_ts; its last_ts, updates, peak/severity grow), and
+    /// those ended by quiet time (with a final state).
+    pub fn on_interval(&mut self, metrics: &IntervalMetrics) -> Vec<Alert> {
+        self.on_interval_events(metrics)
+            .into_iter()
+            .map(|u| u.alert)
+            .collect()
+    }
+
+    /// Like [`on_interval`](Self::on_interval), saying for each alert whether it was opened,
+    /// updated or ended.
+    pub fn on_interval_events(&mut self, metrics: &IntervalMetrics) -> Vec<AlertUpdate> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        let now = metrics.end_ts();
+        for d in &mut self.detectors {
+            d.on_interval(metrics, &mut self.drafts);
+            let name = d.name();
+            for draft in self.drafts.drain(..) {
+                self.book.accept(name, draft, now);
+            }
+        }
+        self.book.end_quiet(now);
+        self.book.take_updates()
+    }
+
+    /// Ends every open incident (end of capture) and returns them.
+    pub fn finish(&mut self) -> Vec<Alert> {
+        let mut all: Vec<Alert> = std::iter::from_fn(|| self.book.incidents.pop_front())
+            .map(|(_, inc)| inc.alert)
+            .collect();
+        all.sort_by_key(|a| a.id);
+        self.book.stats.incidents_ended += all.len() as u64;
+        all
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> DetectStats {
+        let detector_evictions: u64 = self.detectors.iter().map(|d| d.evictions()).sum();
+        DetectStats {
+            state_evictions: detector_evictions + self.book.limits.untracked,
+            open_incidents: self.book.incidents.len() as u64,
+            ..self.book.stats
+        }
+    }
+
+    /// Sets the next incident id (so ids continue across runs stored in one database). Ids
+    /// start at 1; 0 is taken as 1.
+    pub fn set_next_id(&mut self, id: u64) {
+        self.book.next_id = id.max(1);
+    }
+
+    /// The open incidents, oldest id first (for a snapshot of the current state).
+    pub fn open_alerts(&self) -> Vec<Alert> {
+        let mut v: Vec<Alert> = self
+            .book
+            .incidents
+            .values()
+            .map(|i| i.alert.clone())
+            .collect();
+        v.sort_by_key(|a| a.id);
+        v
+    }
+
+    /// Names of the detectors that run.
+    pub fn detector_names(&self) -> Vec<&'static str> {
+        self.detectors.iter().map(|d| d.name()).collect()
+    }
+
+    /// Entries each detector's bounded maps hold now, by detector name.
+    pub fn tracked(&self) -> Vec<(&'static str, usize)> {
+        self.detectors
+            .iter()
+            .map(|d| (d.name(), d.tracked()))
+            .collect()
+    }
+
+    /// Per detector: entries held now and entries its caps dropped so far.
+    pub fn detector_state(&self) -> Vec<DetectorState> {
+        self.detectors
+            .iter()
+            .map(|d| DetectorState {
+                name: d.name(),
+                tracked: d.tracked() as u64,
+                evictions: d.evictions(),
+            })
+            .collect()
+    }
+}
+
+fn invalid(field: &'static str, value: &str, reason: &'static str) -> DetectError {
+    DetectError::Invalid {
+        section: "incident",
+        field,
+        value: value.to_string(),
+        reason,
+    }
+}

@@ -1,0 +1,288 @@
+//! Retention on packet time and exact roll-ups.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use wirewatch_core::{IntervalMetrics, Severity, Timestamp};
+use wirewatch_store::contract::{FLUSH, T0, TempDir, sample_alert, sample_flow, sample_interval};
+use wirewatch_store::{
+    IntervalRow, Query, Record, Resolution, RetentionConfig, SqliteStore, Store, StoreConfig,
+    live_bytes,
+};
+
+const NS: u64 = 1_000_000_000;
+const STEP_S: u64 = 10;
+const DAYS: u64 = 3;
+
+/// 3 days of 10-second intervals with varied values.
+fn three_days() -> Vec<IntervalMetrics> {
+    (0..DAYS * 86_400 / STEP_S)
+        .map(|i| {
+            let k = (i * 7919) % 1000;
+            let mut m = sample_interval(i * STEP_S, k);
+            m.duration_ns = STEP_S * NS;
+            m.pps = m.packets as f64 / STEP_S as f64;
+            m.bps = m.bytes as f64 * 8.0 / STEP_S as f64;
+            m
+        })
+        .collect()
+}
+
+/// What a roll-up row over `ms` must hold.
+fn expected_rollup(start_ns: u64, ms: &[&IntervalMetrics], res: Resolution) -> IntervalRow {
+    let sum = |f: fn(&IntervalMetrics) -> u64| ms.iter().map(|m| f(m)).sum::<u64>();
+    let max = |f: fn(&IntervalMetrics) -> u64| ms.iter().map(|m| f(m)).max().unwrap();
+    let fmax = |f: fn(&IntervalMetrics) -> f64| ms.iter().map(|m| f(m)).fold(0.0, f64::max);
+    let duration_s = sum(|m| m.duration_ns) as f64 / 1e9;
+    let mut row = IntervalRow::from_metrics(ms[0]);
+    row.start_ts = Timestamp(start_ns).as_secs_f64();
+    row.duration_s = duration_s;
+    row.packets = sum(|m| m.packets);
+    row.bytes = sum(|m| m.bytes);
+    row.bps = row.bytes as f64 / duration_s * 8.0;
+    row.pps = row.packets as f64 / duration_s;
+    row.protocols.tcp = sum(|m| m.protocols.tcp);
+    row.protocols.udp = sum(|m| m.protocols.udp);
+    row.protocols.icmp = sum(|m| m.protocols.icmp);
+    row.protocols.icmpv6 = sum(|m| m.protocols.icmpv6);
+    row.protocols.other_ip = sum(|m| m.protocols.other_ip);
+    row.protocols.non_ip = sum(|m| m.protocols.non_ip);
+    row.tcp_flags.syn = sum(|m| m.tcp_flags.syn);
+    row.tcp_flags.syn_ack = sum(|m| m.tcp_flags.syn_ack);
+    row.tcp_flags.rst = sum(|m| m.tcp_flags.rst);
+    row.tcp_flags.fin = sum(|m| m.tcp_flags.fin);
+    row.distinct_src_ips = max(|m| m.distinct_src_ips);
+    row.distinct_dst_ips = max(|m| m.distinct_dst_ips);
+    row.flows_new = sum(|m| m.flows_new);
+    row.flows_active = max(|m| m.flows_active);
+    row.flows_closed = sum(|m| m.flows_closed);
+    row.flows_live = max(|m| m.flows_live);
+    row.flows_evicted = sum(|m| m.flows_evicted);
+    row.decode_errors = sum(|m| m.decode_errors);
+    row.drops.kernel = sum(|m| m.drops.kernel);
+    row.drops.interface = sum(|m| m.drops.interface);
+    row.drops.queue = sum(|m| m.drops.queue);
+    row.intervals = ms.len() as u64;
+    row.max_pps = fmax(|m| m.pps);
+    row.max_bps = fmax(|m| m.bps);
+    row.resolution = res;
+    row
+}
+
+fn all(store: &SqliteStore, res: Resolution) -> Vec<IntervalRow> {
+    let page = store
+        .intervals(&Query {
+            resolution: res,
+            limit: 10_000,
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(page.total as usize, page.rows.len());
+    page.rows
+}
+
+#[test]
+fn three_days_with_24_hours_of_raw_and_exact_rollups() {
+    let dir = TempDir::new("retention");
+    let path = dir.path().join("wirewatch.db");
+    let retention = RetentionConfig {
+        intervals_hours: 24,
+        minute_rollup_days: 2,
+        hour_rollup_days: 365,
+        ..RetentionConfig::default()
+    };
+    let store = SqliteStore::open(&StoreConfig {
+        retention: retention.clone(),
+        ..StoreConfig::new(&path)
+    })
+    .unwrap();
+    let metrics = three_days();
+    // One batch per hour of packet time, as the engine would over a long replay.
+    for hour in metrics.chunks(360) {
+        let batch: Vec<Record> = hour.iter().cloned().map(Record::Interval).collect();
+        while !store.submit(batch.clone()) {
+            store.flush(FLUSH).unwrap();
+        }
+    }
+    store.flush(FLUSH).unwrap();
+    assert_eq!(store.stats().records_written, metrics.len() as u64);
+    assert_eq!(store.last_error(), None);
+
+    let latest = metrics.last().unwrap().end_ts().0;
+    // Raw: exactly the last 24 h of packet time (not of the wall clock: this is 2023 data).
+    let raw = all(&store, Resolution::Raw);
+    let raw_cutoff = latest - 24 * 3600 * NS;
+    let kept: Vec<IntervalRow> = metrics
+        .iter()
+        .filter(|m| m.start_ts.0 >= raw_cutoff)
+        .map(IntervalRow::from_metrics)
+        .collect();
+    assert_eq!(kept.len(), 8640);
+    assert_eq!(raw, kept);
+    // Talkers follow the raw intervals.
+    let talkers = store
+        .talkers(&Query {
+            sort: Some("start_ts".into()),
+            limit: 1,
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(talkers.total, 8640 * 4);
+    assert_eq!(
+        talkers.rows[0].start_ts,
+        Timestamp(raw_cutoff).as_secs_f64()
+    );
+
+    // Roll-ups: exact sums and maxima of every interval they cover, raw ones deleted or not.
+    for (res, bucket, keep_ns) in [
+        (Resolution::Minute, 60 * NS, 2 * 86_400 * NS),
+        (Resolution::Hour, 3600 * NS, 365 * 86_400 * NS),
+    ] {
+        let mut groups: BTreeMap<u64, Vec<&IntervalMetrics>> = BTreeMap::new();
+        for m in &metrics {
+            groups
+                .entry(m.start_ts.0 - m.start_ts.0 % bucket)
+                .or_default()
+                .push(m);
+        }
+        let cutoff = latest.saturating_sub(keep_ns);
+        let expected: Vec<IntervalRow> = groups
+            .iter()
+            .filter(|(start, _)| **start >= cutoff)
+            .map(|(start, ms)| expected_rollup(*start, ms, res))
+            .collect();
+        let got = all(&store, res);
+        assert_eq!(got.len(), expected.len(), "{res:?}");
+        assert_eq!(got, expected, "{res:?}");
+    }
+    let minutes = all(&store, Resolution::Minute);
+    assert_eq!(minutes.len(), 2 * 1440);
+    // The hour roll-ups still cover all three days and every packet.
+    let hours = all(&store, Resolution::Hour);
+    assert_eq!(
+        hours.iter().map(|r| r.intervals).sum::<u64>(),
+        metrics.len() as u64
+    );
+    assert_eq!(
+        hours.iter().map(|r| r.packets).sum::<u64>(),
+        metrics.iter().map(|m| m.packets).sum::<u64>()
+    );
+
+    // Auto picks by range and by what is kept.
+    let auto = |from_ago_s: u64, to_ago_s: u64| {
+        let page = store
+            .intervals(&Query {
+                from: Some(Timestamp(latest - from_ago_s * NS)),
+                to: Some(Timestamp(latest - to_ago_s * NS)),
+                limit: 1,
+                ..Query::default()
+            })
+            .unwrap();
+        page.rows[0].resolution
+    };
+    assert_eq!(auto(3600, 0), Resolution::Raw);
+    assert_eq!(auto(30 * 3600, 29 * 3600), Resolution::Minute);
+    assert_eq!(auto(20 * 3600, 0), Resolution::Minute);
+    assert_eq!(auto(60 * 3600, 59 * 3600), Resolution::Hour);
+    let everything = store.intervals(&Query::default()).unwrap();
+    assert_eq!(everything.rows[0].resolution, Resolution::Hour);
+    assert_eq!(everything.total, 72 + 1);
+}
+
+#[test]
+fn flows_and_alerts_expire_on_packet_time() {
+    let dir = TempDir::new("expire");
+    let path = dir.path().join("wirewatch.db");
+    let store = SqliteStore::open(&StoreConfig {
+        retention: RetentionConfig {
+            flows_days: 1,
+            alerts_days: 1,
+            ..RetentionConfig::default()
+        },
+        ..StoreConfig::new(&path)
+    })
+    .unwrap();
+    store.submit(vec![
+        Record::Flow(sample_flow(1, "10.0.0.1", "192.0.2.1", 80, 0)),
+        Record::Alert(sample_alert(1, "port_scan", Severity::Low, 0)),
+    ]);
+    store.flush(FLUSH).unwrap();
+    // Nothing expires by the wall clock: this 2023 data stays.
+    assert_eq!(store.flows(&Query::default()).unwrap().total, 1);
+    store.submit(vec![
+        Record::Flow(sample_flow(2, "10.0.0.1", "192.0.2.1", 80, 36 * 3600)),
+        Record::Alert(sample_alert(2, "port_scan", Severity::Low, 36 * 3600)),
+        Record::Interval(sample_interval(48 * 3600, 1)),
+    ]);
+    store.flush(FLUSH).unwrap();
+    let flows = store.flows(&Query::default()).unwrap();
+    assert_eq!(flows.total, 1);
+    assert_eq!(
+        flows.rows[0].first_ts,
+        Timestamp((T0 + 36 * 3600) * NS + 123_456_000).as_secs_f64()
+    );
+    let alerts = store.alerts(&Query::default()).unwrap();
+    assert_eq!(
+        alerts.rows.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![2]
+    );
+}
+
+#[test]
+fn the_size_cap_deletes_the_oldest_raw_data() {
+    let dir = TempDir::new("sizecap");
+    let path = dir.path().join("wirewatch.db");
+    let store = SqliteStore::open(&StoreConfig {
+        retention: RetentionConfig {
+            max_db_mb: Some(1),
+            ..RetentionConfig::default()
+        },
+        ..StoreConfig::new(&path)
+    })
+    .unwrap();
+    // 40 batches of 500 flows, two minutes of packet time apart (about 8 MB in all).
+    for b in 0..40u64 {
+        let batch: Vec<Record> = (0..500)
+            .map(|i| {
+                Record::Flow(sample_flow(
+                    b * 500 + i,
+                    &format!("10.{}.{}.{}", b, i / 250, i % 250),
+                    "192.0.2.1",
+                    443,
+                    b * 120,
+                ))
+            })
+            .collect();
+        assert!(store.submit(batch));
+        store.flush(FLUSH).unwrap();
+    }
+    assert_eq!(store.last_error(), None);
+    let live = live_bytes(&path).unwrap();
+    assert!(live <= 1024 * 1024, "{live} bytes in use");
+    let flows = store
+        .flows(&Query {
+            sort: Some("first_ts".into()),
+            descending: true,
+            limit: 1,
+            ..Query::default()
+        })
+        .unwrap();
+    eprintln!(
+        "size cap 1 MiB: {} of 20000 flows kept, {live} bytes in use",
+        flows.total
+    );
+    assert!(flows.total > 0 && flows.total < 20_000, "{}", flows.total);
+    // The newest flow is kept; the oldest went first.
+    assert_eq!(flows.rows[0].src_ip.to_string(), "10.39.1.249");
+    let oldest = store
+        .flows(&Query {
+            sort: Some("first_ts".into()),
+            limit: 1,
+            ..Query::default()
+        })
+        .unwrap();
+    assert!(oldest.rows[0].first_ts > Timestamp(T0 * NS).as_secs_f64());
+    drop(store);
+    // Freed pages went back to the file system.
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size <= 2 * 1024 * 1024, "file is {size} bytes");
+}

@@ -1,0 +1,118 @@
+//! Storing what the engine produces: a sink that forwards everything to another sink and
+//! queues it for the database.
+//!
+//! Records are gathered per interval and handed to the store in one batch when the interval
+//! closes. Live monitoring never waits for the disk (a full queue drops the batch, counted by
+//! the store); offline analysis waits, so everything analysed is stored.
+
+use crate::pipeline::Sink;
+use anyhow::Context;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
+use wirewatch_detect::IncidentStatus;
+use wirewatch_store::{Record, SqliteStore, Store, StoreConfig};
+
+/// Opens (creating if needed) the SQLite history database.
+pub fn open_store(path: &Path, config: &crate::config::Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = SqliteStore::open(&StoreConfig {
+        retention: config.retention.clone(),
+        ..StoreConfig::new(path)
+    })
+    .with_context(|| format!("cannot open the database {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// A batch waits at most this long for room in the queue in blocking mode before it is
+/// dropped (and counted), so a broken disk cannot hang an analysis forever.
+const BLOCKING_WAIT: Duration = Duration::from_secs(60);
+
+/// In blocking mode, batches allowed to wait in the store's queue (well under its capacity).
+const BLOCKING_QUEUE: u64 = 16;
+
+/// Flows buffered before a batch is sent even though no interval closed (a long interval
+/// with a flood of short flows must not grow the buffer without limit).
+const MAX_PENDING: usize = 10_000;
+
+/// Forwards to `inner` and queues records for `store`.
+pub struct StoreTee<S> {
+    /// The sink everything is forwarded to.
+    pub inner: S,
+    store: Option<Arc<dyn Store>>,
+    pending: Vec<Record>,
+    blocking: bool,
+}
+
+impl<S: Sink> StoreTee<S> {
+    /// A tee into `store` (none: forward only). `blocking` waits for room in the queue.
+    pub fn new(inner: S, store: Option<Arc<dyn Store>>, blocking: bool) -> Self {
+        StoreTee {
+            inner,
+            store,
+            pending: Vec::new(),
+            blocking,
+        }
+    }
+
+    /// The store, if any.
+    pub fn store(&self) -> Option<&Arc<dyn Store>> {
+        self.store.as_ref()
+    }
+
+    /// Sends what is pending.
+    pub fn submit(&mut self) {
+        let Some(store) = &self.store else {
+            self.pending.clear();
+            return;
+        };
+        if self.pending.is_empty() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.pending);
+        if self.blocking {
+            // Wait for room: this tee is the store's only producer, so once fewer than
+            // `BLOCKING_QUEUE` batches are waiting the submit below cannot find it full.
+            let start = std::time::Instant::now();
+            while store.stats().queued >= BLOCKING_QUEUE && start.elapsed() < BLOCKING_WAIT {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        store.submit(batch);
+    }
+
+    fn push(&mut self, record: Record) {
+        if self.store.is_some() {
+            self.pending.push(record);
+            if self.pending.len() >= MAX_PENDING {
+                self.submit();
+            }
+        }
+    }
+}
+
+impl<S: Sink> Sink for StoreTee<S> {
+    fn interval(&mut self, metrics: IntervalMetrics) {
+        self.push(Record::Interval(metrics.clone()));
+        self.submit();
+        self.inner.interval(metrics);
+    }
+
+    fn flow(&mut self, record: FlowRecord) {
+        self.push(Record::Flow(record.clone()));
+        self.inner.flow(record);
+    }
+
+    fn alert(&mut self, alert: Alert, status: IncidentStatus) {
+        self.push(Record::Alert(alert.clone()));
+        self.inner.alert(alert, status);
+    }
+
+    fn warning(&mut self, message: String) {
+        self.inner.warning(message);
+    }
+
+    fn error(&mut self, message: String) {
+        self.inner.error(message);
+    }
+}
