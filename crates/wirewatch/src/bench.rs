@@ -36,6 +36,9 @@ pub struct BenchArgs {
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Measure without the detectors (decode, flows and metrics only).
+    #[arg(long)]
+    pub no_detect: bool,
     /// Internal: measure one run in this process and print its result as JSON.
     #[arg(long, hide = true)]
     pub worker: bool,
@@ -56,6 +59,8 @@ pub struct RunResult {
     pub peak_rss_bytes: u64,
     /// Flows reported.
     pub flows: u64,
+    /// Alerts raised.
+    pub alerts: u64,
 }
 
 /// Runs the benchmark command.
@@ -71,7 +76,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
         }
     };
     if args.worker {
-        let result = measure(&file)?;
+        let result = measure(&file, args.no_detect)?;
         println!("{}", serde_json::to_string(&result)?);
         return Ok(0);
     }
@@ -99,11 +104,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
     let exe = std::env::current_exe().context("cannot locate the wirewatch executable")?;
     let mut results = Vec::new();
     for i in 1..=args.runs.max(1) {
-        let out = std::process::Command::new(&exe)
-            .args(["bench", "--worker", "--file"])
-            .arg(&file)
-            .output()
-            .context("cannot start a benchmark run")?;
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.args(["bench", "--worker", "--file"]).arg(&file);
+        if args.no_detect {
+            cmd.arg("--no-detect");
+        }
+        let out = cmd.output().context("cannot start a benchmark run")?;
         if !out.status.success() {
             bail!(
                 "benchmark run {i} failed: {}",
@@ -139,11 +145,12 @@ pub fn generate_file(path: &Path, config: &GeneratorConfig) -> anyhow::Result<Ge
     Ok(summary)
 }
 
-fn measure(file: &Path) -> anyhow::Result<RunResult> {
+fn measure(file: &Path, no_detect: bool) -> anyhow::Result<RunResult> {
     let file_bytes = std::fs::metadata(file)
         .with_context(|| format!("cannot read {}", file.display()))?
         .len();
-    let options = AnalyzeOptions::default();
+    let mut options = AnalyzeOptions::default();
+    options.engine.detect.enabled = !no_detect;
     let start = Instant::now();
     let report = analyze::analyze_files(&[file.to_path_buf()], &options, &mut NoProgress);
     let text = analyze::text::render(&report);
@@ -159,17 +166,19 @@ fn measure(file: &Path) -> anyhow::Result<RunResult> {
         packets_per_second: report.packets as f64 / seconds.max(1e-9),
         peak_rss_bytes: peak_rss(),
         flows: report.flows.len() as u64,
+        alerts: report.alerts.len() as u64,
     })
 }
 
 fn describe(r: &RunResult) -> String {
     format!(
-        "{} packets in {:.3} s = {:.2} Mpps, {:.0} MB/s, {} flows, peak memory {:.0} MB",
+        "{} packets in {:.3} s = {:.2} Mpps, {:.0} MB/s, {} flows, {} alerts, peak memory {:.0} MB",
         r.packets,
         r.seconds,
         r.packets_per_second / 1e6,
         r.file_bytes as f64 / r.seconds.max(1e-9) / 1e6,
         r.flows,
+        r.alerts,
         r.peak_rss_bytes as f64 / 1e6
     )
 }

@@ -55,9 +55,12 @@ pub struct EngineArgs {
     /// Hard cap on live flows (oldest activity evicted first).
     #[arg(long, value_name = "N")]
     pub max_flows: Option<usize>,
-    /// TOML configuration file ([flows], [metrics]).
+    /// TOML configuration file ([flows], [metrics], [retention], [detect]).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Run no detectors (measure or record traffic only).
+    #[arg(long)]
+    pub no_detect: bool,
 }
 
 impl EngineArgs {
@@ -72,6 +75,9 @@ impl EngineArgs {
         }
         if let Some(n) = self.max_flows {
             config.flows.max_flows = n;
+        }
+        if self.no_detect {
+            config.detect.enabled = false;
         }
         config.validate()?;
         Ok(config)

@@ -123,6 +123,9 @@ struct Attempts {
 pub struct BruteForce {
     cfg: Config,
     keys: LinkedHashMap<Key, Attempts, FixedState>,
+    /// Keys with attempts since the last interval (each listed once: `Attempts::dirty`), so an
+    /// interval visits only those instead of every tracked key.
+    dirty: Vec<Key>,
     evicted: u64,
     window_ns: u64,
 }
@@ -176,6 +179,7 @@ impl BruteForce {
         Ok(BruteForce {
             cfg: cfg.clone(),
             keys: LinkedHashMap::with_hasher(FixedState::default()),
+            dirty: Vec::new(),
             evicted: 0,
             window_ns: cfg.window_secs.saturating_mul(NANOS_PER_SEC),
         })
@@ -324,7 +328,10 @@ impl Detector for BruteForce {
             }
             a.times.push_back((flow.last_ts, failed));
             a.total += 1;
-            a.dirty = true;
+            if !a.dirty {
+                a.dirty = true;
+                self.dirty.push(key);
+            }
         }
     }
 
@@ -339,7 +346,11 @@ impl Detector for BruteForce {
             self.keys.pop_front();
         }
         let mut found = Vec::new();
-        for (key, a) in self.keys.iter_mut() {
+        let dirty = std::mem::take(&mut self.dirty);
+        for key in &dirty {
+            let Some(a) = self.keys.get_mut(key) else {
+                continue; // forgotten or evicted since
+            };
             if !a.dirty {
                 continue;
             }
@@ -349,6 +360,8 @@ impl Detector for BruteForce {
             }
             found.push(*key);
         }
+        self.dirty = dirty;
+        self.dirty.clear();
         let mut drafts: Vec<AlertDraft> = found
             .iter()
             .filter_map(|k| self.keys.get(k).and_then(|a| self.draft(k, a, now)))
