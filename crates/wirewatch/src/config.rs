@@ -102,6 +102,22 @@ mod tests {
     }
 
     #[test]
+    fn every_toml_example_in_the_readme_is_a_valid_config() {
+        let readme = include_str!("../../../README.md");
+        let blocks: Vec<&str> = readme
+            .split("```toml")
+            .skip(1)
+            .filter_map(|b| b.split("```").next())
+            .collect();
+        assert!(blocks.len() >= 3, "the README shows its config sections");
+        for block in blocks {
+            if let Err(e) = Config::parse(block) {
+                panic!("README example does not parse: {e:#}\n{block}");
+            }
+        }
+    }
+
+    #[test]
     fn config_files_are_strict() {
         let c = Config::parse("[flows]\nmax_flows = 10\n[metrics]\ninterval_ms = 5000\n").unwrap();
         assert_eq!(c.flows.max_flows, 10);
