@@ -8,7 +8,7 @@
 use crate::detectors;
 use crate::sketch::{Map, new_map};
 use crate::suppress::Compiled;
-use crate::{AlertDraft, DetectConfig, DetectError, Detector, IncidentConfig};
+use crate::{AlertDraft, DetectConfig, DetectError, Detector, IncidentConfig, kind};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
 use serde::Serialize;
@@ -50,6 +50,8 @@ pub struct DetectStats {
     pub incidents_ended: u64,
     /// Of those, incidents ended early because `max_open` was reached.
     pub incidents_evicted: u64,
+    /// `spike` drafts dropped because a flood detector explained the same interval.
+    pub explained: u64,
 }
 
 /// The bounded state of one detector.
@@ -62,6 +64,15 @@ pub struct DetectorState {
     /// Entries its caps dropped or turned away so far.
     pub evictions: u64,
 }
+
+/// Kinds whose attacks also raise the traffic rate (a `spike` in the same interval is theirs).
+const VOLUMETRIC: [&str; 5] = [
+    kind::SYN_FLOOD,
+    kind::DOS,
+    kind::DDOS,
+    kind::ICMP_FLOOD,
+    kind::UDP_FLOOD,
+];
 
 /// What happened to an incident in one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -448,12 +459,21 @@ impl DetectionEngine {
             return Vec::new();
         }
         let now = metrics.end_ts();
+        let mut batch: Vec<(&'static str, AlertDraft)> = Vec::new();
         for d in &mut self.detectors {
             d.on_interval(metrics, &mut self.drafts);
             let name = d.name();
-            for draft in self.drafts.drain(..) {
-                self.book.accept(name, draft, now);
-            }
+            batch.extend(self.drafts.drain(..).map(|draft| (name, draft)));
+        }
+        // A flood raises the traffic rate too: when a volumetric detector explains the
+        // interval, its spike is the same attack, not a second incident.
+        if batch.iter().any(|(_, d)| VOLUMETRIC.contains(&d.kind)) {
+            let before = batch.len();
+            batch.retain(|(_, d)| d.kind != kind::SPIKE);
+            self.book.stats.explained += (before - batch.len()) as u64;
+        }
+        for (name, draft) in batch {
+            self.book.accept(name, draft, now);
         }
         self.book.end_quiet(now);
         self.book.take_updates()

@@ -604,3 +604,40 @@ fn disabled_detection_does_nothing() {
         ]
     );
 }
+
+#[test]
+fn a_flood_explains_its_own_spike() {
+    let spike = script("spike", |m| {
+        vec![draft("spike", "spike", "192.0.2.9", "10.0.0.1", 0, m)]
+    });
+    let mut k = 0;
+    let flood = script("flood", move |m| {
+        k += 1;
+        // The flood is seen in the second and third intervals only.
+        if (2..=3).contains(&k) {
+            vec![draft(
+                "icmp_flood",
+                "icmp_flood|10.0.0.1",
+                "192.0.2.9",
+                "10.0.0.1",
+                0,
+                m,
+            )]
+        } else {
+            Vec::new()
+        }
+    });
+    let mut e =
+        DetectionEngine::with_detectors(&DetectConfig::default(), vec![spike, flood]).unwrap();
+    e.on_interval(&interval(0, 0, 0)); // spike alone: an incident
+    e.on_interval(&interval(1, 0, 0)); // flood + spike: only the flood counts
+    e.on_interval(&interval(2, 0, 0));
+    let alerts = e.finish();
+    let kinds: Vec<&str> = alerts.iter().map(|a| a.kind.as_str()).collect();
+    assert_eq!(kinds, ["spike", "icmp_flood"]);
+    assert_eq!(
+        alerts[0].updates, 0,
+        "the spike was not updated while the flood explained it"
+    );
+    assert_eq!(e.stats().explained, 2);
+}
