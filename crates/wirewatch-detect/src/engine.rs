@@ -352,6 +352,11 @@ pub struct DetectionEngine {
     flow_detectors: Vec<usize>,
     book: Book,
     drafts: Vec<AlertDraft>,
+    /// `spike` drafts of the previous interval, held back one interval: a flood that starts
+    /// or ends mid-interval shows first (or last) as a rate jump below the flood thresholds.
+    held_spikes: Vec<(&'static str, AlertDraft)>,
+    /// End of the latest interval in which a volumetric detector drafted.
+    last_volumetric: Option<Timestamp>,
 }
 
 impl DetectionEngine {
@@ -409,6 +414,8 @@ impl DetectionEngine {
                 ended: Vec::new(),
             },
             drafts: Vec::new(),
+            held_spikes: Vec::new(),
+            last_volumetric: None,
         })
     }
 
@@ -465,15 +472,34 @@ impl DetectionEngine {
             let name = d.name();
             batch.extend(self.drafts.drain(..).map(|draft| (name, draft)));
         }
-        // A flood raises the traffic rate too: when a volumetric detector explains the
-        // interval, its spike is the same attack, not a second incident.
+        // A flood raises the traffic rate too: a spike in the interval before, during or
+        // after a volumetric detector's finding is the same attack, not a second incident.
+        // Spikes are therefore held one interval and dropped when a flood explains them.
         if batch.iter().any(|(_, d)| VOLUMETRIC.contains(&d.kind)) {
-            let before = batch.len();
-            batch.retain(|(_, d)| d.kind != kind::SPIKE);
-            self.book.stats.explained += (before - batch.len()) as u64;
+            self.last_volumetric = Some(now);
+        }
+        let span = metrics.duration_ns;
+        let explained = |ts: Timestamp, last: Option<Timestamp>| {
+            last.is_some_and(|v| v.plus(span) >= ts && v <= ts.plus(span))
+        };
+        let held = std::mem::take(&mut self.held_spikes);
+        for (name, draft) in held {
+            if explained(draft.ts, self.last_volumetric) {
+                self.book.stats.explained += 1;
+            } else {
+                self.book.accept(name, draft, now);
+            }
         }
         for (name, draft) in batch {
-            self.book.accept(name, draft, now);
+            if draft.kind == kind::SPIKE {
+                if explained(draft.ts, self.last_volumetric) {
+                    self.book.stats.explained += 1;
+                } else {
+                    self.held_spikes.push((name, draft));
+                }
+            } else {
+                self.book.accept(name, draft, now);
+            }
         }
         self.book.end_quiet(now);
         self.book.take_updates()
@@ -481,6 +507,10 @@ impl DetectionEngine {
 
     /// Ends every open incident (end of capture) and returns them.
     pub fn finish(&mut self) -> Vec<Alert> {
+        for (name, draft) in std::mem::take(&mut self.held_spikes) {
+            let ts = draft.ts;
+            self.book.accept(name, draft, ts);
+        }
         let mut all: Vec<Alert> = std::iter::from_fn(|| self.book.incidents.pop_front())
             .map(|(_, inc)| inc.alert)
             .collect();
