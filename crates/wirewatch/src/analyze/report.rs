@@ -9,11 +9,11 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use wirewatch_core::proto::tcp_flags;
 use wirewatch_core::{
-    Alert, DropCounts, EndReason, FlowRecord, IntervalMetrics, ProtocolCounts, Talker,
-    TcpFlagCounts, TcpState, Timestamp,
+    Alert, DropCounts, FlowRecord, IntervalMetrics, ProtocolCounts, Talker, TcpFlagCounts,
+    Timestamp,
 };
+use wirewatch_store::{FlowNames, FlowRow, IntervalRow};
 
 /// What was read from one file.
 #[derive(Debug, Clone, Serialize)]
@@ -45,120 +45,6 @@ impl From<&Talker> for TalkerJson {
             ip: t.ip,
             packets: t.packets,
             bytes: t.bytes,
-        }
-    }
-}
-
-/// One flow, initiator first.
-#[derive(Debug, Clone, Serialize)]
-pub struct FlowJson {
-    /// `tcp`, `udp`, `icmp`, `icmpv6` or the IP protocol number.
-    pub proto: String,
-    /// Initiator address.
-    pub src_ip: IpAddr,
-    /// Initiator port (ICMP: echo identifier or message type).
-    pub src_port: u16,
-    /// Responder address.
-    pub dst_ip: IpAddr,
-    /// Responder port (ICMP: echo identifier or message code).
-    pub dst_port: u16,
-    /// Packets initiator → responder.
-    pub packets_fwd: u64,
-    /// Wire bytes initiator → responder.
-    pub bytes_fwd: u64,
-    /// Packets responder → initiator.
-    pub packets_rev: u64,
-    /// Wire bytes responder → initiator.
-    pub bytes_rev: u64,
-    /// Transport payload bytes initiator → responder.
-    pub payload_bytes_fwd: u64,
-    /// Transport payload bytes responder → initiator.
-    pub payload_bytes_rev: u64,
-    /// First packet time, seconds.
-    pub first_ts: f64,
-    /// Last packet time, seconds.
-    pub last_ts: f64,
-    /// Connection state.
-    pub state: TcpState,
-    /// Why the flow ended.
-    pub end_reason: EndReason,
-    /// TCP flags seen from the initiator, e.g. `FSPA`.
-    pub tcp_flags_fwd: String,
-    /// TCP flags seen from the responder.
-    pub tcp_flags_rev: String,
-}
-
-impl From<&FlowRecord> for FlowJson {
-    fn from(r: &FlowRecord) -> Self {
-        FlowJson {
-            proto: r.proto_name(),
-            src_ip: r.src_ip,
-            src_port: r.src_port,
-            dst_ip: r.dst_ip,
-            dst_port: r.dst_port,
-            packets_fwd: r.fwd.packets,
-            bytes_fwd: r.fwd.bytes,
-            packets_rev: r.rev.packets,
-            bytes_rev: r.rev.bytes,
-            payload_bytes_fwd: r.fwd.payload_bytes,
-            payload_bytes_rev: r.rev.payload_bytes,
-            first_ts: r.first_ts.as_secs_f64(),
-            last_ts: r.last_ts.as_secs_f64(),
-            state: r.state,
-            end_reason: r.end_reason,
-            tcp_flags_fwd: tcp_flags::render(r.fwd.tcp_flags),
-            tcp_flags_rev: tcp_flags::render(r.rev.tcp_flags),
-        }
-    }
-}
-
-/// One interval.
-#[derive(Debug, Clone, Serialize)]
-pub struct IntervalJson {
-    /// Interval start, seconds.
-    pub start_ts: f64,
-    /// Frames.
-    pub packets: u64,
-    /// Wire bytes.
-    pub bytes: u64,
-    /// Bits per second.
-    pub bps: f64,
-    /// Packets per second.
-    pub pps: f64,
-    /// Frames per protocol class.
-    pub protocols: ProtocolCounts,
-    /// TCP control segments.
-    pub tcp_flags: TcpFlagCounts,
-    /// Distinct source addresses.
-    pub distinct_src_ips: u64,
-    /// Distinct destination addresses.
-    pub distinct_dst_ips: u64,
-    /// Flows started.
-    pub flows_new: u64,
-    /// Flows with traffic.
-    pub flows_active: u64,
-    /// Flows ended.
-    pub flows_closed: u64,
-    /// Packets lost before decoding (kernel, interface, queue).
-    pub drops: DropCounts,
-}
-
-impl From<&IntervalMetrics> for IntervalJson {
-    fn from(m: &IntervalMetrics) -> Self {
-        IntervalJson {
-            start_ts: m.start_ts.as_secs_f64(),
-            packets: m.packets,
-            bytes: m.bytes,
-            bps: m.bps,
-            pps: m.pps,
-            protocols: m.protocols,
-            tcp_flags: m.tcp_flags,
-            distinct_src_ips: m.distinct_src_ips,
-            distinct_dst_ips: m.distinct_dst_ips,
-            flows_new: m.flows_new,
-            flows_active: m.flows_active,
-            flows_closed: m.flows_closed,
-            drops: m.drops,
         }
     }
 }
@@ -241,15 +127,18 @@ pub struct AnalyzeReport {
     pub store: Option<wirewatch_store::StoreStats>,
 }
 
+/// Flows in the layout `wirewatch export --what flows` uses, so both read alike.
 fn serialize_flows<S: serde::Serializer>(flows: &[FlowRecord], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(flows.iter().map(FlowJson::from))
+    let names = FlowNames::default();
+    s.collect_seq(flows.iter().map(|f| FlowRow::from_record(f, &names)))
 }
 
+/// Intervals in the layout `wirewatch export --what intervals` uses.
 fn serialize_intervals<S: serde::Serializer>(
     intervals: &[IntervalMetrics],
     s: S,
 ) -> Result<S::Ok, S::Error> {
-    s.collect_seq(intervals.iter().map(IntervalJson::from))
+    s.collect_seq(intervals.iter().map(IntervalRow::from_metrics))
 }
 
 /// Assembles the report once the engine has finished.
