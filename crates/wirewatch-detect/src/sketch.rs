@@ -6,7 +6,6 @@
 
 use foldhash::fast::FixedState;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 /// The hasher of every detector map: fast, seeded, no per-map randomness (runs are
@@ -20,59 +19,9 @@ pub(crate) fn new_map<K, V>() -> Map<K, V> {
 
 /// Addresses counted exactly (and kept as a sample) before the sketch takes over.
 pub(crate) const EXACT_SOURCES: usize = 8;
-/// HyperLogLog registers: 2^8 = 256 bytes, about 6.5 % standard error — enough to tell 40
-/// sources from 4,000.
-const HLL_BITS: u32 = 8;
-const HLL_REGISTERS: usize = 1 << HLL_BITS;
-
-/// A HyperLogLog distinct counter of addresses.
-#[derive(Debug, Clone)]
-struct Hll {
-    registers: [u8; HLL_REGISTERS],
-}
-
-/// Sequential addresses need well-mixed high bits: the quality hasher, fixed seed.
-fn hll_hash(ip: &IpAddr) -> u64 {
-    foldhash::quality::FixedState::with_seed(0x5eed_1e55).hash_one(ip)
-}
-
-impl Hll {
-    fn new() -> Self {
-        Hll {
-            registers: [0; HLL_REGISTERS],
-        }
-    }
-
-    fn insert(&mut self, ip: &IpAddr) {
-        let h = hll_hash(ip);
-        let idx = (h >> (64 - HLL_BITS)) as usize;
-        let rest = (h << HLL_BITS) | (1 << (HLL_BITS - 1));
-        let rank = rest.leading_zeros() as u8 + 1;
-        if let Some(r) = self.registers.get_mut(idx)
-            && rank > *r
-        {
-            *r = rank;
-        }
-    }
-
-    fn estimate(&self) -> u64 {
-        let m = HLL_REGISTERS as f64;
-        let alpha = 0.7213 / (1.0 + 1.079 / m);
-        let sum: f64 = self
-            .registers
-            .iter()
-            .map(|r| 2f64.powi(-i32::from(*r)))
-            .sum();
-        let raw = alpha * m * m / sum;
-        let zeros = self.registers.iter().filter(|r| **r == 0).count();
-        let est = if raw <= 2.5 * m && zeros > 0 {
-            m * (m / zeros as f64).ln()
-        } else {
-            raw
-        };
-        est.round() as u64
-    }
-}
+/// HyperLogLog registers: 256 bytes, about 6.5 % standard error — enough to tell 40 sources
+/// from 4,000.
+type Hll = wirewatch_metrics::HyperLogLog<256>;
 
 /// Distinct addresses: exact (and kept as a sample) up to [`EXACT_SOURCES`], then estimated.
 #[derive(Debug, Clone)]

@@ -5,11 +5,13 @@
 //! bounded top talkers. Intervals close on packet time only; this crate never reads the clock.
 
 pub mod counters;
+pub mod hll;
 pub mod interval;
 pub mod talkers;
 pub mod totals;
 
 pub use counters::PacketCounters;
+pub use hll::HyperLogLog;
 pub use interval::{IntervalAggregator, MetricsConfig};
 pub use talkers::TalkerTable;
 pub use totals::RunTotals;

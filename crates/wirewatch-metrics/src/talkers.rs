@@ -8,74 +8,18 @@
 
 use foldhash::fast::FixedState;
 use std::collections::HashMap;
-use std::hash::BuildHasher;
 use std::net::IpAddr;
 use wirewatch_core::Talker;
 
-/// Registers of the HyperLogLog sketch (2^12: about 1.6 % standard error, 4 KiB).
-const HLL_BITS: u32 = 12;
-const HLL_REGISTERS: usize = 1 << HLL_BITS;
-
-/// A small HyperLogLog distinct counter.
-#[derive(Debug, Clone)]
-struct HyperLogLog {
-    registers: Box<[u8; HLL_REGISTERS]>,
-    // The sketch needs well-mixed high bits; the fast hasher's are too weak for sequential
-    // addresses.
-    hasher: foldhash::quality::FixedState,
-}
-
-impl HyperLogLog {
-    fn new() -> Self {
-        HyperLogLog {
-            registers: Box::new([0; HLL_REGISTERS]),
-            hasher: foldhash::quality::FixedState::with_seed(0x5eed_1e55),
-        }
-    }
-
-    fn insert(&mut self, ip: &IpAddr) {
-        let h = self.hasher.hash_one(ip);
-        let idx = (h >> (64 - HLL_BITS)) as usize;
-        let rest = (h << HLL_BITS) | (1 << (HLL_BITS - 1));
-        let rank = rest.leading_zeros() as u8 + 1;
-        if let Some(r) = self.registers.get_mut(idx)
-            && rank > *r
-        {
-            *r = rank;
-        }
-    }
-
-    fn union(&mut self, other: &HyperLogLog) {
-        for (mine, theirs) in self.registers.iter_mut().zip(other.registers.iter()) {
-            *mine = (*mine).max(*theirs);
-        }
-    }
-
-    fn estimate(&self) -> u64 {
-        let m = HLL_REGISTERS as f64;
-        let alpha = 0.7213 / (1.0 + 1.079 / m);
-        let sum: f64 = self
-            .registers
-            .iter()
-            .map(|r| 2f64.powi(-i32::from(*r)))
-            .sum();
-        let raw = alpha * m * m / sum;
-        let zeros = self.registers.iter().filter(|r| **r == 0).count();
-        let est = if raw <= 2.5 * m && zeros > 0 {
-            m * (m / zeros as f64).ln()
-        } else {
-            raw
-        };
-        est.round() as u64
-    }
-}
+/// The distinct-count sketch beyond the cap: 4,096 registers, about 1.6 % standard error.
+type HyperLogLog = crate::hll::HyperLogLog<4096>;
 
 /// Packet and byte counts per address, bounded to `cap` entries.
 #[derive(Debug, Clone)]
 pub struct TalkerTable {
     map: HashMap<IpAddr, (u64, u64), FixedState>,
     cap: usize,
-    sketch: Option<HyperLogLog>,
+    sketch: Option<Box<HyperLogLog>>,
     max_dropped: u64,
     dropped_entries: u64,
 }
@@ -123,7 +67,7 @@ impl TalkerTable {
         }
         if let Some(theirs) = &other.sketch {
             let mine = self.sketch.get_or_insert_with(|| {
-                let mut s = HyperLogLog::new();
+                let mut s = Box::new(HyperLogLog::new());
                 for ip in self.map.keys() {
                     s.insert(ip);
                 }
@@ -193,7 +137,7 @@ impl TalkerTable {
     /// Drops the lower half of the entries by packets.
     fn shrink(&mut self) {
         if self.sketch.is_none() {
-            let mut s = HyperLogLog::new();
+            let mut s = Box::new(HyperLogLog::new());
             for ip in self.map.keys() {
                 s.insert(ip);
             }
