@@ -96,13 +96,38 @@ struct RunSink {
     lines: bool,
     /// Alerts opened so far.
     alerts: u64,
+    /// The history database, to show its drops and errors on the line.
+    store: Option<Arc<dyn wirewatch_store::Store>>,
+}
+
+impl RunSink {
+    /// The database's trouble so far, for the interval line (empty when there is none).
+    fn store_note(&self) -> String {
+        let Some(store) = &self.store else {
+            return String::new();
+        };
+        let s = store.stats();
+        if s.batches_dropped == 0 && s.write_errors == 0 {
+            return String::new();
+        }
+        format!(
+            "  db: {} batches dropped, {} write errors",
+            s.batches_dropped, s.write_errors
+        )
+    }
 }
 
 impl Sink for RunSink {
     fn interval(&mut self, metrics: IntervalMetrics) {
         if self.lines {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}  alerts {}", interval_line(&metrics), self.alerts);
+            let _ = writeln!(
+                out,
+                "{}  alerts {}{}",
+                interval_line(&metrics),
+                self.alerts,
+                self.store_note()
+            );
             let _ = out.flush();
         }
         self.collector.interval(metrics);
@@ -195,6 +220,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         collector,
         lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
         alerts: 0,
+        store: store.clone(),
     };
     // Live monitoring never waits for the disk: a full queue drops (and counts) a batch.
     let monitor = Monitor::new(&config.engine(), StoreTee::new(sink, store, false))?;
