@@ -371,3 +371,59 @@ fn generate_is_deterministic() {
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+#[test]
+fn alerts_go_to_the_report_and_the_alert_log() {
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios/nmap_syn_scan.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("alerts.jsonl");
+    let out = wirewatch(&[
+        "analyze",
+        "--json",
+        "--alert-log",
+        log.to_str().unwrap(),
+        fixture.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let alerts = j["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["kind"], "port_scan");
+    let lines: Vec<Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["opened", "ended"]);
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["kind"] == "port_scan" && l["id"] == alerts[0]["id"])
+    );
+    assert_eq!(
+        lines[1]["updates"], alerts[0]["updates"],
+        "the ended line has the final state"
+    );
+    // The text report lists it with its recommendation.
+    let out = wirewatch(&["analyze", fixture.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Alerts (1)") && text.contains("port_scan") && text.contains("action:"),
+        "{text}"
+    );
+    // A log that cannot be opened is refused before any work.
+    let out = wirewatch(&[
+        "analyze",
+        "--alert-log",
+        "/nonexistent-dir/a.jsonl",
+        fixture.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot open the alert log /nonexistent-dir/a.jsonl"),
+        "{}",
+        stderr(&out)
+    );
+}
