@@ -347,6 +347,22 @@ impl PortScan {
     }
 
     fn probe(&mut self, src: IpAddr, target: Target, style: Style, ts: Timestamp) {
+        // The common case — a known source while the global budget has room — takes one
+        // lookup: relink the source and record the probe through the same entry.
+        if self.total_targets < self.cfg.max_targets_total
+            && let RawEntryMut::Occupied(mut o) = self.sources.raw_entry_mut().from_key(&src)
+        {
+            o.to_back();
+            let mut book = Book {
+                dirty: &mut self.dirty,
+                total_targets: &mut self.total_targets,
+                evicted: &mut self.evicted,
+                max_per_source: self.cfg.max_targets_per_source,
+                room: true,
+            };
+            book.record(o.into_mut(), src, target, style, ts);
+            return;
+        }
         let known = match self.sources.raw_entry_mut().from_key(&src) {
             RawEntryMut::Occupied(mut o) => {
                 o.to_back();
@@ -383,35 +399,14 @@ impl PortScan {
         let Some(s) = self.sources.get_mut(&src) else {
             return;
         };
-        s.last = ts;
-        if !s.dirty {
-            s.dirty = true;
-            self.dirty.push(src);
-        }
-        s.styles.count(style);
-        if let Some(p) = s.targets.get_mut(&target) {
-            p.last = ts;
-            // A new TCP attempt waits for its own answer; a UDP port that answered stays open.
-            if !target.udp {
-                if p.answer.is_open() {
-                    s.open = s.open.saturating_sub(1);
-                }
-                p.answer = Answer::Pending;
-            }
-        } else if room && s.targets.len() < self.cfg.max_targets_per_source {
-            s.targets.insert(
-                target,
-                Probe {
-                    first: ts,
-                    last: ts,
-                    answer: Answer::Pending,
-                },
-            );
-            self.total_targets += 1;
-        } else {
-            s.overflow += 1;
-            self.evicted += 1;
-        }
+        let mut book = Book {
+            dirty: &mut self.dirty,
+            total_targets: &mut self.total_targets,
+            evicted: &mut self.evicted,
+            max_per_source: self.cfg.max_targets_per_source,
+            room,
+        };
+        book.record(s, src, target, style, ts);
     }
 
     /// Records `answer` from `target` to the prober `to`; false if no such probe is pending.
@@ -792,6 +787,52 @@ impl Detector for PortScan {
 
     fn tracked(&self) -> usize {
         self.sources.len() + self.total_targets
+    }
+}
+
+/// The detector's bookkeeping a probe updates besides its source (borrowed field by field, so a
+/// source reached through a map entry can be updated without a second lookup).
+struct Book<'a> {
+    dirty: &'a mut Vec<IpAddr>,
+    total_targets: &'a mut usize,
+    evicted: &'a mut u64,
+    max_per_source: usize,
+    /// Whether the global target budget has room for a new target.
+    room: bool,
+}
+
+impl Book<'_> {
+    /// Records that `src` probed `target`.
+    fn record(&mut self, s: &mut Source, src: IpAddr, target: Target, style: Style, ts: Timestamp) {
+        s.last = ts;
+        if !s.dirty {
+            s.dirty = true;
+            self.dirty.push(src);
+        }
+        s.styles.count(style);
+        if let Some(p) = s.targets.get_mut(&target) {
+            p.last = ts;
+            // A new TCP attempt waits for its own answer; a UDP port that answered stays open.
+            if !target.udp {
+                if p.answer.is_open() {
+                    s.open = s.open.saturating_sub(1);
+                }
+                p.answer = Answer::Pending;
+            }
+        } else if self.room && s.targets.len() < self.max_per_source {
+            s.targets.insert(
+                target,
+                Probe {
+                    first: ts,
+                    last: ts,
+                    answer: Answer::Pending,
+                },
+            );
+            *self.total_targets += 1;
+        } else {
+            s.overflow += 1;
+            *self.evicted += 1;
+        }
     }
 }
 
