@@ -10,6 +10,7 @@
 //! `transport` (dispatch), `tcp`, `udp` and `icmp` (ICMP and ICMPv6). Tunnels are not looked into: a tunnelled packet is its outer
 //! protocol. Reading capture files is not this crate's job.
 
+pub mod app;
 pub mod packet;
 
 mod arp;

@@ -1,0 +1,1 @@
+//! dns payload decoder (not yet implemented).

@@ -1,0 +1,1 @@
+//! http payload decoder (not yet implemented).

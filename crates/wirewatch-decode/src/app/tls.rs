@@ -1,0 +1,1 @@
+//! tls payload decoder (not yet implemented).
