@@ -16,7 +16,8 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, Timestamp};
-use wirewatch_decode::Packet;
+use wirewatch_decode::app::dns;
+use wirewatch_decode::{Packet, Transport};
 
 /// Most sources, ports and targets an incident lists; later ones are counted in the evidence
 /// of the drafts, not listed. 32 fills a dashboard row and keeps a stored alert small.
@@ -350,6 +351,7 @@ pub struct DetectionEngine {
     /// Indices of the detectors that want packets / flows.
     packet_detectors: Vec<usize>,
     flow_detectors: Vec<usize>,
+    dns_detectors: Vec<usize>,
     book: Book,
     drafts: Vec<AlertDraft>,
     /// `spike` drafts of the previous interval, held back one interval: a flood that starts
@@ -396,11 +398,15 @@ impl DetectionEngine {
         let flow_detectors = (0..detectors.len())
             .filter(|i| detectors[*i].wants_flows())
             .collect();
+        let dns_detectors = (0..detectors.len())
+            .filter(|i| detectors[*i].wants_dns())
+            .collect();
         Ok(DetectionEngine {
             enabled: config.enabled,
             detectors,
             packet_detectors,
             flow_detectors,
+            dns_detectors,
             book: Book {
                 incidents: LinkedHashMap::with_hasher(FixedState::default()),
                 rules,
@@ -422,6 +428,30 @@ impl DetectionEngine {
     /// Whether any detector wants packets (so the hot path can skip the call).
     pub fn wants_packets(&self) -> bool {
         !self.packet_detectors.is_empty()
+    }
+
+    /// Whether any detector wants DNS messages (then call [`DetectionEngine::on_payload`]).
+    pub fn wants_dns(&self) -> bool {
+        !self.dns_detectors.is_empty()
+    }
+
+    /// A packet's captured transport payload: DNS on port 53 (UDP, or TCP with its length
+    /// prefix) is decoded once and handed to the detectors that want it.
+    pub fn on_payload(&mut self, pkt: &Packet, payload: &[u8], wire_len: u32, ts: Timestamp) {
+        if self.dns_detectors.is_empty() || payload.is_empty() {
+            return;
+        }
+        let msg = match pkt.transport {
+            Transport::Udp(u) if u.src_port == 53 || u.dst_port == 53 => dns::parse_udp(payload),
+            Transport::Tcp(t) if t.src_port == 53 || t.dst_port == 53 => dns::parse_tcp(payload),
+            _ => None,
+        };
+        let Some(msg) = msg else { return };
+        for &i in &self.dns_detectors {
+            if let Some(d) = self.detectors.get_mut(i) {
+                d.on_dns(pkt, &msg, wire_len, ts);
+            }
+        }
     }
 
     /// Whether any detector wants finished flows.

@@ -18,8 +18,13 @@ pub const ICMP_FLOOD: &str = "icmp_flood";
 /// UDP packets/s to one destination far above normal.
 pub const UDP_FLOOD: &str = "udp_flood";
 
+/// Query names carrying data: a DNS tunnel.
+pub const DNS_TUNNEL: &str = "dns_tunnel";
+/// Large unsolicited DNS responses flooding a host.
+pub const DNS_AMPLIFICATION: &str = "dns_amplification";
+
 /// Every kind the detectors produce.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 10] = [
     SPIKE,
     SYN_FLOOD,
     PORT_SCAN,
@@ -28,4 +33,6 @@ pub const ALL: [&str; 8] = [
     BRUTE_FORCE,
     ICMP_FLOOD,
     UDP_FLOOD,
+    DNS_TUNNEL,
+    DNS_AMPLIFICATION,
 ];

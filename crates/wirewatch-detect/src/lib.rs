@@ -46,11 +46,12 @@ pub use engine::{
 };
 pub use suppress::SuppressRule;
 
-use detectors::{brute_force, dos, flood, port_scan, spike, syn_flood};
+use detectors::{brute_force, dns, dos, flood, port_scan, spike, syn_flood};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use wirewatch_core::{FlowRecord, IntervalMetrics, Severity, Timestamp};
 use wirewatch_decode::Packet;
+use wirewatch_decode::app::dns::DnsMessage;
 
 /// A detector's finding before incident grouping.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,6 +99,12 @@ pub trait Detector: Send {
     fn on_packet(&mut self, _pkt: &Packet, _wire_len: u32, _ts: Timestamp) {}
     /// One finished flow.
     fn on_flow(&mut self, _flow: &FlowRecord) {}
+    /// Whether `on_dns` should be called.
+    fn wants_dns(&self) -> bool {
+        false
+    }
+    /// A DNS message (port 53), decoded once by the engine for every detector that wants it.
+    fn on_dns(&mut self, _pkt: &Packet, _msg: &DnsMessage, _wire_len: u32, _ts: Timestamp) {}
     /// Called when an interval closes; push findings into `out`.
     fn on_interval(&mut self, metrics: &IntervalMetrics, out: &mut Vec<AlertDraft>);
     /// Entries its bounded maps had to turn away or drop so far (a cumulative count).
@@ -132,6 +139,8 @@ pub struct DetectConfig {
     pub brute_force: brute_force::Config,
     /// ICMP and UDP floods.
     pub flood: flood::Config,
+    /// DNS tunnels and amplification.
+    pub dns: dns::Config,
 }
 
 impl Default for DetectConfig {
@@ -146,6 +155,7 @@ impl Default for DetectConfig {
             dos: dos::Config::default(),
             brute_force: brute_force::Config::default(),
             flood: flood::Config::default(),
+            dns: dns::Config::default(),
         }
     }
 }

@@ -601,7 +601,8 @@ fn disabled_detection_does_nothing() {
             "port_scan",
             "dos",
             "brute_force",
-            "flood"
+            "flood",
+            "dns"
         ]
     );
 }

@@ -43,6 +43,8 @@ pub struct Engine {
     detect: Option<DetectionEngine>,
     /// Whether the detectors want every packet (cached: it is asked once per packet).
     detect_packets: bool,
+    /// Whether the detectors want DNS messages.
+    detect_dns: bool,
     /// Packets lost before the engine, cumulative over the run, as the sources report them.
     drops: DropCounts,
     /// `drops` when the previous interval closed.
@@ -63,6 +65,7 @@ impl Engine {
             flows: FlowTable::new(&config.flows),
             intervals: IntervalAggregator::new(&config.metrics),
             detect_packets: detect.as_ref().is_some_and(DetectionEngine::wants_packets),
+            detect_dns: detect.as_ref().is_some_and(DetectionEngine::wants_dns),
             detect,
             drops: DropCounts::default(),
             drops_at_close: DropCounts::default(),
@@ -85,6 +88,12 @@ impl Engine {
             && let Some(d) = &mut self.detect
         {
             d.on_packet(&pkt, frame.wire_len, ts);
+        }
+        if self.detect_dns
+            && pkt.payload_len > 0
+            && let Some(d) = &mut self.detect
+        {
+            d.on_payload(&pkt, pkt.payload(frame.data), frame.wire_len, ts);
         }
         self.deliver_flows(sink);
         pkt

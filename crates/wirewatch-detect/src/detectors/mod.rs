@@ -7,6 +7,7 @@
 //! [`Detector::evictions`].
 
 pub mod brute_force;
+pub mod dns;
 pub mod dos;
 pub mod flood;
 pub mod port_scan;
@@ -43,6 +44,9 @@ pub(crate) fn build(config: &DetectConfig) -> Result<Vec<Box<dyn Detector>>, Det
     }
     if config.flood.enabled {
         v.push(Box::new(flood::Flood::new(&config.flood)?));
+    }
+    if config.dns.enabled {
+        v.push(Box::new(dns::Dns::new(&config.dns)?));
     }
     Ok(v)
 }
