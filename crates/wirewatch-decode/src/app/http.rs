@@ -41,15 +41,7 @@ impl HttpText {
     /// Printable text: bytes outside printable ASCII become `\xNN`, so a value can never carry
     /// control characters into a terminal, a log or a page.
     pub fn to_string_lossy(&self) -> String {
-        let mut out = String::with_capacity(usize::from(self.len));
-        for &b in self.as_bytes() {
-            if (0x20..0x7f).contains(&b) && b != b'\\' {
-                out.push(char::from(b));
-            } else {
-                out.push_str(&format!("\\x{b:02x}"));
-            }
-        }
-        out
+        super::escape_bytes(self.as_bytes())
     }
 }
 

@@ -42,23 +42,10 @@ pub fn parse_banner(payload: &[u8]) -> Option<SshBanner> {
         None => (tail, None),
     };
     Some(SshBanner {
-        proto_version: escape(version),
-        software: escape(software),
-        comment: comment.filter(|c| !c.is_empty()).map(escape),
+        proto_version: super::escape_bytes(version),
+        software: super::escape_bytes(software),
+        comment: comment.filter(|c| !c.is_empty()).map(super::escape_bytes),
     })
-}
-
-/// Printable ASCII kept; anything else (control bytes, `\`) as `\xNN`.
-fn escape(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if (0x20..0x7f).contains(&b) && b != b'\\' {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("\\x{b:02x}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

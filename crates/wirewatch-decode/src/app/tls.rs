@@ -98,14 +98,7 @@ impl TlsName {
 
 impl fmt::Display for TlsName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for &b in self.as_bytes() {
-            if (0x20..0x7f).contains(&b) && b != b'\\' {
-                fmt::Write::write_char(f, char::from(b))?;
-            } else {
-                write!(f, "\\x{b:02x}")?;
-            }
-        }
-        Ok(())
+        super::write_escaped(f, self.as_bytes())
     }
 }
 
