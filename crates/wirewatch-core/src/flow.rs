@@ -1,5 +1,6 @@
 //! The record of a flow as it leaves the flow table (finished, or still live at a snapshot).
 
+use crate::app::{AppDetails, AppLabel};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -100,6 +101,12 @@ pub struct FlowRecord {
     pub state: TcpState,
     /// Why the flow ended (`EndOfCapture` for flows still live).
     pub end_reason: EndReason,
+    /// Application protocol: recognised in the payload, or guessed from a well-known port.
+    #[serde(default)]
+    pub app: AppLabel,
+    /// Names and application details found in the payloads (none for most flows, so boxed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Box<AppDetails>>,
 }
 
 impl FlowRecord {
@@ -111,6 +118,11 @@ impl FlowRecord {
     /// Wire bytes in both directions.
     pub fn bytes(&self) -> u64 {
         self.fwd.bytes + self.rev.bytes
+    }
+
+    /// The server name found for this flow, if any.
+    pub fn server_name(&self) -> Option<&str> {
+        self.details.as_ref()?.server_name.as_deref()
     }
 
     /// Lower-case protocol name: `tcp`, `udp`, `icmp`, `icmpv6`, or the protocol number.

@@ -1,5 +1,6 @@
 //! The metrics of one closed interval of packet time.
 
+use crate::app::AppCount;
 use crate::proto::{ProtocolCounts, TcpFlagCounts};
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -88,11 +89,35 @@ pub struct IntervalMetrics {
     pub top_destinations_by_packets: Vec<Talker>,
     /// Whether the top-N lists are estimates (more addresses than the exact cap).
     pub talkers_approximate: bool,
+    /// Packets and bytes per application protocol (the flow's label at the time of each
+    /// packet), largest first; protocols without packets are left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub apps: Vec<AppCount>,
+    /// Names of the top talkers, learned passively from DNS answers on the wire.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_names: Vec<HostName>,
+}
+
+/// A host name learned for an address from a DNS answer seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostName {
+    /// The address.
+    pub ip: IpAddr,
+    /// The name that was asked for when the answer carried this address (escaped text).
+    pub name: String,
 }
 
 impl IntervalMetrics {
     /// End of the interval (exclusive).
     pub fn end_ts(&self) -> Timestamp {
         self.start_ts.plus(self.duration_ns)
+    }
+
+    /// The learned name of `ip`, if it is one of this interval's named talkers.
+    pub fn host_name(&self, ip: IpAddr) -> Option<&str> {
+        self.host_names
+            .iter()
+            .find(|h| h.ip == ip)
+            .map(|h| h.name.as_str())
     }
 }

@@ -5,6 +5,7 @@
 //! not depend on any other Wirewatch crate: every stage depends on it, never the other way round.
 
 pub mod alert;
+pub mod app;
 pub mod flow;
 pub mod frame;
 pub mod interval;
@@ -12,8 +13,9 @@ pub mod proto;
 pub mod time;
 
 pub use alert::{Alert, Severity};
+pub use app::{AppCount, AppDetails, AppLabel, AppProto, AppSource, NameSource};
 pub use flow::{EndReason, FlowRecord, TcpState};
 pub use frame::{Frame, LinkType};
-pub use interval::{DropCounts, IntervalMetrics, Talker};
+pub use interval::{DropCounts, HostName, IntervalMetrics, Talker};
 pub use proto::{ProtoClass, ProtocolCounts, TcpFlagCounts};
 pub use time::Timestamp;

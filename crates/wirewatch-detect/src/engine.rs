@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, Timestamp};
-use wirewatch_decode::app::dns;
+use wirewatch_decode::app::dns::{self, DnsMessage};
 use wirewatch_decode::{Packet, Transport};
 
 /// Most sources, ports and targets an incident lists; later ones are counted in the evidence
@@ -446,10 +446,17 @@ impl DetectionEngine {
             Transport::Tcp(t) if t.src_port == 53 || t.dst_port == 53 => dns::parse_tcp(payload),
             _ => None,
         };
-        let Some(msg) = msg else { return };
+        if let Some(msg) = msg {
+            self.on_dns_message(pkt, &msg, wire_len, ts);
+        }
+    }
+
+    /// A DNS message on port 53 that the caller decoded already (the flow table does, when it
+    /// classifies payloads), handed to the detectors that want it.
+    pub fn on_dns_message(&mut self, pkt: &Packet, msg: &DnsMessage, wire_len: u32, ts: Timestamp) {
         for &i in &self.dns_detectors {
             if let Some(d) = self.detectors.get_mut(i) {
-                d.on_dns(pkt, &msg, wire_len, ts);
+                d.on_dns(pkt, msg, wire_len, ts);
             }
         }
     }

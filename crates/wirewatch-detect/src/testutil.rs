@@ -130,5 +130,7 @@ pub fn tcp_flow(
         last_ts: end,
         state,
         end_reason: EndReason::Rst,
+        app: Default::default(),
+        details: None,
     }
 }

@@ -571,6 +571,8 @@ fn finished_flows_reach_the_brute_force_detector() {
             last_ts: end,
             state: TcpState::Closed,
             end_reason: EndReason::Fin,
+            app: Default::default(),
+            details: None,
         });
     }
     let alerts = e.on_interval(&interval(30, 100, 0));

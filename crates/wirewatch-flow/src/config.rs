@@ -28,6 +28,13 @@ pub struct FlowConfig {
     /// A flow longer than this is reported and restarted, so long-lived connections show up in
     /// history before they end (NetFlow's usual 30 minutes).
     pub active_timeout_secs: u64,
+    /// Whether the first payloads of each flow are inspected for the application protocol and
+    /// names (DNS, HTTP, TLS, QUIC, SSH). Off, flows carry only a port guess.
+    pub app_decoding: bool,
+    /// Addresses whose host name (learned from DNS answers on the wire) is remembered. About
+    /// 100 bytes each: the default costs under 7 MB and covers the names a large site resolves
+    /// within the flow timeouts.
+    pub max_host_names: usize,
 }
 
 impl Default for FlowConfig {
@@ -41,6 +48,8 @@ impl Default for FlowConfig {
             icmp_idle_secs: 30,
             other_idle_secs: 60,
             active_timeout_secs: 1800,
+            app_decoding: true,
+            max_host_names: 65_536,
         }
     }
 }

@@ -5,11 +5,15 @@
 //! idle and active timeouts on packet time, and a hard cap on live flows with the oldest
 //! activity evicted first. It never reads the clock: every call takes the packet's timestamp.
 
+pub mod app;
 pub mod config;
 pub mod frag;
+pub mod hostnames;
 pub mod key;
 pub mod table;
 
+pub use app::MAX_INSPECTED_PAYLOADS;
 pub use config::FlowConfig;
+pub use hostnames::HostNames;
 pub use key::{FlowKey, KeySide};
 pub use table::{FlowTable, FlowTableStats, Ingested};

@@ -1,19 +1,23 @@
 //! The flow table: live flows ordered by last activity, finished flows handed out as records.
 
+use crate::app::{AppState, Payload};
 use crate::config::{FlowConfig, Timeouts};
 use crate::frag::FragmentPorts;
+use crate::hostnames::HostNames;
 use crate::key::{FlowKey, KeySide};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
 use hashlink::linked_hash_map::RawEntryMut;
 use std::collections::VecDeque;
+use wirewatch_core::AppProto;
 use wirewatch_core::flow::DirectionStats;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
 use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
 use wirewatch_decode::Packet;
+use wirewatch_decode::app::dns::DnsMessage;
 
 /// A live flow.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Entry {
     first_ts: Timestamp,
     last_ts: Timestamp,
@@ -26,6 +30,8 @@ struct Entry {
     state: TcpState,
     /// The activity epoch (interval) in which the flow last saw a packet.
     epoch: u64,
+    /// Application label and names.
+    app: AppState,
 }
 
 /// What ingesting one packet did.
@@ -37,6 +43,8 @@ pub struct Ingested {
     pub first_in_epoch: bool,
     /// The packet travels from the initiator to the responder.
     pub forward: bool,
+    /// The flow's application protocol after this packet (payload or port guess).
+    pub app: AppProto,
 }
 
 /// Counters of the table's life so far.
@@ -52,6 +60,10 @@ pub struct FlowTableStats {
     pub evicted: u64,
     /// Fragment-tracking entries pushed out because that map was full.
     pub fragments_evicted: u64,
+    /// Addresses with a host name learned from DNS answers.
+    pub host_names: u64,
+    /// Host names pushed out because that cache was full.
+    pub host_names_evicted: u64,
 }
 
 /// Bidirectional flows keyed by protocol and endpoint pair, with TCP state, idle and active
@@ -70,6 +82,12 @@ pub struct FlowTable {
     closing: VecDeque<(FlowKey, Timestamp)>,
     /// The next packet time at which `expire` scans the table for idle flows.
     next_scan: Timestamp,
+    /// Whether payloads are inspected for the application protocol and names.
+    inspect: bool,
+    /// Host names learned from DNS answers.
+    names: HostNames,
+    /// The DNS message decoded from the last ingested packet, for the detectors.
+    last_dns: Option<DnsMessage>,
 }
 
 /// A flow moves to the back of the activity order at most once per this many nanoseconds
@@ -90,13 +108,36 @@ impl FlowTable {
             expired_keys: Vec::new(),
             closing: VecDeque::new(),
             next_scan: Timestamp(0),
+            inspect: config.app_decoding,
+            names: HostNames::new(if config.app_decoding {
+                config.max_host_names
+            } else {
+                0
+            }),
+            last_dns: None,
         }
     }
 
-    /// Accounts one packet of `wire_len` bytes seen at `ts`. Returns `None` when the packet
-    /// belongs to no flow (not IP, or its transport header could not be decoded).
+    /// Accounts one packet of `wire_len` bytes seen at `ts`, without looking at its payload.
+    /// Returns `None` when the packet belongs to no flow (not IP, or its transport header could
+    /// not be decoded).
     #[inline]
     pub fn ingest(&mut self, pkt: &Packet, wire_len: u32, ts: Timestamp) -> Option<Ingested> {
+        self.ingest_with_payload(pkt, &[], wire_len, ts)
+    }
+
+    /// Accounts one packet like [`FlowTable::ingest`] and, while the flow is being classified,
+    /// inspects its captured transport `payload` for the application protocol and names (a DNS
+    /// message found is kept for [`FlowTable::take_dns`]).
+    #[inline]
+    pub fn ingest_with_payload(
+        &mut self,
+        pkt: &Packet,
+        payload: &[u8],
+        wire_len: u32,
+        ts: Timestamp,
+    ) -> Option<Ingested> {
+        self.last_dns = None;
         let frag_ports = if pkt.fragment.is_some() {
             self.fragment_ports(pkt, ts)
         } else {
@@ -109,6 +150,7 @@ impl FlowTable {
             self.evict_oldest();
         }
         let epoch = self.epoch;
+        let ports = pkt.ports().unwrap_or((0, 0));
         let fresh = |initiator| Entry {
             first_ts: ts,
             last_ts: ts,
@@ -117,6 +159,11 @@ impl FlowTable {
             initiator,
             state: TcpState::None,
             epoch: epoch.wrapping_sub(1),
+            app: if initiator == side {
+                AppState::new(key.proto, ports.0, ports.1)
+            } else {
+                AppState::new(key.proto, ports.1, ports.0)
+            },
         };
         // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
         let initiator = match flags {
@@ -170,6 +217,16 @@ impl FlowTable {
         let first_in_epoch = entry.epoch != epoch;
         entry.epoch = epoch;
         let forward = side == entry.initiator;
+        if self.inspect && !payload.is_empty() && entry.app.wants(ports) {
+            let p = Payload {
+                ip_proto: key.proto,
+                ports,
+                forward,
+                bytes: payload,
+            };
+            self.last_dns = entry.app.inspect(&p, &mut self.names);
+        }
+        let app = entry.app.label.proto;
         let last_ts = entry.last_ts;
         if new_flow {
             self.stats.created += 1;
@@ -184,6 +241,7 @@ impl FlowTable {
             new_flow,
             first_in_epoch,
             forward,
+            app,
         })
     }
 
@@ -214,7 +272,8 @@ impl FlowTable {
         }
         for key in &keys {
             if let Some(entry) = self.map.remove(key) {
-                self.finish(*key, entry, end_reason(entry.state));
+                let reason = end_reason(entry.state);
+                self.finish(*key, entry, reason);
             }
         }
         self.expired_keys = keys;
@@ -229,19 +288,21 @@ impl FlowTable {
                 break;
             }
             self.closing.pop_front();
-            let Some(&entry) = self.map.get(&key) else {
+            let Some(entry) = self.map.get(&key) else {
                 continue; // already gone (evicted, reused)
             };
             if !entry.state.is_terminal() {
                 continue; // a new connection reused the key
             }
-            if now.since(entry.last_ts) >= linger {
+            let last_ts = entry.last_ts;
+            if now.since(last_ts) >= linger {
                 if let Some(entry) = self.map.remove(&key) {
-                    self.finish(key, entry, end_reason(entry.state));
+                    let reason = end_reason(entry.state);
+                    self.finish(key, entry, reason);
                 }
             } else {
                 // Late packets (final ACKs) moved it on: look again later.
-                self.closing.push_back((key, entry.last_ts));
+                self.closing.push_back((key, last_ts));
             }
         }
     }
@@ -256,6 +317,16 @@ impl FlowTable {
             };
             self.finish(key, entry, reason);
         }
+    }
+
+    /// The DNS message decoded from the last ingested packet, if it carried one.
+    pub fn take_dns(&mut self) -> Option<DnsMessage> {
+        self.last_dns.take()
+    }
+
+    /// The host name learned for `ip` from DNS answers seen on the wire.
+    pub fn host_name(&self, ip: std::net::IpAddr) -> Option<&str> {
+        self.names.get(ip)
     }
 
     /// Takes the records of flows finished since the last call.
@@ -284,6 +355,8 @@ impl FlowTable {
         FlowTableStats {
             live: self.map.len() as u64,
             fragments_evicted: self.fragments.evicted,
+            host_names: self.names.len() as u64,
+            host_names_evicted: self.names.evicted,
             ..self.stats
         }
     }
@@ -294,7 +367,7 @@ impl FlowTable {
             .iter()
             .rev()
             .take(limit)
-            .map(|(k, e)| record(k, e, EndReason::EndOfCapture))
+            .map(|(k, e)| record(k, e.clone(), EndReason::EndOfCapture, &self.names))
             .collect()
     }
 
@@ -321,7 +394,7 @@ impl FlowTable {
 
     fn finish(&mut self, key: FlowKey, entry: Entry, reason: EndReason) {
         self.stats.finished += 1;
-        self.finished.push(record(&key, &entry, reason));
+        self.finished.push(record(&key, entry, reason, &self.names));
     }
 }
 
@@ -386,9 +459,10 @@ fn next_tcp_state(entry: &Entry, side: KeySide, flags: u8) -> TcpState {
     }
 }
 
-fn record(key: &FlowKey, entry: &Entry, reason: EndReason) -> FlowRecord {
+fn record(key: &FlowKey, mut entry: Entry, reason: EndReason, names: &HostNames) -> FlowRecord {
     let src = key.source(entry.initiator);
     let dst = key.destination(entry.initiator);
+    entry.app.name_from_cache(dst.addr.ip(), names);
     let fwd = entry.sides[entry.initiator.index()];
     let rev = entry.sides[other_side(entry.initiator).index()];
     FlowRecord {
@@ -403,5 +477,7 @@ fn record(key: &FlowKey, entry: &Entry, reason: EndReason) -> FlowRecord {
         last_ts: entry.last_ts,
         state: entry.state,
         end_reason: reason,
+        app: entry.app.label,
+        details: entry.app.details,
     }
 }

@@ -1,5 +1,6 @@
 //! Closes intervals of packet time and produces their metrics.
 
+use crate::apps::AppCounters;
 use crate::counters::PacketCounters;
 use crate::totals::RunTotals;
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,8 @@ pub struct IntervalAggregator {
     start: Option<Timestamp>,
     counters: PacketCounters,
     flows: FlowCounts,
+    /// Packets per application protocol in the open interval.
+    apps: AppCounters,
     /// Flow-table counters when the previous interval closed, to report per-interval deltas.
     last_flow_stats: FlowTableStats,
     /// Totals over the whole run.
@@ -75,6 +78,7 @@ impl IntervalAggregator {
             start: None,
             counters: PacketCounters::new(config.talker_cap),
             flows: FlowCounts::default(),
+            apps: AppCounters::default(),
             last_flow_stats: FlowTableStats::default(),
             totals: RunTotals::default(),
         }
@@ -126,6 +130,7 @@ impl IntervalAggregator {
         if let Some(f) = flow {
             self.flows.new += u64::from(f.new_flow);
             self.flows.active += u64::from(f.first_in_epoch);
+            self.apps.record(f.app, wire_len);
         }
     }
 
@@ -164,7 +169,11 @@ impl IntervalAggregator {
             top_destinations_by_bytes: c.destinations.top_by_bytes(self.top_n),
             top_destinations_by_packets: c.destinations.top_by_packets(self.top_n),
             talkers_approximate: approximate,
+            apps: self.apps.to_vec(),
+            host_names: Vec::new(),
         };
+        self.totals.apps.merge(&self.apps);
+        self.apps.clear();
         self.totals.absorb_interval(&self.counters);
         self.counters.clear();
         self.flows = FlowCounts::default();

@@ -4,12 +4,14 @@
 //! counts, rates, the protocol mix, TCP control segments, distinct addresses, flow churn and
 //! bounded top talkers. Intervals close on packet time only; this crate never reads the clock.
 
+pub mod apps;
 pub mod counters;
 pub mod hll;
 pub mod interval;
 pub mod talkers;
 pub mod totals;
 
+pub use apps::AppCounters;
 pub use counters::PacketCounters;
 pub use hll::HyperLogLog;
 pub use interval::{IntervalAggregator, MetricsConfig};

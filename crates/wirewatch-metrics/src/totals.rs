@@ -1,5 +1,6 @@
 //! Totals over a whole run or file.
 
+use crate::apps::AppCounters;
 use crate::counters::PacketCounters;
 use wirewatch_core::Timestamp;
 use wirewatch_decode::Packet;
@@ -19,6 +20,8 @@ pub struct RunTotals {
     pub last_ts: Option<Timestamp>,
     /// How many times a frame's timestamp was earlier than the one before it.
     pub ts_backwards: u64,
+    /// Packets per application protocol over the closed intervals.
+    pub apps: AppCounters,
 }
 
 impl Default for RunTotals {
@@ -35,6 +38,7 @@ impl RunTotals {
             first_ts: None,
             last_ts: None,
             ts_backwards: 0,
+            apps: AppCounters::default(),
         }
     }
 

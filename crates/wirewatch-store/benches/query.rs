@@ -16,10 +16,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wirewatch_core::flow::DirectionStats;
-use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
-use wirewatch_store::{
-    FlowNames, Query, SqliteStore, Store, StoreConfig, bulk_insert_flows, parse_ip_filter,
+use wirewatch_core::{
+    AppDetails, AppLabel, AppProto, EndReason, FlowRecord, NameSource, TcpState, Timestamp,
 };
+use wirewatch_store::{Query, SqliteStore, Store, StoreConfig, bulk_insert_flows, parse_ip_filter};
 
 const NS: u64 = 1_000_000_000;
 /// Packet time the data starts at.
@@ -69,7 +69,7 @@ const PORTS: [(u16, u8, u64); 10] = [
 /// them IPv6 in 2001:db8::/48) talking to 20% internal, 80% external servers (a pool of
 /// 50,000 addresses); lengths mostly under two minutes, a few up to the 30-minute active
 /// timeout; a third carry an application and server name.
-fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> (FlowRecord, FlowNames) {
+fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
     let first_ns = START_S * NS + i * (SPAN_S * NS / n) + rng.below(NS);
     let duration_ns = if rng.below(100) == 0 {
         rng.below(1800 * NS)
@@ -122,15 +122,22 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> (FlowRecord, FlowNames) {
         pick -= share;
     }
     let packets = 1 + rng.below(200);
-    let names = if rng.below(3) == 0 {
-        FlowNames {
-            app: Some(if dst_port == 53 { "dns" } else { "tls" }.to_string()),
-            server_name: Some(format!("host{}.example{}.com", rng.below(1000), host % 97)),
-        }
+    let (app, details) = if rng.below(3) == 0 {
+        let mut d = AppDetails::default();
+        d.offer_server_name(
+            format!("host{}.example{}.com", rng.below(1000), host % 97),
+            NameSource::TlsSni,
+        );
+        let proto = if dst_port == 53 {
+            AppProto::Dns
+        } else {
+            AppProto::Tls
+        };
+        (AppLabel::payload(proto), Some(Box::new(d)))
     } else {
-        FlowNames::default()
+        (AppLabel::default(), None)
     };
-    let flow = FlowRecord {
+    FlowRecord {
         ip_proto: proto,
         src_ip,
         src_port: 32_768 + rng.below(28_000) as u16,
@@ -156,8 +163,9 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> (FlowRecord, FlowNames) {
             TcpState::None
         },
         end_reason: EndReason::Fin,
-    };
-    (flow, names)
+        app,
+        details,
+    }
 }
 
 /// The benchmark database, built on first use.

@@ -28,7 +28,7 @@ mod sqlite;
 pub use error::StoreError;
 pub use ip::{blob_to_ip, ip_to_blob};
 pub use query::{
-    DEFAULT_LIMIT, FlowRow, IntervalRow, MAX_LIMIT, Page, Query, Resolution, TalkerRow,
+    AppColumns, DEFAULT_LIMIT, FlowRow, IntervalRow, MAX_LIMIT, Page, Query, Resolution, TalkerRow,
     parse_ip_filter, sort_columns,
 };
 pub use sqlite::{SqliteStore, bulk_insert_flows, create_at_version, live_bytes, migration_count};
@@ -100,24 +100,13 @@ impl Default for RetentionConfig {
     }
 }
 
-/// Application names seen in a flow (DNS/HTTP/TLS/QUIC decoders fill these in later).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FlowNames {
-    /// Application protocol, e.g. `tls`, `http`, `dns`.
-    pub app: Option<String>,
-    /// Server name (TLS SNI, HTTP Host, DNS query name).
-    pub server_name: Option<String>,
-}
-
 /// One thing to store.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     /// A closed interval; its top talkers go to the `talkers` table.
     Interval(IntervalMetrics),
-    /// A flow record (stored without application names).
+    /// A flow record, with its application label and names.
     Flow(FlowRecord),
-    /// A flow record with the application names seen in it.
-    FlowNamed(FlowRecord, FlowNames),
     /// An alert: a new id inserts a row, a known id updates it in place (incidents grow).
     Alert(Alert),
 }

@@ -10,11 +10,9 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use wirewatch_core::proto::tcp_flags;
 use wirewatch_core::{
-    DropCounts, EndReason, FlowRecord, IntervalMetrics, ProtocolCounts, Severity, TcpFlagCounts,
-    TcpState, Timestamp,
+    AppCount, AppDetails, AppSource, DropCounts, EndReason, FlowRecord, IntervalMetrics,
+    ProtocolCounts, Severity, TcpFlagCounts, TcpState, Timestamp,
 };
-
-use crate::FlowNames;
 
 /// Rows per page when the caller does not say.
 pub const DEFAULT_LIMIT: usize = 100;
@@ -374,6 +372,9 @@ pub struct IntervalRow {
     pub max_bps: f64,
     /// Which table answered.
     pub resolution: Resolution,
+    /// Packets and bytes per application protocol, largest first (raw intervals only: the
+    /// roll-ups do not keep them).
+    pub apps: Vec<AppCount>,
 }
 
 impl IntervalRow {
@@ -401,6 +402,7 @@ impl IntervalRow {
             max_pps: m.pps,
             max_bps: m.bps,
             resolution: Resolution::Raw,
+            apps: m.apps.clone(),
         }
     }
 }
@@ -418,6 +420,8 @@ pub struct TalkerRow {
     pub packets: u64,
     /// Wire bytes.
     pub bytes: u64,
+    /// Host name learned from DNS answers on the wire, when one was.
+    pub name: Option<String>,
 }
 
 /// One stored flow, initiator first.
@@ -457,15 +461,105 @@ pub struct FlowRow {
     pub tcp_flags_fwd: String,
     /// TCP flags from the responder.
     pub tcp_flags_rev: String,
-    /// Application protocol, when known.
+    /// Application protocol, when known (recognised, or guessed from a well-known port).
     pub app: Option<String>,
-    /// Server name, when known.
+    /// Server name, when known: TLS/QUIC SNI, HTTP host, DNS query, or a name learned from DNS
+    /// answers for the responder's address.
     pub server_name: Option<String>,
+    /// The rest of what the payloads said, one flat column each (so CSV rows line up).
+    #[serde(flatten)]
+    pub details: AppColumns,
+}
+
+/// Application details of a flow as flat columns. Every string is escaped text that came off
+/// the network: show it as text only.
+#[derive(Serialize, Debug, Clone, PartialEq, Default)]
+pub struct AppColumns {
+    /// `payload` (recognised) or `port` (well-known port guess); empty when unknown.
+    pub app_source: Option<String>,
+    /// Where the server name came from (`tls_sni`, `quic_sni`, `http_host`, `dns_query`,
+    /// `passive_dns`).
+    pub server_name_source: Option<String>,
+    /// Distinct DNS query names (at most four).
+    pub dns_queries: Vec<String>,
+    /// DNS response codes seen (`NOERROR`, `NXDOMAIN`, ...).
+    pub dns_rcodes: Vec<String>,
+    /// HTTP request method.
+    pub http_method: Option<String>,
+    /// HTTP `Host` header.
+    pub http_host: Option<String>,
+    /// HTTP request target.
+    pub http_path: Option<String>,
+    /// HTTP `User-Agent`.
+    pub http_user_agent: Option<String>,
+    /// HTTP response status.
+    pub http_status: Option<u16>,
+    /// TLS version (negotiated, else the highest offered).
+    pub tls_version: Option<String>,
+    /// ALPN protocols offered.
+    pub tls_alpn: Vec<String>,
+    /// Cipher suite chosen by the server.
+    pub tls_cipher: Option<u16>,
+    /// JA4 section a of the client hello.
+    pub ja4_a: Option<String>,
+    /// QUIC version (`0x00000001`, `0x6b3343cf`, or a gQUIC tag like `Q046`).
+    pub quic_version: Option<String>,
+    /// SSH client software.
+    pub ssh_client: Option<String>,
+    /// SSH server software.
+    pub ssh_server: Option<String>,
+}
+
+impl AppColumns {
+    /// The columns for a flow whose label was found by `app_source` with these details.
+    pub fn from_parts(app_source: Option<String>, d: Option<&AppDetails>) -> AppColumns {
+        let mut c = AppColumns {
+            app_source,
+            ..AppColumns::default()
+        };
+        let Some(d) = d else { return c };
+        c.server_name_source = d.server_name_source.and_then(|s| {
+            serde_json::to_value(s)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+        });
+        c.dns_queries = d.dns_queries.clone();
+        c.dns_rcodes = d.dns_rcodes.keys().cloned().collect();
+        if let Some(h) = &d.http {
+            c.http_method = h.method.clone();
+            c.http_host = h.host.clone();
+            c.http_path = h.path.clone();
+            c.http_user_agent = h.user_agent.clone();
+            c.http_status = h.status;
+        }
+        if let Some(t) = &d.tls {
+            c.tls_version = t.version.clone();
+            c.tls_alpn = t.alpn.clone();
+            c.tls_cipher = t.cipher;
+            c.ja4_a = t.ja4_a.clone();
+        }
+        c.quic_version = d.quic_version.map(quic_version_name);
+        if let Some(s) = &d.ssh {
+            c.ssh_client = s.client.clone();
+            c.ssh_server = s.server.clone();
+        }
+        c
+    }
+}
+
+/// `0x00000001` for IETF versions; the ASCII tag (`Q046`) for Google QUIC.
+pub fn quic_version_name(v: u32) -> String {
+    let b = v.to_be_bytes();
+    if b[0] == b'Q' && b[1..].iter().all(u8::is_ascii_digit) {
+        b.iter().map(|&c| char::from(c)).collect()
+    } else {
+        format!("0x{v:08x}")
+    }
 }
 
 impl FlowRow {
     /// The row a stored flow reads back as.
-    pub fn from_record(r: &FlowRecord, names: &FlowNames) -> FlowRow {
+    pub fn from_record(r: &FlowRecord) -> FlowRow {
         FlowRow {
             proto: r.proto_name(),
             src_ip: canonical_ip(r.src_ip),
@@ -484,8 +578,12 @@ impl FlowRow {
             end_reason: r.end_reason,
             tcp_flags_fwd: tcp_flags::render(r.fwd.tcp_flags),
             tcp_flags_rev: tcp_flags::render(r.rev.tcp_flags),
-            app: names.app.clone(),
-            server_name: names.server_name.clone(),
+            app: (r.app.source != AppSource::None).then(|| r.app.proto.name().to_string()),
+            server_name: r.server_name().map(str::to_string),
+            details: AppColumns::from_parts(
+                (r.app.source != AppSource::None).then(|| r.app.source.name().to_string()),
+                r.details.as_deref(),
+            ),
         }
     }
 }

@@ -65,6 +65,8 @@ fn expected_rollup(start_ns: u64, ms: &[&IntervalMetrics], res: Resolution) -> I
     row.max_pps = fmax(|m| m.pps);
     row.max_bps = fmax(|m| m.bps);
     row.resolution = res;
+    // Roll-ups keep no per-application counts.
+    row.apps = Vec::new();
     row
 }
 

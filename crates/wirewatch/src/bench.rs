@@ -39,6 +39,10 @@ pub struct BenchArgs {
     /// Measure without the detectors (decode, flows and metrics only).
     #[arg(long)]
     pub no_detect: bool,
+    /// Measure only without application decoding (by default both with and without are
+    /// measured, so the cost of application decoding shows).
+    #[arg(long)]
+    pub no_app: bool,
     /// Internal: measure one run in this process and print its result as JSON.
     #[arg(long, hide = true)]
     pub worker: bool,
@@ -76,7 +80,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
         }
     };
     if args.worker {
-        let result = measure(&file, args.no_detect)?;
+        let result = measure(&file, args.no_detect, args.no_app)?;
         println!("{}", serde_json::to_string(&result)?);
         return Ok(0);
     }
@@ -102,38 +106,95 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
         generate_file(&file, &config)?;
     }
     let exe = std::env::current_exe().context("cannot locate the wirewatch executable")?;
-    let mut results = Vec::new();
+    // Variants alternate run by run, so a change in the machine's load hits both alike.
+    let variants: &[bool] = if args.no_app {
+        &[false]
+    } else {
+        &[true, false]
+    };
+    let mut best: [Option<RunResult>; 2] = [None, None];
     for i in 1..=args.runs.max(1) {
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.args(["bench", "--worker", "--file"]).arg(&file);
-        if args.no_detect {
-            cmd.arg("--no-detect");
+        for &app in variants {
+            let r = run_worker(&exe, &file, args.no_detect, app)
+                .with_context(|| format!("benchmark run {i} failed"))?;
+            if !args.json {
+                eprintln!("run {i} ({}): {}", variant_name(app), describe(&r));
+            }
+            let slot = &mut best[usize::from(!app)];
+            if slot
+                .as_ref()
+                .is_none_or(|b| r.packets_per_second > b.packets_per_second)
+            {
+                *slot = Some(r);
+            }
         }
-        let out = cmd.output().context("cannot start a benchmark run")?;
-        if !out.status.success() {
-            bail!(
-                "benchmark run {i} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-        }
-        let r: RunResult =
-            serde_json::from_slice(&out.stdout).context("benchmark run printed no result")?;
-        if !args.json {
-            eprintln!("run {i}: {}", describe(&r));
-        }
-        results.push(r);
     }
-    let best = results
-        .into_iter()
-        .max_by(|a, b| a.packets_per_second.total_cmp(&b.packets_per_second));
-    if let Some(best) = best {
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&best)?);
-        } else {
-            println!("wirewatch bench: {} ({})", describe(&best), file.display());
+    let [with_app, without_app] = best;
+    let cost = match (&with_app, &without_app) {
+        (Some(a), Some(b)) if b.packets_per_second > 0.0 => {
+            Some((1.0 - a.packets_per_second / b.packets_per_second) * 100.0)
+        }
+        _ => None,
+    };
+    if args.json {
+        let out = BenchResult {
+            with_app,
+            without_app,
+            app_decoding_cost_percent: cost,
+        };
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        for (r, app) in [(&with_app, true), (&without_app, false)] {
+            if let Some(r) = r {
+                println!(
+                    "wirewatch bench ({}): {} ({})",
+                    variant_name(app),
+                    describe(r),
+                    file.display()
+                );
+            }
+        }
+        if let Some(cost) = cost {
+            println!("application decoding costs {cost:.1} % of the throughput");
         }
     }
     Ok(0)
+}
+
+/// The best runs of `wirewatch bench --json`.
+#[derive(Debug, Serialize)]
+struct BenchResult {
+    /// Best run with application decoding (absent with `--no-app`).
+    with_app: Option<RunResult>,
+    /// Best run without application decoding.
+    without_app: Option<RunResult>,
+    /// How much slower application decoding makes the engine, in percent.
+    app_decoding_cost_percent: Option<f64>,
+}
+
+fn variant_name(app: bool) -> &'static str {
+    if app {
+        "with application decoding"
+    } else {
+        "without application decoding"
+    }
+}
+
+/// One measured run in a fresh process.
+fn run_worker(exe: &Path, file: &Path, no_detect: bool, app: bool) -> anyhow::Result<RunResult> {
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(["bench", "--worker", "--file"]).arg(file);
+    if no_detect {
+        cmd.arg("--no-detect");
+    }
+    if !app {
+        cmd.arg("--no-app");
+    }
+    let out = cmd.output().context("cannot start a benchmark run")?;
+    if !out.status.success() {
+        bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    serde_json::from_slice(&out.stdout).context("benchmark run printed no result")
 }
 
 /// Writes a generated capture to `path`.
@@ -145,12 +206,13 @@ pub fn generate_file(path: &Path, config: &GeneratorConfig) -> anyhow::Result<Ge
     Ok(summary)
 }
 
-fn measure(file: &Path, no_detect: bool) -> anyhow::Result<RunResult> {
+fn measure(file: &Path, no_detect: bool, no_app: bool) -> anyhow::Result<RunResult> {
     let file_bytes = std::fs::metadata(file)
         .with_context(|| format!("cannot read {}", file.display()))?
         .len();
     let mut options = AnalyzeOptions::default();
     options.engine.detect.enabled = !no_detect;
+    options.engine.flows.app_decoding = !no_app;
     let start = Instant::now();
     let report = analyze::analyze_files(&[file.to_path_buf()], &options, &mut NoProgress);
     let text = analyze::text::render(&report);

@@ -61,6 +61,9 @@ pub struct EngineArgs {
     /// Run no detectors (measure or record traffic only).
     #[arg(long)]
     pub no_detect: bool,
+    /// Do not look into payloads: flows get only a well-known-port guess, no names.
+    #[arg(long)]
+    pub no_app: bool,
 }
 
 impl EngineArgs {
@@ -78,6 +81,9 @@ impl EngineArgs {
         }
         if self.no_detect {
             config.detect.enabled = false;
+        }
+        if self.no_app {
+            config.flows.app_decoding = false;
         }
         config.validate()?;
         Ok(config)

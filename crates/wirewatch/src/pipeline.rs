@@ -4,7 +4,7 @@
 //! It hands closed intervals and finished flows to a [`Sink`].
 
 use serde::{Deserialize, Serialize};
-use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, IntervalMetrics, Timestamp};
+use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp};
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
 use wirewatch_detect::{DetectConfig, DetectionEngine, IncidentStatus};
 use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats};
@@ -45,6 +45,8 @@ pub struct Engine {
     detect_packets: bool,
     /// Whether the detectors want DNS messages.
     detect_dns: bool,
+    /// Whether the flow table decodes payloads (and so hands out the DNS messages it found).
+    app_decoding: bool,
     /// Packets lost before the engine, cumulative over the run, as the sources report them.
     drops: DropCounts,
     /// `drops` when the previous interval closed.
@@ -67,6 +69,7 @@ impl Engine {
             detect_packets: detect.as_ref().is_some_and(DetectionEngine::wants_packets),
             detect_dns: detect.as_ref().is_some_and(DetectionEngine::wants_dns),
             detect,
+            app_decoding: config.flows.app_decoding,
             drops: DropCounts::default(),
             drops_at_close: DropCounts::default(),
         }
@@ -81,7 +84,10 @@ impl Engine {
             self.close_intervals_until(ts, sink);
         }
         let captured = u32::try_from(frame.data.len()).unwrap_or(u32::MAX);
-        let flow = self.flows.ingest(&pkt, frame.wire_len, ts);
+        let payload = pkt.payload(frame.data);
+        let flow = self
+            .flows
+            .ingest_with_payload(&pkt, payload, frame.wire_len, ts);
         self.intervals
             .record_packet(&pkt, frame.wire_len, captured, ts, flow);
         if self.detect_packets
@@ -90,10 +96,16 @@ impl Engine {
             d.on_packet(&pkt, frame.wire_len, ts);
         }
         if self.detect_dns
-            && pkt.payload_len > 0
+            && !payload.is_empty()
             && let Some(d) = &mut self.detect
         {
-            d.on_payload(&pkt, pkt.payload(frame.data), frame.wire_len, ts);
+            if !self.app_decoding {
+                d.on_payload(&pkt, payload, frame.wire_len, ts);
+            } else if let Some(msg) = self.flows.take_dns()
+                && pkt.ports().is_some_and(|(s, d)| s == 53 || d == 53)
+            {
+                d.on_dns_message(&pkt, &msg, frame.wire_len, ts);
+            }
         }
         self.deliver_flows(sink);
         pkt
@@ -111,9 +123,11 @@ impl Engine {
 
     /// Runs detection on a closed interval, then delivers its alerts and the interval.
     fn deliver_interval(&mut self, m: IntervalMetrics, sink: &mut impl Sink) {
-        let m = self.with_drops(m);
+        let mut m = self.with_drops(m);
+        self.name_talkers(&mut m);
         if let Some(d) = &mut self.detect {
-            for u in d.on_interval_events(&m) {
+            for mut u in d.on_interval_events(&m) {
+                name_alert_hosts(&mut u.alert, &self.flows);
                 sink.alert(u.alert, u.status);
             }
         }
@@ -166,6 +180,29 @@ impl Engine {
         }
     }
 
+    /// Attaches the names learned from DNS answers to the interval's top talkers.
+    fn name_talkers(&self, m: &mut IntervalMetrics) {
+        let lists = [
+            &m.top_sources_by_bytes,
+            &m.top_sources_by_packets,
+            &m.top_destinations_by_bytes,
+            &m.top_destinations_by_packets,
+        ];
+        let mut names: Vec<HostName> = Vec::new();
+        for t in lists.into_iter().flatten() {
+            if names.iter().any(|h| h.ip == t.ip) {
+                continue;
+            }
+            if let Some(name) = self.flows.host_name(t.ip) {
+                names.push(HostName {
+                    ip: t.ip,
+                    name: name.to_string(),
+                });
+            }
+        }
+        m.host_names = names;
+    }
+
     fn with_drops(&mut self, mut m: IntervalMetrics) -> IntervalMetrics {
         let now = self.drops;
         let before = self.drops_at_close;
@@ -181,6 +218,11 @@ impl Engine {
     /// Totals over the run so far.
     pub fn totals(&self) -> &RunTotals {
         self.intervals.totals()
+    }
+
+    /// The host name learned for `ip` from DNS answers seen on the wire.
+    pub fn host_name(&self, ip: std::net::IpAddr) -> Option<&str> {
+        self.flows.host_name(ip)
     }
 
     /// Flow table counters.
@@ -206,6 +248,22 @@ impl Engine {
             }
             self.flows.next_epoch();
         }
+    }
+}
+
+/// Adds `host_names` (address → name learned from DNS answers) to an alert's evidence for
+/// the sources and targets that have one.
+fn name_alert_hosts(alert: &mut Alert, flows: &FlowTable) {
+    let mut names = serde_json::Map::new();
+    for ip in alert.sources.iter().chain(alert.targets.iter()) {
+        if let Some(name) = flows.host_name(*ip) {
+            names.insert(ip.to_string(), serde_json::Value::String(name.to_string()));
+        }
+    }
+    if !names.is_empty()
+        && let Some(evidence) = alert.evidence.as_object_mut()
+    {
+        evidence.insert("host_names".into(), serde_json::Value::Object(names));
     }
 }
 

@@ -285,6 +285,33 @@ pub fn parse_tcp(payload: &[u8]) -> Option<DnsMessage> {
     parse_message(rest.get(..len).unwrap_or(rest))
 }
 
+/// Name of a response code as DNS tools print it (`NOERROR`, `NXDOMAIN`, ...); codes without a
+/// name in RFC 1035/2136/6895 read `RCODE<n>`.
+pub fn rcode_name(rcode: u8) -> &'static str {
+    const NAMES: [&str; 16] = [
+        "NOERROR",
+        "FORMERR",
+        "SERVFAIL",
+        "NXDOMAIN",
+        "NOTIMP",
+        "REFUSED",
+        "YXDOMAIN",
+        "YXRRSET",
+        "NXRRSET",
+        "NOTAUTH",
+        "NOTZONE",
+        "DSOTYPENI",
+        "RCODE12",
+        "RCODE13",
+        "RCODE14",
+        "RCODE15",
+    ];
+    NAMES
+        .get(usize::from(rcode & 0x0f))
+        .copied()
+        .unwrap_or("RCODE?")
+}
+
 /// Shannon entropy (bits per byte) of a name's labels without dots, for tunnel detection.
 ///
 /// Label separators are left out; dots inside labels count as bytes. The root name gives 0.
@@ -607,6 +634,9 @@ mod tests {
         let m = parse_udp(&v).unwrap();
         assert!(m.response);
         assert_eq!(m.rcode, 3);
+        assert_eq!(rcode_name(m.rcode), "NXDOMAIN");
+        assert_eq!(rcode_name(0), "NOERROR");
+        assert_eq!(rcode_name(15), "RCODE15");
         assert_eq!(m.error, None);
     }
 

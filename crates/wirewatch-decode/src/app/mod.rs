@@ -3,7 +3,9 @@
 //! must escape them before showing them anywhere.
 
 pub mod dns;
+pub mod fuzz;
 pub mod http;
+pub mod quic;
 pub mod ssh;
 pub mod tls;
 

@@ -1,38 +1,54 @@
 //! Contract checks on flows: round trip, every filter, pagination, sorting, and random
 //! queries against a brute-force filter.
 
-use super::{FLUSH, T0, TempDir, ip, q, sample_flow, ts, write};
+use super::{FLUSH, T0, TempDir, ip, named, q, sample_flow, ts, write};
 use crate::query::{FlowRow, Query, parse_ip_filter};
-use crate::{FlowNames, Record, Store};
+use crate::{Record, Store};
 use std::path::Path;
 use wirewatch_core::{FlowRecord, Timestamp};
 
-/// The flows the filter checks use, with the names each carries.
-fn filter_flows() -> Vec<(FlowRecord, FlowNames)> {
-    let named = |app: &str, server: &str| FlowNames {
-        app: Some(app.to_string()),
-        server_name: Some(server.to_string()),
+/// The flows the filter checks use, some with application names.
+fn filter_flows() -> Vec<FlowRecord> {
+    let f = |i, src, dst, port, start, app, server| {
+        named(sample_flow(i, src, dst, port, start), app, server)
     };
     vec![
-        (
-            sample_flow(0, "10.1.0.5", "93.184.216.34", 443, 0),
-            named("tls", "example.com"),
+        f(
+            0,
+            "10.1.0.5",
+            "93.184.216.34",
+            443,
+            0,
+            Some("tls"),
+            Some("example.com"),
         ),
-        (
-            sample_flow(1, "10.1.200.7", "10.2.0.53", 53, 10),
-            named("dns", "db_backup.internal"),
+        f(
+            1,
+            "10.1.200.7",
+            "10.2.0.53",
+            53,
+            10,
+            Some("dns"),
+            Some("db_backup.internal"),
         ),
-        (
-            sample_flow(2, "10.2.0.9", "10.1.0.5", 22, 20),
-            FlowNames::default(),
+        f(2, "10.2.0.9", "10.1.0.5", 22, 20, None, None),
+        f(
+            3,
+            "2001:db8::1",
+            "2001:db8:1::80",
+            80,
+            30,
+            Some("http"),
+            Some("%' OR 1=1 --.evil"),
         ),
-        (
-            sample_flow(3, "2001:db8::1", "2001:db8:1::80", 80, 30),
-            named("http", "%' OR 1=1 --.evil"),
-        ),
-        (
-            sample_flow(4, "2001:db9::1", "192.0.2.1", 443, 40),
-            named("tls", "dbxbackup.internal"),
+        f(
+            4,
+            "2001:db9::1",
+            "192.0.2.1",
+            443,
+            40,
+            Some("tls"),
+            Some("dbxbackup.internal"),
         ),
     ]
 }
@@ -44,16 +60,7 @@ pub fn flows_round_trip_and_filters(make: &dyn Fn(&Path) -> Box<dyn Store>) {
     let flows = filter_flows();
     write(
         &*store,
-        flows
-            .iter()
-            .map(|(f, n)| {
-                if n == &FlowNames::default() {
-                    Record::Flow(f.clone())
-                } else {
-                    Record::FlowNamed(f.clone(), n.clone())
-                }
-            })
-            .collect(),
+        flows.iter().map(|f| Record::Flow(f.clone())).collect(),
     );
     let all = store
         .flows(&Query {
@@ -61,10 +68,7 @@ pub fn flows_round_trip_and_filters(make: &dyn Fn(&Path) -> Box<dyn Store>) {
             ..q()
         })
         .unwrap();
-    let expected: Vec<FlowRow> = flows
-        .iter()
-        .map(|(f, n)| FlowRow::from_record(f, n))
-        .collect();
+    let expected: Vec<FlowRow> = flows.iter().map(FlowRow::from_record).collect();
     assert_eq!(all.total, 5);
     assert_eq!(all.rows, expected);
 
@@ -332,7 +336,7 @@ pub fn flows_match_a_brute_force_filter(make: &dyn Fn(&Path) -> Box<dyn Store>) 
         Some("%' OR 1=1 --"),
         Some("Example.COM"),
     ];
-    let mut flows: Vec<(FlowRecord, FlowNames)> = Vec::new();
+    let mut flows: Vec<FlowRecord> = Vec::new();
     for i in 0..3000u64 {
         // Skew: host 0 and port 443 are busy.
         let src = if rng.below(3) == 0 {
@@ -351,21 +355,10 @@ pub fn flows_match_a_brute_force_filter(make: &dyn Fn(&Path) -> Box<dyn Store>) 
         f.first_ts = Timestamp(first);
         f.last_ts = Timestamp(first + rng.below(600 * 1_000_000_000));
         f.fwd.bytes = rng.below(100_000);
-        let n = FlowNames {
-            app: rng.pick(&names).map(str::to_string),
-            server_name: rng.pick(&names).map(str::to_string),
-        };
-        flows.push((f, n));
+        flows.push(named(f, *rng.pick(&names), *rng.pick(&names)));
     }
     for chunk in flows.chunks(500) {
-        assert!(
-            store.submit(
-                chunk
-                    .iter()
-                    .map(|(f, n)| Record::FlowNamed(f.clone(), n.clone()))
-                    .collect()
-            )
-        );
+        assert!(store.submit(chunk.iter().map(|f| Record::Flow(f.clone())).collect()));
     }
     store.flush(FLUSH).unwrap();
 
@@ -407,17 +400,18 @@ pub fn flows_match_a_brute_force_filter(make: &dyn Fn(&Path) -> Box<dyn Store>) 
             offset: rng.below(100) as usize,
             ..q()
         };
-        let matches_name = |n: &FlowNames, needle: &str| {
+        let matches_name = |f: &FlowRecord, needle: &str| {
             let needle = needle.to_ascii_lowercase();
-            [&n.app, &n.server_name]
+            let row = FlowRow::from_record(f);
+            [&row.app, &row.server_name]
                 .into_iter()
                 .flatten()
                 .any(|s| s.to_ascii_lowercase().contains(&needle))
         };
-        let mut expected: Vec<(usize, &FlowRecord, &FlowNames)> = flows
+        let mut expected: Vec<(usize, &FlowRecord)> = flows
             .iter()
             .enumerate()
-            .filter(|(_, (f, n))| {
+            .filter(|(_, f)| {
                 query.from.is_none_or(|from| f.last_ts >= from)
                     && query.to.is_none_or(|to| f.first_ts <= to)
                     && query.ip.is_none_or(|net| {
@@ -432,10 +426,9 @@ pub fn flows_match_a_brute_force_filter(make: &dyn Fn(&Path) -> Box<dyn Store>) 
                         .port
                         .is_none_or(|p| f.src_port == p || f.dst_port == p)
                     && query.proto.is_none_or(|p| f.ip_proto == p)
-                    && query.name.as_deref().is_none_or(|s| matches_name(n, s))
-                    && query.text.as_deref().is_none_or(|s| matches_name(n, s))
+                    && query.name.as_deref().is_none_or(|s| matches_name(f, s))
+                    && query.text.as_deref().is_none_or(|s| matches_name(f, s))
             })
-            .map(|(i, (f, n))| (i, f, n))
             .collect();
         let key = |f: &FlowRecord| -> (u64, [u8; 16]) {
             match query.sort.as_deref().unwrap() {
@@ -455,7 +448,7 @@ pub fn flows_match_a_brute_force_filter(make: &dyn Fn(&Path) -> Box<dyn Store>) 
             .iter()
             .skip(query.offset)
             .take(query.limit)
-            .map(|(_, f, n)| FlowRow::from_record(f, n))
+            .map(|(_, f)| FlowRow::from_record(f))
             .collect();
         let got = store.flows(&query).unwrap();
         assert_eq!(

@@ -113,6 +113,15 @@ pub fn sample_interval(offset_s: u64, k: u64) -> IntervalMetrics {
         top_destinations_by_bytes: vec![talker("192.0.2.80", 70)],
         top_destinations_by_packets: vec![talker("192.0.2.80", 70)],
         talkers_approximate: false,
+        apps: vec![wirewatch_core::AppCount {
+            app: wirewatch_core::AppProto::Tls,
+            packets: 40 + k,
+            bytes: 4_000,
+        }],
+        host_names: vec![wirewatch_core::HostName {
+            ip: ip("192.0.2.80"),
+            name: format!("www{k}.example"),
+        }],
     }
 }
 
@@ -140,7 +149,31 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
         last_ts: ts(T0 + start_s + 5, 654_321_000),
         state: TcpState::Closed,
         end_reason: EndReason::Fin,
+        app: Default::default(),
+        details: None,
     }
+}
+
+/// `f` labelled with application `app` (recognised in the payload; a name that is no known
+/// protocol leaves it unknown) and carrying server name `server`, plus a few details.
+pub fn named(mut f: FlowRecord, app: Option<&str>, server: Option<&str>) -> FlowRecord {
+    if let Some(proto) = app.and_then(wirewatch_core::AppProto::parse) {
+        f.app = wirewatch_core::AppLabel::payload(proto);
+    }
+    if let Some(server) = server {
+        let mut d = wirewatch_core::AppDetails::default();
+        d.offer_server_name(server.to_string(), wirewatch_core::NameSource::TlsSni);
+        d.add_dns_query(server);
+        d.add_dns_rcode("NOERROR");
+        d.tls = Some(wirewatch_core::app::TlsSummary {
+            version: Some("TLSv1.3".into()),
+            alpn: vec!["h2".into()],
+            cipher: Some(0x1301),
+            ja4_a: Some("t13d1516h2".into()),
+        });
+        f.details = Some(Box::new(d));
+    }
+    f
 }
 
 /// An alert.

@@ -14,11 +14,12 @@ use super::codec::{parse_end_reason, parse_state, u64_of};
 use super::read::{bad_value, direction, like_pattern, secs, ts};
 use crate::error::StoreError;
 use crate::ip::{blob_to_ip, net_range};
-use crate::query::{FlowRow, Page, Query};
+use crate::query::{AppColumns, FlowRow, Page, Query};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, Transaction, params_from_iter};
 use std::net::IpAddr;
 use std::path::Path;
+use wirewatch_core::AppDetails;
 use wirewatch_core::proto::tcp_flags;
 
 use super::schema::sqlite_error;
@@ -30,7 +31,7 @@ const PROBE_CAP: i64 = 50_000;
 
 const COLUMNS: &str = "proto, src_ip, src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, \
     packets_rev, bytes_rev, payload_bytes_fwd, payload_bytes_rev, first_ts, last_ts, state, \
-    end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name";
+    end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name, app_source, details";
 
 fn sort_expr(column: &'static str) -> &'static str {
     match column {
@@ -59,7 +60,9 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
     };
     let state: String = r.get(13)?;
     let end_reason: String = r.get(14)?;
-    Ok(FlowRow {
+    let details: Option<String> = r.get(20)?;
+    let details: Option<AppDetails> = details.and_then(|d| serde_json::from_str(&d).ok());
+    let row = FlowRow {
         proto: proto_name(r.get(0)?),
         src_ip: ip(1)?,
         src_port: r.get(2)?,
@@ -80,7 +83,9 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
         tcp_flags_rev: tcp_flags::render(r.get(16)?),
         app: r.get(17)?,
         server_name: r.get(18)?,
-    })
+        details: AppColumns::from_parts(r.get(19)?, details.as_ref()),
+    };
+    Ok(row)
 }
 
 /// One WHERE term with its parameters.

@@ -11,7 +11,7 @@ pub use schema::{create_at_version, migration_count};
 
 use crate::error::StoreError;
 use crate::query::{FlowRow, IntervalRow, Page, Query, TalkerRow};
-use crate::{FlowNames, Record, Store, StoreConfig, StoreStats};
+use crate::{Record, Store, StoreConfig, StoreStats};
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -282,7 +282,7 @@ const BULK_CHUNK: usize = 100_000;
 #[doc(hidden)]
 pub fn bulk_insert_flows(
     path: &Path,
-    flows: impl IntoIterator<Item = (FlowRecord, FlowNames)>,
+    flows: impl IntoIterator<Item = FlowRecord>,
 ) -> Result<u64, StoreError> {
     let mut conn = schema::open_writer(path, migration_count())?;
     let err = |e: rusqlite::Error| schema::sqlite_error(path, &e);
@@ -326,7 +326,7 @@ pub fn bulk_insert_flows(
 
 fn load_flows(
     conn: &mut Connection,
-    flows: impl IntoIterator<Item = (FlowRecord, FlowNames)>,
+    flows: impl IntoIterator<Item = FlowRecord>,
 ) -> rusqlite::Result<u64> {
     let mut iter = flows.into_iter().peekable();
     let mut inserted = 0u64;
@@ -335,8 +335,8 @@ fn load_flows(
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(writer::INSERT_FLOW)?;
-            for (flow, names) in iter.by_ref().take(BULK_CHUNK) {
-                writer::insert_flow(&mut stmt, &flow, Some(&names))?;
+            for flow in iter.by_ref().take(BULK_CHUNK) {
+                writer::insert_flow(&mut stmt, &flow)?;
                 max_duration = max_duration.max(codec::i64_of(flow.last_ts.since(flow.first_ts)));
                 inserted += 1;
             }

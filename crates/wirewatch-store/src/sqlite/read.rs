@@ -156,12 +156,12 @@ fn page<T>(
 const RAW_INTERVAL_COLUMNS: &str = "start_ts, duration_ns, 1, packets, bytes, bps, pps, tcp, \
     udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, distinct_src_ips, \
     distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, flows_evicted, \
-    decode_errors, drops_kernel, drops_interface, drops_queue, pps, bps";
+    decode_errors, drops_kernel, drops_interface, drops_queue, pps, bps, apps";
 
 const ROLLUP_INTERVAL_COLUMNS: &str = "start_ts, duration_ns, intervals, packets, bytes, NULL, \
     NULL, tcp, udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, distinct_src_ips, \
     distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, flows_evicted, \
-    decode_errors, drops_kernel, drops_interface, drops_queue, max_pps, max_bps";
+    decode_errors, drops_kernel, drops_interface, drops_queue, max_pps, max_bps, NULL";
 
 fn interval_sort_expr(column: &'static str, res: Resolution) -> &'static str {
     let raw = res == Resolution::Raw;
@@ -231,6 +231,10 @@ fn interval_row(r: &Row<'_>, res: Resolution) -> rusqlite::Result<IntervalRow> {
         max_pps: r.get(28)?,
         max_bps: r.get(29)?,
         resolution: res,
+        apps: r
+            .get::<_, Option<String>>(30)?
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .unwrap_or_default(),
     })
 }
 
@@ -335,12 +339,18 @@ pub(crate) fn talkers(
         }
         f.push("direction = ?", [Value::Text(kind.clone())]);
     }
+    for needle in [&q.name, &q.text].into_iter().flatten() {
+        f.push(
+            "name LIKE ? ESCAPE '\\'",
+            [Value::Text(like_pattern(needle))],
+        );
+    }
     let dir = direction(q.descending);
     let order = format!("{sort} {dir}, start_ts {dir}, direction, ip");
     page(
         tx,
         q,
-        ("start_ts, direction, ip, packets, bytes", "talkers"),
+        ("start_ts, direction, ip, packets, bytes, name", "talkers"),
         &f,
         &order,
         |r| {
@@ -351,6 +361,7 @@ pub(crate) fn talkers(
                 ip: blob_to_ip(&blob).ok_or_else(|| bad_value(2, "address is not 16 bytes"))?,
                 packets: u64_of(r.get(3)?),
                 bytes: u64_of(r.get(4)?),
+                name: r.get(5)?,
             })
         },
     )

@@ -10,7 +10,7 @@
 use super::codec::{end_reason_name, i64_of, severity_level};
 use super::{Batch, Shared};
 use crate::ip::ip_to_blob;
-use crate::{FlowNames, Record, RetentionConfig};
+use crate::{Record, RetentionConfig};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Statement, Transaction, TransactionBehavior, params, params_from_iter};
 use std::collections::BTreeMap;
@@ -133,19 +133,20 @@ const INSERT_INTERVAL: &str = "INSERT INTO intervals (start_ts, duration_ns, pac
     bps, pps, tcp, udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, \
     distinct_src_ips, distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, \
     flows_evicted, decode_errors, drops_kernel, drops_interface, drops_queue, \
-    talkers_approximate) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
-    ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28) \
+    talkers_approximate, apps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
+    ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) \
     ON CONFLICT(start_ts) DO NOTHING";
 
 const INSERT_TALKER: &str = "INSERT INTO talkers (start_ts, direction, ip, ip_text, packets, \
-    bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET \
-    packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes)";
+    bytes, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET \
+    packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes), \
+    name = coalesce(excluded.name, name)";
 
 pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (first_ts, last_ts, proto, src_ip, \
     src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, packets_rev, bytes_rev, \
     payload_bytes_fwd, payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason, app, \
-    server_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
-    ?17, ?18, ?19)";
+    server_name, app_source, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+    ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
 
 pub(crate) const UPDATE_MAX_FLOW_DURATION: &str = "INSERT INTO meta (key, value) \
     VALUES ('max_flow_duration_ns', ?1) \
@@ -162,11 +163,13 @@ const UPSERT_ALERT: &str = "INSERT INTO alerts (id, kind, severity, severity_lev
     evidence = excluded.evidence";
 
 /// Binds and runs the flow insert (shared with the bulk loader).
-pub(crate) fn insert_flow(
-    stmt: &mut Statement<'_>,
-    f: &FlowRecord,
-    names: Option<&FlowNames>,
-) -> rusqlite::Result<()> {
+pub(crate) fn insert_flow(stmt: &mut Statement<'_>, f: &FlowRecord) -> rusqlite::Result<()> {
+    let known = f.app.source != wirewatch_core::AppSource::None;
+    // Details serialize infallibly (strings, numbers and maps with string keys).
+    let details = f
+        .details
+        .as_ref()
+        .and_then(|d| serde_json::to_string(d).ok());
     stmt.execute(params![
         i64_of(f.first_ts.0),
         i64_of(f.last_ts.0),
@@ -185,8 +188,10 @@ pub(crate) fn insert_flow(
         f.rev.tcp_flags,
         f.state.name(),
         end_reason_name(f.end_reason),
-        names.and_then(|n| n.app.as_deref()),
-        names.and_then(|n| n.server_name.as_deref()),
+        known.then(|| f.app.proto.name()),
+        f.server_name(),
+        known.then(|| f.app.source.name()),
+        details,
     ])?;
     Ok(())
 }
@@ -351,8 +356,7 @@ fn write_transaction(
                 write_interval(&tx, rollup_sql, m)?;
                 w.latest_ts = w.latest_ts.max(i64_of(m.end_ts().0));
             }
-            Record::Flow(f) => write_flow(&tx, f, None, &mut w)?,
-            Record::FlowNamed(f, names) => write_flow(&tx, f, Some(names), &mut w)?,
+            Record::Flow(f) => write_flow(&tx, f, &mut w)?,
             Record::Alert(a) => {
                 write_alert(&tx, a)?;
                 w.latest_ts = w.latest_ts.max(i64_of(a.last_ts.0));
@@ -367,14 +371,9 @@ fn write_transaction(
     Ok(w)
 }
 
-fn write_flow(
-    tx: &Transaction<'_>,
-    f: &FlowRecord,
-    names: Option<&FlowNames>,
-    w: &mut Written,
-) -> rusqlite::Result<()> {
+fn write_flow(tx: &Transaction<'_>, f: &FlowRecord, w: &mut Written) -> rusqlite::Result<()> {
     let mut stmt = tx.prepare_cached(INSERT_FLOW)?;
-    insert_flow(&mut stmt, f, names)?;
+    insert_flow(&mut stmt, f)?;
     w.latest_ts = w.latest_ts.max(i64_of(f.last_ts.0));
     w.max_flow_duration = w.max_flow_duration.max(i64_of(f.last_ts.since(f.first_ts)));
     Ok(())
@@ -417,6 +416,7 @@ fn write_interval(
         i64_of(m.drops.interface),
         i64_of(m.drops.queue),
         m.talkers_approximate,
+        serde_json::to_string(&m.apps).ok(),
     ])?;
     if inserted == 0 {
         return Ok(());
@@ -447,6 +447,7 @@ fn write_interval(
                 ip.to_string(),
                 i64_of(t.packets),
                 i64_of(t.bytes),
+                m.host_name(ip),
             ])?;
         }
     }

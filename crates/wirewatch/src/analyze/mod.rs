@@ -2,6 +2,7 @@
 //!
 //! Reads each file through the engine and builds an [`AnalyzeReport`], printed as text or JSON.
 
+pub mod names;
 pub mod report;
 pub mod text;
 
@@ -81,6 +82,8 @@ pub struct ReportCollector {
     pub max_flows: usize,
     /// Flows beyond the cap.
     pub flows_omitted: u64,
+    /// Application totals over every flow (also those beyond the cap).
+    pub app_totals: names::AppTotals,
     /// Problems sources reported that did not stop them.
     pub warnings: Vec<String>,
     /// Errors that stopped a source.
@@ -126,6 +129,7 @@ impl ReportCollector {
             self.errors.into_iter().map(notice).collect(),
             self.warnings.into_iter().map(notice).collect(),
             top_n,
+            &self.app_totals,
         );
         report.alerts = self.alerts.into_values().collect();
         report
@@ -138,6 +142,7 @@ impl Sink for ReportCollector {
     }
 
     fn flow(&mut self, record: FlowRecord) {
+        self.app_totals.add(&record);
         if self.flows.len() < self.max_flows {
             self.flows.push(record);
         } else {
@@ -224,6 +229,7 @@ pub fn analyze_files(
         errors,
         warnings,
         options.top_n,
+        &collector.app_totals,
     );
     report.alerts = alerts;
     if let Some(store) = store {

@@ -4,6 +4,7 @@
 //! never rename or remove one.
 
 use super::Notice;
+use super::names::{AppTotalJson, AppTotals, DnsQueryJson, ServerNameJson};
 use crate::pipeline::Engine;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -13,7 +14,7 @@ use wirewatch_core::{
     Alert, DropCounts, FlowRecord, IntervalMetrics, ProtocolCounts, Talker, TcpFlagCounts,
     Timestamp,
 };
-use wirewatch_store::{FlowNames, FlowRow, IntervalRow};
+use wirewatch_store::{FlowRow, IntervalRow};
 
 /// What was read from one file.
 #[derive(Debug, Clone, Serialize)]
@@ -37,16 +38,36 @@ pub struct TalkerJson {
     pub packets: u64,
     /// Wire bytes.
     pub bytes: u64,
+    /// Host name learned from DNS answers on the wire, if any.
+    pub name: Option<String>,
 }
 
-impl From<&Talker> for TalkerJson {
-    fn from(t: &Talker) -> Self {
+impl TalkerJson {
+    fn new(t: &Talker, engine: &Engine) -> Self {
         TalkerJson {
             ip: t.ip,
             packets: t.packets,
             bytes: t.bytes,
+            name: engine.host_name(t.ip).map(str::to_string),
         }
     }
+}
+
+/// Application-layer totals of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationsJson {
+    /// Flows, packets and bytes per application protocol, most bytes first.
+    pub apps: Vec<AppTotalJson>,
+    /// Server names (TLS/QUIC SNI, HTTP host, DNS query, passive DNS) with the most flows.
+    pub top_server_names: Vec<ServerNameJson>,
+    /// The most asked DNS names.
+    pub top_dns_queries: Vec<DnsQueryJson>,
+    /// DNS responses by response code (`NOERROR`, `NXDOMAIN`, ...).
+    pub dns_rcodes: BTreeMap<String, u64>,
+    /// Addresses whose host name was learned from DNS answers.
+    pub host_names_learned: u64,
+    /// Names not counted because the name tables were full.
+    pub names_untracked: u64,
 }
 
 /// Flow table counters over the run.
@@ -98,6 +119,8 @@ pub struct AnalyzeReport {
     pub top_sources: Vec<TalkerJson>,
     /// Top destinations by bytes.
     pub top_destinations: Vec<TalkerJson>,
+    /// Application protocols, names and DNS response codes.
+    pub applications: ApplicationsJson,
     /// Every flow (up to the report's flow cap), in the order they ended.
     #[serde(serialize_with = "serialize_flows")]
     pub flows: Vec<FlowRecord>,
@@ -129,8 +152,7 @@ pub struct AnalyzeReport {
 
 /// Flows in the layout `wirewatch export --what flows` uses, so both read alike.
 fn serialize_flows<S: serde::Serializer>(flows: &[FlowRecord], s: S) -> Result<S::Ok, S::Error> {
-    let names = FlowNames::default();
-    s.collect_seq(flows.iter().map(|f| FlowRow::from_record(f, &names)))
+    s.collect_seq(flows.iter().map(FlowRow::from_record))
 }
 
 /// Intervals in the layout `wirewatch export --what intervals` uses.
@@ -152,6 +174,7 @@ pub(super) fn build(
     errors: Vec<Notice>,
     warnings: Vec<Notice>,
     top_n: usize,
+    app_totals: &AppTotals,
 ) -> AnalyzeReport {
     let totals = engine.totals();
     let c = &totals.counters;
@@ -185,14 +208,22 @@ pub(super) fn build(
             .sources
             .top_by_bytes(top_n)
             .iter()
-            .map(TalkerJson::from)
+            .map(|t| TalkerJson::new(t, engine))
             .collect(),
         top_destinations: c
             .destinations
             .top_by_bytes(top_n)
             .iter()
-            .map(TalkerJson::from)
+            .map(|t| TalkerJson::new(t, engine))
             .collect(),
+        applications: ApplicationsJson {
+            apps: app_totals.apps(&totals.apps.to_vec()),
+            top_server_names: app_totals.top_server_names(top_n),
+            top_dns_queries: app_totals.top_dns_queries(top_n),
+            dns_rcodes: app_totals.dns_rcodes(),
+            host_names_learned: stats.host_names,
+            names_untracked: app_totals.names_untracked(),
+        },
         flows,
         intervals,
         interval_s: engine.interval_ns() as f64 / 1e9,

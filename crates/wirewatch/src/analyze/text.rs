@@ -72,6 +72,7 @@ fn render_into(r: &AnalyzeReport, o: &mut String) -> std::fmt::Result {
     alerts(o, &r.alerts)?;
     talkers(o, "Top sources", &r.top_sources)?;
     talkers(o, "Top destinations", &r.top_destinations)?;
+    applications(o, &r.applications)?;
     top_flows(o, &r.flows)?;
     intervals(o, r)?;
     Ok(())
@@ -120,17 +121,87 @@ fn talkers(o: &mut String, title: &str, list: &[super::report::TalkerJson]) -> s
         return Ok(());
     }
     writeln!(o, "\n{title} (by bytes)")?;
-    writeln!(o, "  {:<40} {:>12} {:>12}", "address", "packets", "bytes")?;
+    writeln!(
+        o,
+        "  {:<40} {:>12} {:>12}  name",
+        "address", "packets", "bytes"
+    )?;
     for t in list {
         writeln!(
             o,
-            "  {:<40} {:>12} {:>12}",
+            "  {:<40} {:>12} {:>12}  {}",
             t.ip.to_string(),
             t.packets,
-            human_bytes(t.bytes)
+            human_bytes(t.bytes),
+            t.name.as_deref().map(|n| clip(n, 50)).unwrap_or_default()
         )?;
     }
     Ok(())
+}
+
+/// Application protocols, server names, DNS names and response codes.
+fn applications(o: &mut String, a: &super::report::ApplicationsJson) -> std::fmt::Result {
+    if a.apps.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        o,
+        "\nApplications (by bytes; guesses are flows named by port only)"
+    )?;
+    writeln!(
+        o,
+        "  {:<12} {:>8} {:>8} {:>12} {:>12}",
+        "app", "flows", "guesses", "packets", "bytes"
+    )?;
+    for app in &a.apps {
+        writeln!(
+            o,
+            "  {:<12} {:>8} {:>8} {:>12} {:>12}",
+            app.app.name(),
+            app.flows,
+            app.flows.saturating_sub(app.flows_from_payload),
+            app.packets,
+            human_bytes(app.bytes)
+        )?;
+    }
+    if !a.top_server_names.is_empty() {
+        writeln!(o, "\nTop server names (by flows)")?;
+        for s in &a.top_server_names {
+            writeln!(
+                o,
+                "  {:<50} {:>8} flows {:>12}",
+                clip(&s.name, 50),
+                s.flows,
+                human_bytes(s.bytes)
+            )?;
+        }
+    }
+    if !a.top_dns_queries.is_empty() {
+        writeln!(o, "\nTop DNS queries")?;
+        for q in &a.top_dns_queries {
+            writeln!(o, "  {:<50} {:>8} flows", clip(&q.name, 50), q.flows)?;
+        }
+    }
+    if !a.dns_rcodes.is_empty() {
+        let list: Vec<String> = a
+            .dns_rcodes
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        writeln!(o, "DNS responses {}", list.join(", "))?;
+    }
+    Ok(())
+}
+
+/// `s` cut to `max` characters, with `~` marking a cut (names are escaped ASCII).
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut c: String = s.chars().take(max.saturating_sub(1)).collect();
+        c.push('~');
+        c
+    }
 }
 
 fn top_flows(o: &mut String, flows: &[FlowRecord]) -> std::fmt::Result {
@@ -148,8 +219,8 @@ fn top_flows(o: &mut String, flows: &[FlowRecord]) -> std::fmt::Result {
     writeln!(o, "\nTop flows (by bytes)")?;
     writeln!(
         o,
-        "  {:<6} {:<47} {:>9} {:>10} {:>9}  state",
-        "proto", "initiator -> responder", "packets", "bytes", "seconds"
+        "  {:<6} {:<47} {:>9} {:>10} {:>9}  {:<11} {:<8} server",
+        "proto", "initiator -> responder", "packets", "bytes", "seconds", "state", "app"
     )?;
     for f in idx.iter().take(TOP_FLOWS).filter_map(|i| flows.get(*i)) {
         let ends = format!(
@@ -157,15 +228,22 @@ fn top_flows(o: &mut String, flows: &[FlowRecord]) -> std::fmt::Result {
             endpoint(f.src_ip, f.src_port),
             endpoint(f.dst_ip, f.dst_port)
         );
+        let app = match f.app.source {
+            wirewatch_core::AppSource::None => String::new(),
+            wirewatch_core::AppSource::Port => format!("{}?", f.app.proto.name()),
+            wirewatch_core::AppSource::Payload => f.app.proto.name().to_string(),
+        };
         writeln!(
             o,
-            "  {:<6} {:<47} {:>9} {:>10} {:>9.3}  {}",
+            "  {:<6} {:<47} {:>9} {:>10} {:>9.3}  {:<11} {:<8} {}",
             f.proto_name(),
             ends,
             f.packets(),
             human_bytes(f.bytes()),
             f.last_ts.since(f.first_ts) as f64 / 1e9,
-            f.state.name()
+            f.state.name(),
+            app,
+            f.server_name().map(|n| clip(n, 40)).unwrap_or_default()
         )?;
     }
     Ok(())

@@ -1,0 +1,293 @@
+//! Application classification of a flow from its first payloads.
+//!
+//! Owns the per-flow application state: the label (port guess until a payload confirms a
+//! protocol), the names found (TLS/QUIC SNI, HTTP host, DNS queries) and the QUIC handshake
+//! reassembly. Only the first [`MAX_INSPECTED_PAYLOADS`] payload-carrying packets of a flow are
+//! looked at, which keeps the cost per packet small on bulk transfers; DNS packets are the
+//! exception (each is decoded, because every answer feeds the passive host-name cache and the
+//! DNS detectors). It calls the decode crate's pure parsers and does no I/O.
+
+use crate::hostnames::HostNames;
+use wirewatch_core::app::{HttpSummary, SshSummary, TlsSummary};
+use wirewatch_core::{AppDetails, AppLabel, AppProto, AppSource, NameSource};
+use wirewatch_decode::app::dns::{self, DnsMessage, RData};
+use wirewatch_decode::app::{http, quic, ssh, tls};
+
+/// Payload-carrying packets inspected per flow (both directions together). A TLS or QUIC
+/// handshake, an HTTP request/response pair and both SSH banners all show up within the first
+/// few; eight leaves room for retransmissions and split hellos.
+pub const MAX_INSPECTED_PAYLOADS: u8 = 8;
+
+/// Application state of one live flow (24 bytes inline; details are allocated only once a
+/// flow yields something worth keeping).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AppState {
+    /// The current label.
+    pub label: AppLabel,
+    /// Payload packets inspected so far.
+    inspected: u8,
+    /// Nothing more to learn: stop inspecting.
+    done: bool,
+    /// Names and details found.
+    pub details: Option<Box<AppDetails>>,
+    /// QUIC client Initial reassembly (only for flows that start like QUIC).
+    quic: Option<Box<quic::ClientInitials>>,
+}
+
+/// One payload to look at.
+pub(crate) struct Payload<'a> {
+    /// IP protocol number.
+    pub ip_proto: u8,
+    /// Source and destination ports of this packet.
+    pub ports: (u16, u16),
+    /// Whether the packet travels from the initiator to the responder.
+    pub forward: bool,
+    /// The captured transport payload.
+    pub bytes: &'a [u8],
+}
+
+/// Ports whose payloads are decoded as DNS, with the protocol they name.
+fn dns_port(p: u16) -> Option<AppProto> {
+    match p {
+        53 => Some(AppProto::Dns),
+        5353 => Some(AppProto::Mdns),
+        5355 => Some(AppProto::Llmnr),
+        _ => None,
+    }
+}
+
+/// Protocols carried inside TLS on their own port: TLS on such a port keeps the port's name,
+/// now confirmed by the payload.
+fn tls_wrapped(p: AppProto) -> bool {
+    matches!(
+        p,
+        AppProto::Imaps | AppProto::Pop3s | AppProto::Smtps | AppProto::Ldaps | AppProto::Mqtt
+    )
+}
+
+impl AppState {
+    /// A new flow's state: its port guess.
+    pub(crate) fn new(ip_proto: u8, initiator_port: u16, responder_port: u16) -> AppState {
+        AppState {
+            label: AppLabel::from_ports(ip_proto, initiator_port, responder_port),
+            ..AppState::default()
+        }
+    }
+
+    /// Whether the next payload of this flow should be looked at.
+    #[inline]
+    pub(crate) fn wants(&self, ports: (u16, u16)) -> bool {
+        (!self.done && self.inspected < MAX_INSPECTED_PAYLOADS)
+            || dns_port(ports.0).is_some()
+            || dns_port(ports.1).is_some()
+    }
+
+    fn details(&mut self) -> &mut AppDetails {
+        self.details.get_or_insert_with(Box::default)
+    }
+
+    fn confirm(&mut self, proto: AppProto) {
+        if self.label.source != AppSource::Payload {
+            self.label = AppLabel::payload(proto);
+        }
+    }
+
+    /// Looks at one payload. A DNS message found is returned (for the detectors); its answers
+    /// are learned into `names`.
+    pub(crate) fn inspect(&mut self, p: &Payload<'_>, names: &mut HostNames) -> Option<DnsMessage> {
+        if p.bytes.is_empty() {
+            return None;
+        }
+        if let Some(proto) = dns_port(p.ports.1).or_else(|| dns_port(p.ports.0)) {
+            let msg = match p.ip_proto {
+                6 => dns::parse_tcp(p.bytes),
+                17 => dns::parse_udp(p.bytes),
+                _ => None,
+            };
+            if let Some(msg) = msg {
+                self.on_dns(proto, &msg, names);
+                return Some(msg);
+            }
+        }
+        if self.done || self.inspected >= MAX_INSPECTED_PAYLOADS {
+            return None;
+        }
+        self.inspected += 1;
+        match p.ip_proto {
+            6 => self.inspect_tcp(p),
+            17 => self.inspect_udp(p),
+            _ => {}
+        }
+        None
+    }
+
+    fn on_dns(&mut self, proto: AppProto, msg: &DnsMessage, names: &mut HostNames) {
+        self.confirm(proto);
+        let question = msg.questions.first().map(|q| q.name.to_string_lossy());
+        let d = self.details();
+        for q in &msg.questions {
+            d.add_dns_query(&q.name.to_string_lossy());
+        }
+        if let Some(q) = &question {
+            d.offer_server_name(q.to_string(), NameSource::DnsQuery);
+        }
+        if !msg.response {
+            return;
+        }
+        d.add_dns_rcode(dns::rcode_name(msg.rcode));
+        for a in &msg.answers {
+            let ip = match a.data {
+                RData::A(v4) => std::net::IpAddr::V4(v4),
+                RData::Aaaa(v6) => std::net::IpAddr::V6(v6),
+                _ => continue,
+            };
+            // The name asked for is what the user typed; CNAME owners are CDN internals.
+            match &question {
+                Some(q) => names.learn(ip, q),
+                None => names.learn(ip, &a.name.to_string_lossy()),
+            }
+        }
+    }
+
+    fn inspect_tcp(&mut self, p: &Payload<'_>) {
+        if let Some(ch) = tls::parse_client_hello(p.bytes) {
+            self.on_client_hello(&ch, NameSource::TlsSni, AppProto::Tls);
+        } else if let Some(sh) = tls::parse_server_hello(p.bytes) {
+            self.confirm_tls();
+            let t = self.details().tls.get_or_insert_with(TlsSummary::default);
+            t.version = Some(tls_version_name(sh.version));
+            t.cipher = Some(sh.cipher);
+            self.done = true;
+        } else if let Some(req) = http::parse_request(p.bytes) {
+            self.confirm(AppProto::Http);
+            let d = self.details();
+            if let Some(host) = &req.host {
+                d.offer_server_name(host.to_string_lossy(), NameSource::HttpHost);
+            }
+            let h = d.http.get_or_insert_with(HttpSummary::default);
+            if h.method.is_none() {
+                h.method = Some(req.method.to_string_lossy());
+                h.path = Some(req.path.to_string_lossy());
+                h.host = req.host.as_ref().map(http::HttpText::to_string_lossy);
+                h.user_agent = req.user_agent.as_ref().map(http::HttpText::to_string_lossy);
+            }
+        } else if let Some(resp) = http::parse_response(p.bytes) {
+            self.confirm(AppProto::Http);
+            let h = self.details().http.get_or_insert_with(HttpSummary::default);
+            h.status.get_or_insert(resp.status);
+            self.done = h.method.is_some();
+        } else if let Some(b) = ssh::parse_banner(p.bytes) {
+            self.confirm(AppProto::Ssh);
+            let s = self.details().ssh.get_or_insert_with(SshSummary::default);
+            let side = if p.forward {
+                &mut s.client
+            } else {
+                &mut s.server
+            };
+            side.get_or_insert(b.software);
+            self.done = s.client.is_some() && s.server.is_some();
+        }
+    }
+
+    fn confirm_tls(&mut self) {
+        let proto = if tls_wrapped(self.label.proto) {
+            self.label.proto
+        } else {
+            AppProto::Tls
+        };
+        self.confirm(proto);
+    }
+
+    fn on_client_hello(&mut self, ch: &tls::ClientHello, source: NameSource, proto: AppProto) {
+        if proto == AppProto::Tls {
+            self.confirm_tls();
+        } else {
+            self.confirm(proto);
+        }
+        let d = self.details();
+        if let Some(sni) = &ch.sni {
+            d.offer_server_name(sni.to_string_lossy(), source);
+        }
+        let t = d.tls.get_or_insert_with(TlsSummary::default);
+        if t.version.is_none() {
+            t.version = Some(tls_version_name(ch.max_version()));
+        }
+        if t.alpn.is_empty() {
+            t.alpn = ch
+                .alpn
+                .iter()
+                .flatten()
+                .map(tls::TlsName::to_string_lossy)
+                .collect();
+        }
+        if t.ja4_a.is_none() {
+            t.ja4_a = ch.ja4_a().map(|a| {
+                // A QUIC handshake is fingerprinted with a leading `q` (JA4 spec).
+                if proto == AppProto::Quic {
+                    format!("q{}", a.get(1..).unwrap_or_default())
+                } else {
+                    a.to_string()
+                }
+            });
+        }
+    }
+
+    fn inspect_udp(&mut self, p: &Payload<'_>) {
+        if let Some(h) = quic::parse_long_header(p.bytes) {
+            let known = matches!(
+                h.version,
+                quic::VERSION_1 | quic::VERSION_2 | quic::VERSION_DRAFT_29
+            );
+            if known && h.is_initial() && p.forward {
+                let state = self.quic.get_or_insert_with(Box::default);
+                if state.feed(p.bytes) {
+                    let hello = state.client_hello();
+                    self.confirm(AppProto::Quic);
+                    self.details().quic_version = Some(h.version);
+                    if let Some(ch) = hello {
+                        let found = ch.sni.is_some();
+                        self.on_client_hello(&ch, NameSource::QuicSni, AppProto::Quic);
+                        if found {
+                            self.done = true;
+                            self.quic = None;
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        if let Some(g) = quic::gquic_client_hello(p.bytes) {
+            self.confirm(AppProto::Quic);
+            let d = self.details();
+            d.quic_version = Some(g.version);
+            if let Some(sni) = &g.sni {
+                d.offer_server_name(sni.to_string_lossy(), NameSource::QuicSni);
+                self.done = true;
+            }
+        }
+    }
+
+    /// Fills in the server name from the passive host-name cache when the payloads gave none.
+    pub(crate) fn name_from_cache(&mut self, responder: std::net::IpAddr, names: &HostNames) {
+        let has_name = self
+            .details
+            .as_ref()
+            .is_some_and(|d| d.server_name.is_some());
+        if !has_name && let Some(name) = names.get(responder) {
+            self.details()
+                .offer_server_name(name.to_string(), NameSource::PassiveDns);
+        }
+    }
+}
+
+/// `TLSv1.3`-style name of a TLS version number.
+fn tls_version_name(v: u16) -> String {
+    match v {
+        0x0304 => "TLSv1.3".into(),
+        0x0303 => "TLSv1.2".into(),
+        0x0302 => "TLSv1.1".into(),
+        0x0301 => "TLSv1.0".into(),
+        0x0300 => "SSLv3".into(),
+        other => format!("0x{other:04x}"),
+    }
+}
