@@ -123,9 +123,14 @@ impl AppState {
 
     fn on_dns(&mut self, proto: AppProto, msg: &DnsMessage, names: &mut HostNames) {
         self.confirm(proto);
-        let question = msg.questions.first().map(|q| q.name.to_string_lossy());
+        // A name cut by the capture is not the name that was asked: keep only whole ones.
+        let question = msg
+            .questions
+            .first()
+            .filter(|q| !q.name.truncated)
+            .map(|q| q.name.to_string_lossy());
         let d = self.details();
-        for q in &msg.questions {
+        for q in msg.questions.iter().filter(|q| !q.name.truncated) {
             d.add_dns_query(&q.name.to_string_lossy());
         }
         if let Some(q) = &question {
@@ -144,7 +149,10 @@ impl AppState {
             // The name asked for is what the user typed; CNAME owners are CDN internals.
             match &question {
                 Some(q) => names.learn(ip, q),
-                None => names.learn(ip, &a.name.to_string_lossy()),
+                None if !a.name.truncated && msg.questions.is_empty() => {
+                    names.learn(ip, &a.name.to_string_lossy());
+                }
+                None => {}
             }
         }
     }
@@ -162,7 +170,8 @@ impl AppState {
             self.confirm(AppProto::Http);
             let d = self.details();
             if let Some(host) = &req.host {
-                d.offer_server_name(host.to_string_lossy(), NameSource::HttpHost);
+                let host = host.to_string_lossy();
+                d.offer_server_name(host_without_port(&host).to_string(), NameSource::HttpHost);
             }
             let h = d.http.get_or_insert_with(HttpSummary::default);
             if h.method.is_none() {
@@ -280,6 +289,21 @@ impl AppState {
     }
 }
 
+/// The host part of an HTTP `Host` value: `example.org:8080` → `example.org`,
+/// `[2001:db8::1]:80` → `[2001:db8::1]`; a value that is not `host:port` is returned whole.
+fn host_without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((h, port))
+            if !port.is_empty()
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && (!h.contains(':') || (h.starts_with('[') && h.ends_with(']'))) =>
+        {
+            h
+        }
+        _ => host,
+    }
+}
+
 /// `TLSv1.3`-style name of a TLS version number.
 fn tls_version_name(v: u16) -> String {
     match v {
@@ -289,5 +313,20 @@ fn tls_version_name(v: u16) -> String {
         0x0301 => "TLSv1.0".into(),
         0x0300 => "SSLv3".into(),
         other => format!("0x{other:04x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_without_port;
+
+    #[test]
+    fn host_values_lose_only_a_port() {
+        assert_eq!(host_without_port("example.org:8080"), "example.org");
+        assert_eq!(host_without_port("example.org"), "example.org");
+        assert_eq!(host_without_port("[2001:db8::1]:80"), "[2001:db8::1]");
+        assert_eq!(host_without_port("2001:db8::1"), "2001:db8::1");
+        assert_eq!(host_without_port("example.org:"), "example.org:");
+        assert_eq!(host_without_port("a:b"), "a:b");
     }
 }

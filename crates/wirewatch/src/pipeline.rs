@@ -174,7 +174,8 @@ impl Engine {
             self.deliver_interval(m, sink);
         }
         if let Some(d) = &mut self.detect {
-            for alert in d.finish() {
+            for mut alert in d.finish() {
+                name_alert_hosts(&mut alert, &self.flows);
                 sink.alert(alert, IncidentStatus::Ended);
             }
         }

@@ -104,13 +104,15 @@ fn counts_exactly_what_real_tools_send() {
 
     net.send_udp(9999, 1000, 100);
     net.ping(5);
-    for _ in 0..3 {
+    for i in 0..3 {
         net.exec_ok(&[
             "curl",
             "-s",
             "-o",
             "/dev/null",
-            &format!("http://{}:8080/", net.host_ip),
+            "-H",
+            &format!("Host: site{i}.live.test:8080"),
+            &format!("http://{}:8080/page{i}", net.host_ip),
         ]);
     }
     server.join().unwrap();
@@ -150,7 +152,29 @@ fn counts_exactly_what_real_tools_send() {
         assert_eq!(f["src_ip"], net.ns_ip.as_str(), "the client initiated");
         assert_eq!(f["state"], "closed");
         assert!(f["tcp_flags_fwd"].as_str().unwrap().contains('S'));
+        // Named from the payload: curl's request and the server's answer.
+        assert_eq!(
+            (f["app"].as_str(), f["app_source"].as_str()),
+            (Some("http"), Some("payload"))
+        );
+        assert_eq!(f["http_method"], "GET");
+        assert_eq!(f["http_status"], 200);
+        assert!(f["http_user_agent"].as_str().unwrap().starts_with("curl/"));
+        let path = f["http_path"].as_str().unwrap();
+        let i = path.strip_prefix("/page").unwrap();
+        assert_eq!(f["http_host"], format!("site{i}.live.test:8080"));
+        assert_eq!(f["server_name"], format!("site{i}.live.test"));
     }
+    let http = r["applications"]["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["app"] == "http")
+        .unwrap();
+    assert_eq!(
+        (http["flows"].as_u64(), http["flows_from_payload"].as_u64()),
+        (Some(3), Some(3))
+    );
     assert_eq!(r["tcp_flags"]["syn"], 3);
     assert_eq!(r["tcp_flags"]["syn_ack"], 3);
     let tcp_packets: u64 = tcp

@@ -353,6 +353,17 @@ pub fn talkers_round_trip(make: &dyn Fn(&Path) -> Box<dyn Store>) {
         ),
         ("dst", ip("192.0.2.80"), 70, 7000)
     );
+    // Names learned from DNS answers come back, and the name filter finds them.
+    assert_eq!(first.name.as_deref(), Some("www2.example"));
+    assert_eq!(all.rows.iter().filter(|r| r.name.is_some()).count(), 2);
+    let named = store
+        .talkers(&Query {
+            name: Some("WWW1.EXAMPLE".into()),
+            ..q()
+        })
+        .unwrap();
+    assert_eq!(named.total, 1);
+    assert_eq!(named.rows[0].start_ts, ts(T0, 0).as_secs_f64());
     let srcs = store
         .talkers(&Query {
             kind: Some("src".into()),
