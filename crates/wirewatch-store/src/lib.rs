@@ -22,6 +22,7 @@
 pub mod contract;
 mod error;
 mod ip;
+pub mod params;
 mod query;
 mod sqlite;
 

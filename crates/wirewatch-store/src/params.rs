@@ -1,0 +1,191 @@
+//! Parsing of query parameters as users type them (times, protocols, severities) and the
+//! flattening of JSON rows into CSV columns, shared by `wirewatch export` and the web API.
+
+use serde_json::{Map, Value};
+use wirewatch_core::{Severity, Timestamp};
+
+/// Flattens a JSON row for CSV: nested objects into `a.b` columns; arrays become JSON text, null an empty cell.
+pub fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(map) => flatten_map(prefix, map, out),
+        Value::Null => out.push((prefix.to_string(), String::new())),
+        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
+    }
+}
+
+fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, String)>) {
+    for (k, v) in map {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(_) => flatten(&key, v, out),
+            Value::Array(_) => out.push((key, v.to_string())),
+            _ => flatten(&key, v, out),
+        }
+    }
+}
+
+/// Parses Unix seconds (`1700000000.5`) or RFC 3339 UTC (`2024-01-01T00:00:00Z`,
+/// `2024-01-01T00:00:00.25+02:00`, or a bare date `2024-01-01`).
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Timestamp((secs * 1e9).round() as u64));
+        }
+        return Err(format!("`{s}` is not a time: seconds must be positive"));
+    }
+    parse_rfc3339(t).ok_or_else(|| {
+        format!("`{s}` is not a time: use Unix seconds or RFC 3339 such as 2024-01-01T00:00:00Z")
+    })
+}
+
+fn parse_rfc3339(t: &str) -> Option<Timestamp> {
+    let num = |s: &str| s.parse::<i64>().ok();
+    let (date, rest) = t.split_at_checked(10)?;
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || d.next().is_some() {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, day) * 86_400;
+    let mut nanos = 0i64;
+    if !rest.is_empty() {
+        let rest = rest.strip_prefix(['T', 't', ' '])?;
+        let (clock, zone) = match rest.find(['Z', 'z', '+', '-']) {
+            Some(i) => rest.split_at(i),
+            None => return None,
+        };
+        let (hms, frac) = match clock.split_once('.') {
+            Some((a, b)) => (a, Some(b)),
+            None => (clock, None),
+        };
+        let mut parts = hms.split(':');
+        let (h, mi, se) = (
+            num(parts.next()?)?,
+            num(parts.next()?)?,
+            num(parts.next()?)?,
+        );
+        if h > 23 || mi > 59 || se > 60 || parts.next().is_some() {
+            return None;
+        }
+        secs += h * 3600 + mi * 60 + se;
+        if let Some(f) = frac {
+            if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            nanos = num(&format!("{f:0<9}"))?;
+        }
+        match zone {
+            "Z" | "z" => {}
+            z => {
+                let sign = if z.starts_with('-') { -1 } else { 1 };
+                let (zh, zm) = z.get(1..)?.split_once(':')?;
+                secs -= sign * (num(zh)? * 3600 + num(zm)? * 60);
+            }
+        }
+    }
+    let total = secs.checked_mul(1_000_000_000)?.checked_add(nanos)?;
+    u64::try_from(total).ok().map(Timestamp)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses an IP protocol: a name (`tcp`, `udp`, `icmp`, `icmpv6`) or a number.
+pub fn parse_proto(s: &str) -> Result<u8, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "tcp" => Ok(6),
+        "udp" => Ok(17),
+        "icmp" => Ok(1),
+        "icmpv6" => Ok(58),
+        n => n
+            .parse()
+            .map_err(|_| format!("`{s}` is not a protocol: use tcp, udp, icmp, icmpv6 or 0-255")),
+    }
+}
+
+/// Parses a severity name (`low`, `medium`, `high`, `critical`).
+pub fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a severity: low, medium, high or critical"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_in_both_forms() {
+        assert_eq!(parse_time("0"), Ok(Timestamp(0)));
+        assert_eq!(
+            parse_time("1700000000.5"),
+            Ok(Timestamp(1_700_000_000_500_000_000))
+        );
+        assert_eq!(
+            parse_time("2024-01-01T00:00:00Z"),
+            Ok(Timestamp(1_704_067_200_000_000_000))
+        );
+        assert_eq!(
+            parse_time("2024-01-01"),
+            Ok(Timestamp(1_704_067_200_000_000_000))
+        );
+        assert_eq!(
+            parse_time("2024-01-01T02:00:00.25+02:00"),
+            Ok(Timestamp(1_704_067_200_250_000_000))
+        );
+        assert_eq!(
+            parse_time("2000-02-29T12:00:00Z"),
+            Ok(Timestamp(951_825_600_000_000_000))
+        );
+        for bad in [
+            "yesterday",
+            "2024-13-01",
+            "2024-01-01T25:00:00Z",
+            "2024-01-01T00:00:00",
+            "-5",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn csv_flattening_names_nested_fields() {
+        let v = serde_json::json!({"start_ts": 1.5, "protocols": {"tcp": 3, "udp": 0}, "name": null, "ports": [1, 2]});
+        let mut out = Vec::new();
+        flatten("", &v, &mut out);
+        let keys: Vec<&str> = out.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "start_ts",
+                "protocols.tcp",
+                "protocols.udp",
+                "name",
+                "ports"
+            ]
+        );
+        assert_eq!(out[4].1, "[1,2]");
+        assert_eq!(out[3].1, "");
+    }
+
+    #[test]
+    fn protocols_and_severities() {
+        assert_eq!(parse_proto("TCP"), Ok(6));
+        assert_eq!(parse_proto("47"), Ok(47));
+        assert!(parse_proto("tcpp").is_err());
+        assert_eq!(parse_severity("High"), Ok(Severity::High));
+    }
+}
