@@ -9,10 +9,15 @@ want_test=0
 need=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 for p in libpcap-dev pkg-config gcc; do have_pkg "$p" || need+=("$p"); done
+# Node.js and npm build the dashboard (web/) that is embedded in the binary.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ "$want_test" = 1 ]; then
   # tshark is the independent reference some tests compare against; the live-capture tests
   # build network namespaces (iproute2) and send real traffic (ping, curl, python3).
   for p in tshark iproute2 iputils-ping curl python3; do have_pkg "$p" || need+=("$p"); done
+  # The dashboard's browser tests drive Debian's Chromium through playwright-core.
+  [ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 
 if [ "${#need[@]}" -gt 0 ]; then

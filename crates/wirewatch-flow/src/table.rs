@@ -371,6 +371,41 @@ impl FlowTable {
             .collect()
     }
 
+    /// Records of the `n` live flows with the most bytes (both directions), most first. One
+    /// pass over the table with a bounded heap: records are built for the winners only.
+    pub fn top_live(&self, n: usize) -> Vec<FlowRecord> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        if n == 0 {
+            return Vec::new();
+        }
+        let mut heap: BinaryHeap<Reverse<(u64, u64)>> = BinaryHeap::with_capacity(n + 1);
+        for (i, (_, e)) in self.map.iter().enumerate() {
+            let bytes = e.sides[0].bytes + e.sides[1].bytes;
+            if heap.len() < n {
+                heap.push(Reverse((bytes, i as u64)));
+            } else if heap.peek().is_some_and(|Reverse((b, _))| bytes > *b) {
+                heap.pop();
+                heap.push(Reverse((bytes, i as u64)));
+            }
+        }
+        let mut picked: Vec<(u64, u64)> = heap.into_iter().map(|Reverse(x)| x).collect();
+        picked.sort_unstable_by_key(|&(_, i)| i);
+        let mut out = Vec::with_capacity(picked.len());
+        let mut want = picked.iter().peekable();
+        for (i, (k, e)) in self.map.iter().enumerate() {
+            let Some(&&(_, wanted)) = want.peek() else {
+                break;
+            };
+            if i as u64 == wanted {
+                out.push(record(k, e.clone(), EndReason::EndOfCapture, &self.names));
+                want.next();
+            }
+        }
+        out.sort_by_key(|r| Reverse(r.bytes()));
+        out
+    }
+
     fn fragment_ports(&mut self, pkt: &Packet, ts: Timestamp) -> Option<(u16, u16)> {
         let frag = pkt.fragment?;
         if frag.is_first() {

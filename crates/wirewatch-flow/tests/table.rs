@@ -367,3 +367,17 @@ proptest! {
         prop_assert_eq!(t.stats().finished, recs.len() as u64);
     }
 }
+
+#[test]
+fn top_live_picks_the_flows_with_the_most_bytes() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    for (i, bytes) in [(1u16, 300u32), (2, 900), (3, 100), (4, 700), (5, 500)] {
+        t.ingest(&udp("10.0.0.1", i, "10.0.0.2", 53), bytes, ts(1));
+    }
+    let top = t.top_live(2);
+    let got: Vec<(u16, u64)> = top.iter().map(|f| (f.src_port, f.bytes())).collect();
+    assert_eq!(got, vec![(2, 900), (4, 700)]);
+    assert_eq!(t.top_live(0).len(), 0);
+    assert_eq!(t.top_live(10).len(), 5);
+    assert_eq!(t.len(), 5, "looking does not end flows");
+}

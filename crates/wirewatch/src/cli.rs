@@ -44,6 +44,8 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Export stored history as CSV, JSON or JSON lines.
     Export(crate::export::ExportArgs),
+    /// Print a new random access token for the dashboard (for `[web] token` or --token-file).
+    Token,
 }
 
 /// Options shared by commands that run the engine.
@@ -158,6 +160,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench(args)) => crate::bench::run(&args),
         Some(Command::Run(args)) => crate::run::run(&args),
         Some(Command::Export(args)) => crate::export::run(&args),
+        Some(Command::Token) => {
+            println!("{}", wirewatch_web::generate_token()?);
+            Ok(0)
+        }
         Some(Command::Interfaces(args)) => run_interfaces(&args),
         None => crate::run::run(&cli.run),
     }

@@ -17,7 +17,43 @@ pub struct Config {
     pub retention: wirewatch_store::RetentionConfig,
     /// Detection (`[detect]`, `[detect.syn_flood]`, `[[detect.suppress]]`, ...).
     pub detect: wirewatch_detect::DetectConfig,
+    /// The dashboard and JSON API of `wirewatch run` (`[web]`).
+    pub web: WebSettings,
 }
+
+/// Dashboard settings (`[web]`). Flags of `wirewatch run` override them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// Serve the dashboard and API while monitoring.
+    pub enabled: bool,
+    /// Address and port to listen on. Loopback needs no login; any other address needs a token.
+    pub listen: String,
+    /// The access token for a non-loopback address (`wirewatch token` prints a new one).
+    pub token: Option<String>,
+    /// A file whose first line is the token (instead of `token`, to keep it out of the config).
+    pub token_file: Option<std::path::PathBuf>,
+    /// PEM certificate chain for HTTPS (with `tls_key`).
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key for HTTPS (with `tls_cert`).
+    pub tls_key: Option<std::path::PathBuf>,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            enabled: true,
+            listen: DEFAULT_LISTEN.to_string(),
+            token: None,
+            token_file: None,
+            tls_cert: None,
+            tls_key: None,
+        }
+    }
+}
+
+/// Where the dashboard listens unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 impl Config {
     /// Reads and validates a configuration file.
@@ -50,6 +86,29 @@ impl Config {
         );
         wirewatch_detect::DetectionEngine::new(&self.detect)
             .map_err(|e| anyhow::anyhow!("[detect]: {e}"))?;
+        self.web
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "web.listen = {:?} is not an address and port such as 127.0.0.1:8080 or [::1]:8080",
+                    self.web.listen
+                )
+            })?;
+        anyhow::ensure!(
+            self.web.tls_cert.is_some() == self.web.tls_key.is_some(),
+            "web.tls_cert and web.tls_key go together: set both for HTTPS, or neither"
+        );
+        anyhow::ensure!(
+            !(self.web.token.is_some() && self.web.token_file.is_some()),
+            "set web.token or web.token_file, not both"
+        );
+        if let Some(t) = &self.web.token {
+            anyhow::ensure!(
+                t.trim().len() >= 16,
+                "web.token is too short: use at least 16 characters (`wirewatch token` prints a good one)"
+            );
+        }
         Ok(())
     }
 

@@ -9,6 +9,7 @@ pub mod analyze;
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod export;
 pub mod line;
 pub mod live;

@@ -34,6 +34,15 @@ pub trait Sink {
     fn warning(&mut self, _message: String) {}
     /// A source stopped on an error.
     fn error(&mut self, _message: String) {}
+    /// A frame was processed, with its decoded summary. Only the live monitor calls this (for
+    /// the dashboard's recent packets); keep it cheap.
+    fn packet(&mut self, _frame: &Frame<'_>, _pkt: &Packet) {}
+    /// An interval was delivered (after its alerts); `engine` is the state right after it, for
+    /// snapshots of live flows and totals.
+    fn after_interval(&mut self, _engine: &Engine) {}
+    /// A live source ended (a replay reached its end, or a capture failed); `engine` holds
+    /// everything so far, the open interval included in its totals.
+    fn source_ended(&mut self, _engine: &Engine) {}
 }
 
 /// The engine state for one run.
@@ -132,6 +141,7 @@ impl Engine {
             }
         }
         sink.interval(m);
+        sink.after_interval(self);
     }
 
     /// Detection counters, when detection runs.
@@ -224,6 +234,11 @@ impl Engine {
     /// The host name learned for `ip` from DNS answers seen on the wire.
     pub fn host_name(&self, ip: std::net::IpAddr) -> Option<&str> {
         self.flows.host_name(ip)
+    }
+
+    /// The `n` live flows with the most bytes so far, most first.
+    pub fn top_live_flows(&self, n: usize) -> Vec<FlowRecord> {
+        self.flows.top_live(n)
     }
 
     /// Flow table counters.

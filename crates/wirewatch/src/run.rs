@@ -4,20 +4,25 @@ use crate::alertlog::AlertLog;
 use crate::analyze::STORE_FLUSH_WAIT;
 use crate::analyze::{AnalyzeReport, ReportCollector};
 use crate::cli::EngineArgs;
+use crate::dashboard::serve::WebArgs;
+use crate::dashboard::{MonitorControl, SharedPublisher, SharedStatus, SnapshotBuilder};
 use crate::line::interval_line;
 use crate::live::{Monitor, SourceSpec, Speed};
-use crate::pipeline::Sink;
+use crate::pipeline::{Engine, Sink};
 use crate::storage::{StoreTee, open_store};
 use anyhow::{Context, bail};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wirewatch_capture::live::{LiveConfig, default_interface, list_interfaces};
-use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
+use wirewatch_core::{Alert, FlowRecord, Frame, IntervalMetrics};
+use wirewatch_decode::Packet;
 use wirewatch_detect::IncidentStatus;
+use wirewatch_web::WebState;
+use wirewatch_web::snapshot::snapshot_channel;
 
 /// `wirewatch run`.
 #[derive(Debug, Clone, Default, Args)]
@@ -75,6 +80,12 @@ pub struct RunArgs {
     /// After opening the capture, drop root privileges to this user.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+    /// When a replay (--read) ends, keep serving the dashboard until Ctrl-C.
+    #[arg(long, requires = "read")]
+    pub stay: bool,
+    /// Dashboard settings.
+    #[command(flatten)]
+    pub web: WebArgs,
     /// Engine settings.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -98,6 +109,8 @@ struct RunSink {
     alerts: u64,
     /// The history database, to show its drops and errors on the line.
     store: Option<Arc<dyn wirewatch_store::Store>>,
+    /// Snapshots for the dashboard, when it is served.
+    dashboard: Option<SnapshotBuilder>,
 }
 
 impl RunSink {
@@ -130,6 +143,9 @@ impl Sink for RunSink {
             );
             let _ = out.flush();
         }
+        if let Some(d) = &mut self.dashboard {
+            d.interval(metrics.clone());
+        }
         self.collector.interval(metrics);
     }
 
@@ -149,11 +165,32 @@ impl Sink for RunSink {
                 let _ = out.flush();
             }
         }
+        if let Some(d) = &mut self.dashboard {
+            d.alert(alert.clone(), status);
+        }
         self.collector.alert(alert, status);
     }
 
     fn flow(&mut self, record: FlowRecord) {
         self.collector.flow(record);
+    }
+
+    fn packet(&mut self, frame: &Frame<'_>, pkt: &Packet) {
+        if let Some(d) = &mut self.dashboard {
+            d.packet(frame, pkt);
+        }
+    }
+
+    fn after_interval(&mut self, engine: &Engine) {
+        if let Some(d) = &mut self.dashboard {
+            d.after_interval(engine);
+        }
+    }
+
+    fn source_ended(&mut self, engine: &Engine) {
+        if let Some(d) = &mut self.dashboard {
+            d.source_ended(engine);
+        }
     }
 
     fn warning(&mut self, message: String) {
@@ -192,7 +229,12 @@ fn source_spec(args: &RunArgs) -> anyhow::Result<SourceSpec> {
             }
         }
     };
-    Ok(SourceSpec::Live(LiveConfig {
+    Ok(SourceSpec::Live(live_config(args, interface)))
+}
+
+/// Live capture settings from the flags, on `interface`.
+fn live_config(args: &RunArgs, interface: String) -> LiveConfig {
+    LiveConfig {
         interface,
         snaplen: args.snaplen,
         promisc: !args.no_promisc,
@@ -200,7 +242,7 @@ fn source_spec(args: &RunArgs) -> anyhow::Result<SourceSpec> {
         immediate: args.immediate,
         filter: args.filter.clone().filter(|f| !f.trim().is_empty()),
         ..LiveConfig::default()
-    }))
+    }
 }
 
 /// Runs the live monitor until Ctrl-C/SIGTERM, `--duration`, or the end of a replay.
@@ -216,17 +258,59 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(path) = &args.alert_log {
         collector.alert_log = Some(AlertLog::open(path)?);
     }
+    let web_plan = crate::dashboard::serve::plan(&config.web, &args.web)?;
+    let (publisher, snapshots) = snapshot_channel();
+    let publisher: SharedPublisher = Arc::new(Mutex::new(publisher));
+    let status: SharedStatus = Arc::default();
     let sink = RunSink {
         collector,
         lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
         alerts: 0,
         store: store.clone(),
+        dashboard: web_plan
+            .as_ref()
+            .map(|_| SnapshotBuilder::new(publisher.clone(), status.clone())),
     };
     // Live monitoring never waits for the disk: a full queue drops (and counts) a batch.
-    let monitor = Monitor::new(&config.engine(), StoreTee::new(sink, store, false))?;
+    let monitor = Arc::new(Monitor::new(
+        &config.engine(),
+        StoreTee::new(sink, store.clone(), false),
+    )?);
     let described = describe(&spec);
+    let live_defaults = match &spec {
+        SourceSpec::Live(c) => c.clone(),
+        _ => live_config(args, String::new()),
+    };
     monitor.start(spec)?;
     eprintln!("wirewatch: {described}; Ctrl-C to stop");
+    let mut control = None;
+    let server = match web_plan {
+        Some(plan) => {
+            let c = Arc::new(MonitorControl::new(
+                monitor.clone(),
+                status,
+                publisher,
+                live_defaults,
+            ));
+            control = Some(c.clone());
+            let mut state = WebState::new(snapshots, c).with_version(env!("CARGO_PKG_VERSION"));
+            if let Some(s) = &store {
+                state = state.with_store(s.clone());
+            }
+            match wirewatch_web::spawn(&plan.config, state) {
+                Ok(handle) => {
+                    eprintln!("wirewatch: dashboard at {}", handle.url());
+                    Some(handle)
+                }
+                Err(e) if !plan.explicit => {
+                    eprintln!("warning: dashboard not started: {e}");
+                    None
+                }
+                Err(e) => return Err(e).context("cannot start the dashboard"),
+            }
+        }
+        None => None,
+    };
     if let Some(user) = &args.user {
         drop_privileges(user)?;
         eprintln!("wirewatch: dropped privileges to user {user}");
@@ -238,13 +322,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let started = Instant::now();
     let limit = args.duration.map(Duration::from_millis);
     // A replay ends with its file; a live capture or the demo only on an error.
-    while !stop.load(Ordering::Relaxed)
-        && limit.is_none_or(|l| started.elapsed() < l)
-        && !monitor.source_finished()
-    {
+    let mut announced = false;
+    while !stop.load(Ordering::Relaxed) && limit.is_none_or(|l| started.elapsed() < l) {
+        if monitor.source_finished() {
+            if !(args.stay && server.is_some()) {
+                break;
+            }
+            if !announced {
+                eprintln!("wirewatch: the replay has ended; the dashboard stays up until Ctrl-C");
+                announced = true;
+            }
+        }
+        // The capture status is the monitor's: a source that ends on its own shows at once.
+        if let Some(c) = &control {
+            c.refresh();
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let Some((engine, mut tee)) = monitor.shutdown() else {
+    drop(control);
+    if let Some(server) = server
+        && let Err(e) = server.shutdown()
+    {
+        eprintln!("warning: the dashboard did not stop cleanly: {e}");
+    }
+    let Some((engine, mut tee)) = Arc::try_unwrap(monitor).ok().and_then(|m| m.shutdown()) else {
         bail!("the engine thread failed");
     };
     tee.submit();

@@ -108,6 +108,18 @@ impl<S: Sink> Sink for StoreTee<S> {
         self.inner.alert(alert, status);
     }
 
+    fn packet(&mut self, frame: &wirewatch_core::Frame<'_>, pkt: &wirewatch_decode::Packet) {
+        self.inner.packet(frame, pkt);
+    }
+
+    fn after_interval(&mut self, engine: &crate::pipeline::Engine) {
+        self.inner.after_interval(engine);
+    }
+
+    fn source_ended(&mut self, engine: &crate::pipeline::Engine) {
+        self.inner.source_ended(engine);
+    }
+
     fn warning(&mut self, message: String) {
         self.inner.warning(message);
     }

@@ -11,6 +11,7 @@
 //! Names returned here come from the network: render them with [`TlsName::to_string_lossy`]
 //! (or `Display`), which escapes every non-printable byte.
 
+use crate::read::Cursor;
 use core::fmt;
 
 /// Longest server name or ALPN protocol kept, in bytes. DNS names are at most 253 bytes and ALPN
@@ -197,7 +198,7 @@ pub fn parse_client_hello(payload: &[u8]) -> Option<ClientHello> {
 pub fn parse_server_hello(payload: &[u8]) -> Option<ServerHello> {
     let (_, body, record_cut) = record(payload)?;
     let (msg, msg_cut) = handshake(body, HS_SERVER_HELLO)?;
-    let mut r = Reader::new(msg);
+    let mut r = Cursor::new(msg);
     let legacy_version = r.u16()?;
     if legacy_version >> 8 != 3 {
         return None;
@@ -216,7 +217,7 @@ pub fn parse_server_hello(payload: &[u8]) -> Option<ServerHello> {
         complete: !record_cut && !msg_cut,
     };
     // Compression method, then optional extensions (absent in old servers).
-    let ext_block = r.skip(1).and_then(|()| r.vec16());
+    let ext_block = r.skip(1).and_then(|()| r.vec16_lax());
     let Some((exts, ext_cut)) = ext_block else {
         if !r.at_end() {
             hello.complete = false;
@@ -228,14 +229,14 @@ pub fn parse_server_hello(payload: &[u8]) -> Option<ServerHello> {
     }
     let stop = walk_extensions(exts, |ty, body| match ty {
         EXT_SUPPORTED_VERSIONS => {
-            if let Some(v) = Reader::new(body).u16() {
+            if let Some(v) = Cursor::new(body).u16() {
                 hello.version = v;
             }
         }
         EXT_ALPN => {
-            let mut list = Reader::new(body);
-            if let Some((protos, _)) = list.vec16()
-                && let Some((proto, false)) = Reader::new(protos).vec8()
+            let mut list = Cursor::new(body);
+            if let Some((protos, _)) = list.vec16_lax()
+                && let Some((proto, false)) = Cursor::new(protos).vec8_lax()
             {
                 hello.alpn = Some(TlsName::from_bytes(proto));
             }
@@ -253,7 +254,7 @@ pub fn parse_server_hello(payload: &[u8]) -> Option<ServerHello> {
 /// message is not a ClientHello or its version is not captured.
 pub fn parse_client_hello_message(msg: &[u8]) -> Option<ClientHello> {
     let (body, msg_cut) = handshake(msg, HS_CLIENT_HELLO)?;
-    let mut r = Reader::new(body);
+    let mut r = Cursor::new(body);
     let client_version = r.u16()?;
     if client_version >> 8 != 3 {
         return None;
@@ -284,7 +285,7 @@ pub fn parse_client_hello_message(msg: &[u8]) -> Option<ClientHello> {
 
 /// Parses the ClientHello after `client_version`, filling `hello`; returns why it stopped early.
 fn client_body(
-    r: &mut Reader<'_>,
+    r: &mut Cursor<'_>,
     hello: &mut ClientHello,
     sni_seen: &mut bool,
 ) -> Option<TlsStop> {
@@ -300,7 +301,7 @@ fn client_body(
     if r.skip(usize::from(sid_len)).is_none() {
         return Some(TlsStop::Truncated);
     }
-    let Some((ciphers, ciphers_cut)) = r.vec16() else {
+    let Some((ciphers, ciphers_cut)) = r.vec16_lax() else {
         return Some(TlsStop::Truncated);
     };
     hello.cipher_count = count_ciphers(ciphers);
@@ -310,7 +311,7 @@ fn client_body(
     if ciphers.len() % 2 != 0 {
         return Some(TlsStop::Malformed);
     }
-    match r.vec8() {
+    match r.vec8_lax() {
         Some((_, false)) => {}
         _ => return Some(TlsStop::Truncated),
     }
@@ -318,7 +319,7 @@ fn client_body(
         // A hello without extensions (pre-TLS 1.2 clients).
         return None;
     }
-    let Some((exts, exts_cut)) = r.vec16() else {
+    let Some((exts, exts_cut)) = r.vec16_lax() else {
         return Some(TlsStop::Truncated);
     };
     let stop = walk_extensions(exts, |ty, body| {
@@ -372,10 +373,10 @@ fn count_ciphers(ciphers: &[u8]) -> u16 {
 /// Type of the extension whose header starts the unconsumed tail of a cut extension block, found
 /// by walking the complete extensions again (bounded like [`walk_extensions`]).
 fn cut_extension_type(exts: &[u8]) -> Option<u16> {
-    let mut r = Reader::new(exts);
+    let mut r = Cursor::new(exts);
     for _ in 0..MAX_EXTENSIONS {
         let ty = r.u16()?;
-        let (_, cut) = r.vec16()?;
+        let (_, cut) = r.vec16_lax()?;
         if cut {
             return Some(ty);
         }
@@ -387,7 +388,7 @@ fn cut_extension_type(exts: &[u8]) -> Option<u16> {
 /// Returns why the walk stopped before the end of `exts`, if it did; running out of bytes is
 /// reported as [`TlsStop::Truncated`] and the caller decides whether the block was cut.
 fn walk_extensions(exts: &[u8], mut f: impl FnMut(u16, &[u8])) -> Option<TlsStop> {
-    let mut r = Reader::new(exts);
+    let mut r = Cursor::new(exts);
     for _ in 0..MAX_EXTENSIONS {
         if r.at_end() {
             return None;
@@ -395,7 +396,7 @@ fn walk_extensions(exts: &[u8], mut f: impl FnMut(u16, &[u8])) -> Option<TlsStop
         let Some(ty) = r.u16() else {
             return Some(TlsStop::Truncated);
         };
-        match r.vec16() {
+        match r.vec16_lax() {
             Some((body, false)) => f(ty, body),
             _ => return Some(TlsStop::Truncated),
         }
@@ -409,11 +410,11 @@ fn walk_extensions(exts: &[u8], mut f: impl FnMut(u16, &[u8])) -> Option<TlsStop
 
 /// First `host_name` of a server_name extension body.
 fn parse_sni(body: &[u8]) -> Option<TlsName> {
-    let (list, _) = Reader::new(body).vec16()?;
-    let mut r = Reader::new(list);
+    let (list, _) = Cursor::new(body).vec16_lax()?;
+    let mut r = Cursor::new(list);
     for _ in 0..MAX_SNI_ENTRIES {
         let ty = r.u8()?;
-        let (name, cut) = r.vec16()?;
+        let (name, cut) = r.vec16_lax()?;
         if cut {
             return None;
         }
@@ -426,12 +427,12 @@ fn parse_sni(body: &[u8]) -> Option<TlsName> {
 
 /// Fills `out` with the first offered ALPN protocols.
 fn parse_alpn(body: &[u8], out: &mut [Option<TlsName>; MAX_ALPN]) {
-    let Some((list, _)) = Reader::new(body).vec16() else {
+    let Some((list, _)) = Cursor::new(body).vec16_lax() else {
         return;
     };
-    let mut r = Reader::new(list);
+    let mut r = Cursor::new(list);
     for slot in out.iter_mut() {
-        match r.vec8() {
+        match r.vec8_lax() {
             Some((proto, false)) => *slot = Some(TlsName::from_bytes(proto)),
             _ => return,
         }
@@ -441,7 +442,7 @@ fn parse_alpn(body: &[u8], out: &mut [Option<TlsName>; MAX_ALPN]) {
 /// Highest non-GREASE version of a ClientHello supported_versions body (the one-byte length
 /// bounds the walk to 127 entries).
 fn parse_versions(body: &[u8]) -> Option<u16> {
-    let (list, _) = Reader::new(body).vec8()?;
+    let (list, _) = Cursor::new(body).vec8_lax()?;
     list.chunks_exact(2)
         .filter_map(|c| match *c {
             [hi, lo] => Some(u16::from_be_bytes([hi, lo])),
@@ -534,64 +535,6 @@ fn mark_cut(hello: &mut ClientHello) {
     hello.complete = false;
     if hello.stop.is_none() {
         hello.stop = Some(TlsStop::Truncated);
-    }
-}
-
-/// A cursor over captured bytes; every read returns `None` past the end.
-struct Reader<'a> {
-    data: &'a [u8],
-}
-
-impl<'a> Reader<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Self { data }
-    }
-
-    fn at_end(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        let (&b, rest) = self.data.split_first()?;
-        self.data = rest;
-        Some(b)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        let (b, rest) = self.data.split_first_chunk::<2>()?;
-        self.data = rest;
-        Some(u16::from_be_bytes(*b))
-    }
-
-    fn skip(&mut self, n: usize) -> Option<()> {
-        self.data = self.data.get(n..)?;
-        Some(())
-    }
-
-    /// A vector with a length prefix of `prefix` bytes: its captured bytes and whether they are
-    /// fewer than the prefix says (then the reader is left empty).
-    fn vec_n(&mut self, len: usize) -> (&'a [u8], bool) {
-        match (self.data.get(..len), self.data.get(len..)) {
-            (Some(v), Some(rest)) => {
-                self.data = rest;
-                (v, false)
-            }
-            _ => {
-                let v = self.data;
-                self.data = &[];
-                (v, true)
-            }
-        }
-    }
-
-    fn vec8(&mut self) -> Option<(&'a [u8], bool)> {
-        let len = usize::from(self.u8()?);
-        Some(self.vec_n(len))
-    }
-
-    fn vec16(&mut self) -> Option<(&'a [u8], bool)> {
-        let len = usize::from(self.u16()?);
-        Some(self.vec_n(len))
     }
 }
 

@@ -311,7 +311,8 @@ fn engine_loop<S: Sink>(
             } => {
                 engine.set_drops(drops.update(source, d));
                 for frame in batch.frames() {
-                    engine.process(&frame, &mut sink);
+                    let pkt = engine.process(&frame, &mut sink);
+                    sink.packet(&frame, &pkt);
                 }
                 shared
                     .packets
@@ -343,6 +344,7 @@ fn engine_loop<S: Sink>(
                 if let Some(e) = &error {
                     sink.error(e.clone());
                 }
+                sink.source_ended(&engine);
                 if let Ok(mut ended) = shared.ended.lock() {
                     *ended = Some((source, error));
                 }

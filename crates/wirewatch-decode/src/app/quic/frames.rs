@@ -5,7 +5,7 @@
 //! stops at any other frame type, at a frame that runs past the payload, and after
 //! [`MAX_FRAMES_PER_PACKET`] frames.
 
-use super::Cursor;
+use crate::read::Cursor;
 
 /// Frames walked in one packet (a run of PADDING bytes counts as one). Chrome's "chaos
 /// protection" splits the ClientHello into several CRYPTO frames and scatters PING and PADDING

@@ -29,6 +29,7 @@ mod tests;
 use core::fmt;
 
 use super::tls;
+use crate::read::Cursor;
 
 pub use frames::MAX_FRAMES_PER_PACKET;
 pub use gquic::{
@@ -480,78 +481,4 @@ pub fn fuzz_quic(data: &[u8]) {
     let mut stream = ClientInitials::default();
     frames::walk(data, |offset, bytes| stream.store(offset, bytes));
     std::hint::black_box(stream.client_hello());
-}
-
-/// A cursor over captured bytes; every read returns `None` past the end.
-struct Cursor<'a> {
-    data: &'a [u8],
-    start_len: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Self {
-            data,
-            start_len: data.len(),
-        }
-    }
-
-    /// Bytes consumed so far.
-    fn pos(&self) -> usize {
-        self.start_len.saturating_sub(self.data.len())
-    }
-
-    fn remaining(&self) -> usize {
-        self.data.len()
-    }
-
-    fn at_end(&self) -> bool {
-        self.data.is_empty()
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        let (&b, rest) = self.data.split_first()?;
-        self.data = rest;
-        Some(b)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        let (b, rest) = self.data.split_first_chunk::<4>()?;
-        self.data = rest;
-        Some(u32::from_be_bytes(*b))
-    }
-
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (taken, rest) = (self.data.get(..n)?, self.data.get(n..)?);
-        self.data = rest;
-        Some(taken)
-    }
-
-    /// A byte string behind a one-byte length.
-    fn vec8(&mut self) -> Option<&'a [u8]> {
-        let len = self.u8()?;
-        self.take(usize::from(len))
-    }
-
-    /// Skips a run of zero bytes (PADDING frames).
-    fn skip_zeros(&mut self) {
-        let zeros = self.data.iter().take_while(|b| **b == 0).count();
-        self.data = self.data.get(zeros..).unwrap_or(&[]);
-    }
-
-    /// A variable-length integer (RFC 9000 §16): the two top bits give its length, 1 to 8.
-    fn varint(&mut self) -> Option<u64> {
-        let first = self.u8()?;
-        let extra = (1usize << (first >> 6)) - 1;
-        let mut value = u64::from(first & 0x3f);
-        for _ in 0..extra {
-            value = (value << 8) | u64::from(self.u8()?);
-        }
-        Some(value)
-    }
-
-    /// A variable-length integer used as a length or count.
-    fn varint_len(&mut self) -> Option<usize> {
-        usize::try_from(self.varint()?).ok()
-    }
 }

@@ -1,0 +1,376 @@
+//! Builds the dashboard's [`Snapshot`] on the engine thread, once per closed interval.
+//!
+//! Owns what the snapshot needs beyond the engine's own state: the recent interval points, the
+//! alerts in their latest state, a ring of the last packets. Everything is bounded by the caps
+//! of `wirewatch_web::snapshot`. Publishing replaces the previous snapshot (a `watch` channel),
+//! so the engine never waits for the web layer.
+
+use crate::pipeline::{Engine, Sink};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use wirewatch_core::proto::tcp_flags;
+use wirewatch_core::{
+    Alert, AppSource, DropCounts, FlowRecord, Frame, IntervalMetrics, ProtoClass, Severity,
+    Timestamp,
+};
+use wirewatch_decode::{Network, Packet, Transport};
+use wirewatch_detect::IncidentStatus;
+use wirewatch_web::snapshot::{
+    AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
+    MAX_PACKETS, MAX_RECENT_INTERVALS, MAX_TALKERS, PacketProto, PacketSummary, Snapshot,
+    SnapshotPublisher, Stats, TalkerView, Threat, ThreatLevel,
+};
+
+/// The capture status as the control side last set it; read when a snapshot is built.
+pub type SharedStatus = Arc<Mutex<CaptureStatus>>;
+
+/// The snapshot channel, shared by the engine thread (a snapshot per interval) and the control
+/// side (the same snapshot with a new capture status); the lock keeps their publications in
+/// order.
+pub type SharedPublisher = Arc<Mutex<SnapshotPublisher>>;
+
+/// A packet kept for the recent-packets table (converted to text only when a snapshot is made).
+#[derive(Clone, Copy)]
+struct RecentPacket {
+    ts: Timestamp,
+    wire_len: u32,
+    pkt: Packet,
+}
+
+/// Accumulates what snapshots show and publishes one per interval.
+pub struct SnapshotBuilder {
+    publisher: SharedPublisher,
+    status: SharedStatus,
+    seq: u64,
+    recent: VecDeque<IntervalPoint>,
+    /// Alerts, most recently changed last.
+    alerts: VecDeque<AlertView>,
+    packets: VecDeque<RecentPacket>,
+    opened_in_interval: u64,
+    last: Option<IntervalMetrics>,
+    pps_sum: f64,
+    intervals: u64,
+}
+
+impl SnapshotBuilder {
+    /// A builder publishing through `publisher`, reading the capture status from `status`.
+    pub fn new(publisher: SharedPublisher, status: SharedStatus) -> Self {
+        SnapshotBuilder {
+            publisher,
+            status,
+            seq: 0,
+            recent: VecDeque::new(),
+            alerts: VecDeque::new(),
+            packets: VecDeque::with_capacity(MAX_PACKETS),
+            opened_in_interval: 0,
+            last: None,
+            pps_sum: 0.0,
+            intervals: 0,
+        }
+    }
+
+    fn publish(&mut self, engine: &Engine) {
+        self.seq += 1;
+        let snapshot = self.build(engine);
+        if let Ok(p) = self.publisher.lock() {
+            p.publish(snapshot);
+        }
+    }
+
+    fn status(&self) -> CaptureStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn build(&self, engine: &Engine) -> Snapshot {
+        let totals = engine.totals();
+        let c = &totals.counters;
+        let duration_s = match (totals.first_ts, totals.last_ts) {
+            (Some(a), Some(b)) => b.since(a) as f64 / 1e9,
+            _ => 0.0,
+        };
+        let m = self.last.as_ref();
+        let talkers = |list: Vec<wirewatch_core::Talker>| -> Vec<TalkerView> {
+            list.iter()
+                .map(|t| TalkerView::new(t, engine.host_name(t.ip).map(str::to_string)))
+                .collect()
+        };
+        let interval_s = engine.interval_ns() as f64 / 1e9;
+        Snapshot {
+            seq: self.seq,
+            ts: m.map_or(0.0, |m| m.end_ts().as_secs_f64()),
+            interval_s,
+            status: self.status(),
+            stats: Stats {
+                bps: m.map_or(0.0, |m| m.bps),
+                pps: m.map_or(0.0, |m| m.pps),
+                pps_avg: if self.intervals > 0 {
+                    self.pps_sum / self.intervals as f64
+                } else {
+                    0.0
+                },
+                packets_total: c.packets,
+                bytes_total: c.bytes,
+                duration_s,
+                active_connections: engine.flow_stats().live,
+                distinct_hosts: m.map_or(0, |m| m.distinct_src_ips.max(m.distinct_dst_ips)),
+                drops: engine.drops(),
+                drops_interval: m.map_or(DropCounts::default(), |m| m.drops),
+                threat: self.threat(),
+            },
+            recent: self.recent.iter().cloned().collect(),
+            protocols: c.protocols,
+            apps: totals.apps.to_vec(),
+            // Over the run (closed intervals), so the bars stay steady between intervals.
+            top_sources: talkers(c.sources.top_by_bytes(MAX_TALKERS)),
+            top_destinations: talkers(c.destinations.top_by_bytes(MAX_TALKERS)),
+            connections: engine
+                .top_live_flows(MAX_CONNECTIONS)
+                .iter()
+                .map(|f| connection(f, interval_s))
+                .collect(),
+            packets: self.packets.iter().rev().map(packet_summary).collect(),
+            alerts: self.alerts.iter().rev().cloned().collect(),
+        }
+    }
+
+    /// Threat level from the open incidents: the worst severity, with its detector's
+    /// confidence; no open incident is a low level, held with full confidence.
+    fn threat(&self) -> Threat {
+        let open: Vec<&AlertView> = self
+            .alerts
+            .iter()
+            .filter(|a| a.status != AlertStatus::Ended)
+            .collect();
+        let Some(worst) = open
+            .iter()
+            .max_by(|a, b| {
+                a.alert
+                    .severity
+                    .cmp(&b.alert.severity)
+                    .then(a.alert.confidence.total_cmp(&b.alert.confidence))
+            })
+            .copied()
+        else {
+            return Threat {
+                level: ThreatLevel::Low,
+                confidence: 1.0,
+                reasons: vec!["no open incidents".into()],
+            };
+        };
+        let level = match worst.alert.severity {
+            Severity::Low => ThreatLevel::Low,
+            Severity::Medium => ThreatLevel::Medium,
+            Severity::High | Severity::Critical => ThreatLevel::High,
+        };
+        let mut sorted = open.clone();
+        sorted.sort_by_key(|a| std::cmp::Reverse(a.alert.severity));
+        Threat {
+            level,
+            confidence: worst.alert.confidence,
+            reasons: sorted
+                .iter()
+                .take(3)
+                .map(|a| format!("{} ({})", a.alert.kind, a.alert.severity.name()))
+                .collect(),
+        }
+    }
+}
+
+impl Sink for SnapshotBuilder {
+    fn interval(&mut self, m: IntervalMetrics) {
+        self.recent.push_back(IntervalPoint::from_metrics(
+            self.seq + 1,
+            &m,
+            self.opened_in_interval,
+        ));
+        while self.recent.len() > MAX_RECENT_INTERVALS {
+            self.recent.pop_front();
+        }
+        self.opened_in_interval = 0;
+        self.pps_sum += m.pps;
+        self.intervals += 1;
+        self.last = Some(m);
+    }
+
+    fn flow(&mut self, _record: FlowRecord) {}
+
+    fn alert(&mut self, alert: Alert, status: IncidentStatus) {
+        if status == IncidentStatus::Opened {
+            self.opened_in_interval += 1;
+        }
+        let status = match status {
+            IncidentStatus::Opened => AlertStatus::Opened,
+            IncidentStatus::Updated => AlertStatus::Updated,
+            IncidentStatus::Ended => AlertStatus::Ended,
+        };
+        self.alerts.retain(|a| a.alert.id != alert.id);
+        self.alerts.push_back(AlertView {
+            alert,
+            status,
+            seq: self.seq + 1,
+        });
+        while self.alerts.len() > MAX_ALERTS {
+            self.alerts.pop_front();
+        }
+    }
+
+    fn packet(&mut self, frame: &Frame<'_>, pkt: &Packet) {
+        if self.packets.len() >= MAX_PACKETS {
+            self.packets.pop_front();
+        }
+        self.packets.push_back(RecentPacket {
+            ts: frame.ts,
+            wire_len: frame.wire_len,
+            pkt: *pkt,
+        });
+    }
+
+    fn after_interval(&mut self, engine: &Engine) {
+        self.publish(engine);
+    }
+
+    fn source_ended(&mut self, engine: &Engine) {
+        // The totals already count the open interval: show them now, not at the next close.
+        self.publish(engine);
+    }
+}
+
+fn connection(f: &FlowRecord, interval_s: f64) -> Connection {
+    let duration_s = f.last_ts.since(f.first_ts) as f64 / 1e9;
+    let known = f.app.source != AppSource::None;
+    Connection {
+        proto: f.proto_name(),
+        src_ip: f.src_ip,
+        src_port: f.src_port,
+        dst_ip: f.dst_ip,
+        dst_port: f.dst_port,
+        app: known.then_some(f.app.proto),
+        app_source: known.then_some(f.app.source),
+        server_name: f.server_name().map(str::to_string),
+        packets: f.packets(),
+        bytes: f.bytes(),
+        rate_bps: f.bytes() as f64 * 8.0 / duration_s.max(interval_s).max(1e-9),
+        duration_s,
+        state: f.state,
+        first_ts: f.first_ts.as_secs_f64(),
+        last_ts: f.last_ts.as_secs_f64(),
+    }
+}
+
+fn packet_summary(r: &RecentPacket) -> PacketSummary {
+    let p = &r.pkt;
+    let proto = match p.class {
+        ProtoClass::Tcp => PacketProto::Tcp,
+        ProtoClass::Udp => PacketProto::Udp,
+        ProtoClass::Icmp => PacketProto::Icmp,
+        ProtoClass::Icmpv6 => PacketProto::Icmpv6,
+        ProtoClass::NonIp if matches!(p.network, Network::Arp(_)) => PacketProto::Arp,
+        ProtoClass::OtherIp | ProtoClass::NonIp => PacketProto::Other,
+    };
+    let addr = |has: bool, ip: std::net::IpAddr| if has { ip.to_string() } else { String::new() };
+    let ports = p.ports();
+    let info = match (p.transport, p.network) {
+        (Transport::Icmp(i), _) => format!("type {} code {}", i.icmp_type, i.code),
+        (_, Network::Other { ethertype }) => format!("ethertype 0x{ethertype:04x}"),
+        _ if p.fragment.is_some() => "fragment".to_string(),
+        _ => String::new(),
+    };
+    PacketSummary {
+        ts: r.ts.as_secs_f64(),
+        proto,
+        src: addr(p.has_src, p.src),
+        dst: addr(p.has_dst, p.dst),
+        src_port: ports.map(|(s, _)| s),
+        dst_port: ports.map(|(_, d)| d),
+        len: u64::from(r.wire_len),
+        flags: p.tcp_flags().map(tcp_flags::render),
+        info,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::pipeline::EngineConfig;
+    use std::path::PathBuf;
+    use wirewatch_capture::FileSource;
+    use wirewatch_web::snapshot::snapshot_channel;
+
+    /// Replays a fixture through an engine whose sink is a builder; returns the last snapshot
+    /// before and after the engine finishes, and how many intervals closed.
+    fn replay(name: &str) -> (Arc<Snapshot>, u64) {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/scenarios")
+            .join(name);
+        let (publisher, rx) = snapshot_channel();
+        let status: SharedStatus = Arc::default();
+        let mut builder = SnapshotBuilder::new(Arc::new(Mutex::new(publisher)), status);
+        let mut engine = Engine::new(&EngineConfig::default());
+        let mut file = FileSource::open(&path).unwrap();
+        while let Some(frame) = file.next_frame().unwrap() {
+            let pkt = engine.process(&frame, &mut builder);
+            builder.packet(&frame, &pkt);
+        }
+        builder.source_ended(&engine);
+        let snap = rx.borrow().clone();
+        (snap, builder.intervals)
+    }
+
+    #[test]
+    fn a_flood_replay_shows_its_totals_tables_and_a_high_threat() {
+        let (s, intervals) = replay("hping3_syn_flood.pcap");
+        // One snapshot per closed interval plus one when the source ended.
+        assert_eq!(s.seq, intervals + 1);
+        assert_eq!(s.stats.packets_total, 2561);
+        assert_eq!(
+            s.recent.len() as u64,
+            intervals.min(MAX_RECENT_INTERVALS as u64)
+        );
+        assert!(
+            s.recent
+                .windows(2)
+                .all(|w| w[0].seq < w[1].seq && w[0].ts < w[1].ts)
+        );
+        assert!(
+            s.recent.iter().any(|p| p.alerts > 0),
+            "the alert is marked on the chart"
+        );
+        assert_eq!(s.connections.len(), MAX_CONNECTIONS);
+        assert!(s.connections.windows(2).all(|w| w[0].bytes >= w[1].bytes));
+        assert_eq!(s.packets.len(), MAX_PACKETS);
+        assert!(
+            s.packets.windows(2).all(|w| w[0].ts >= w[1].ts),
+            "newest first"
+        );
+        let flood = s
+            .alerts
+            .iter()
+            .find(|a| a.alert.kind == "syn_flood")
+            .unwrap();
+        assert_ne!(flood.status, AlertStatus::Ended);
+        assert_eq!(s.stats.threat.level, ThreatLevel::High);
+        assert!(s.stats.threat.reasons[0].starts_with("syn_flood"));
+        assert!(s.top_destinations[0].ip.to_string() == "10.210.0.2");
+    }
+
+    #[test]
+    fn clean_traffic_is_a_low_threat_with_named_talkers() {
+        let (s, _) = replay("clean_background.pcap");
+        assert_eq!(s.stats.threat.level, ThreatLevel::Low);
+        assert!(s.alerts.is_empty());
+        let victim = s
+            .top_sources
+            .iter()
+            .find(|t| t.ip.to_string() == "10.210.0.2")
+            .unwrap();
+        assert!(victim.name.as_deref().unwrap().ends_with(".scenario.test"));
+        let http = wirewatch_core::AppProto::Http;
+        assert!(
+            s.recent
+                .iter()
+                .any(|p| p.apps.iter().any(|a| a.app == http))
+        );
+        assert!(s.apps.iter().any(|a| a.app == http && a.packets > 0));
+    }
+}

@@ -1,0 +1,129 @@
+// The live dashboard against the real server: a replayed capture's numbers on screen equal
+// `wirewatch analyze`'s, charts render, the SYN flood raises an alert row, hostile DNS names
+// render as text, and the capture controls start, re-filter and stop a live capture.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { analyze, fixtures, launch, open, startWirewatch, tempDir, waitForStat } from './support.mjs';
+import { writeDnsPcap } from './pcap.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+describe('a replayed SYN flood', () => {
+  const file = join(fixtures, 'hping3_syn_flood.pcap');
+  let ww;
+  before(async () => { ww = await startWirewatch(['--read', file, '--speed', 'max', '--stay', '--no-db']); });
+  after(async () => { await ww?.stop(); });
+
+  it('shows the replay\'s totals, charts, tables and the alert', async () => {
+    const reference = analyze(file);
+    const { page, errors } = await open(browser, ww.url);
+    await waitForStat(page, 'packets_total', reference.packets);
+    await waitForStat(page, 'bytes_total', reference.bytes);
+    const drops = await page.getAttribute('[data-testid="stat-drops_queue"]', 'data-value');
+    assert.equal(drops, '0');
+    // The flood is an alert on screen, and the threat level says so.
+    const row = page.locator('[data-testid="alert-row"][data-kind="syn_flood"]');
+    await row.first().waitFor({ timeout: 10000 });
+    assert.match(await row.first().innerText(), /10\.210\.0\.2/);
+    assert.equal(await page.getAttribute('[data-testid="stat-threat"]', 'data-value'), 'high');
+    // Charts are drawn (uPlot canvases with a size), bars and tables are filled.
+    const canvas = page.locator('[data-testid="chart-rate"] canvas').first();
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    assert.ok(box && box.width > 100 && box.height > 50, `chart size ${JSON.stringify(box)}`);
+    assert.ok(Number(await page.getAttribute('[data-testid="chart-rate"]', 'data-alert-markers')) >= 1);
+    assert.ok(await page.locator('[data-testid="connection-row"]').count() > 0);
+    assert.ok(await page.locator('[data-testid="packet-row"]').count() > 0);
+    assert.match(await page.locator('[data-testid="protocol-bars"]').innerText(), /tcp/i);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('stacks its panels on a phone', async () => {
+    const { page } = await open(browser, ww.url, { width: 390, height: 844 });
+    await page.locator('[data-testid="stat-packets_total"]').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `the page is ${overflow}px wider than the phone`);
+    await page.close();
+  });
+});
+
+describe('hostile names from the network', () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'hostile-dns.pcap');
+  const hostile = [
+    '<script>window.__pwned=1</script>.evil.test',
+    '<img src=x onerror=window.__pwned=2>.evil.test',
+  ];
+  let ww;
+  before(async () => {
+    writeDnsPcap(file, hostile);
+    ww = await startWirewatch(['--read', file, '--speed', 'max', '--stay', '--no-db']);
+  });
+  after(async () => { await ww?.stop(); tmp.remove(); });
+
+  it('renders DNS names as text, never as markup', async () => {
+    const { page } = await open(browser, ww.url);
+    const table = page.locator('[data-testid="connections-table"]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="connections-table"]')?.textContent.includes('</script>.evil.test'),
+      null,
+      { timeout: 15000 },
+    );
+    const text = await table.innerText();
+    assert.ok(text.includes(hostile[0]), text);
+    // The space in the second name is escaped by the decoder (\032), the rest kept as text.
+    assert.ok(text.includes('<img\\032src=x\\032onerror=window.__pwned=2>.evil.test'), text);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+    const scripts = await page.evaluate(() => [...document.scripts].map((s) => s.src || 'inline'));
+    assert.ok(scripts.every((s) => s.startsWith('http')), `unexpected script elements: ${scripts}`);
+    // The answers named the servers: the learned name shows, as text, next to the address.
+    const dests = await page.locator('[data-testid="top-destinations"]').innerText();
+    assert.ok(dests.includes('198.51.100.10') && dests.includes(hostile[0]), dests);
+    await page.close();
+  });
+});
+
+describe('capture controls', () => {
+  let ww;
+  before(async () => { ww = await startWirewatch(['--demo', '--no-db']); });
+  after(async () => { await ww?.stop(); });
+
+  it('start on an interface with a filter, refuse a bad filter inline, stop', async () => {
+    const { page } = await open(browser, ww.url);
+    const select = page.locator('[data-testid="interface-select"]');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="interface-select"] option')].some((o) => o.value === 'lo'),
+      null,
+      { timeout: 10000 },
+    );
+    await select.selectOption('lo');
+    await page.fill('[data-testid="filter-input"]', 'udp');
+    await page.click('[data-testid="btn-start"]');
+    const status = page.locator('[data-testid="capture-status"]');
+    await page.waitForFunction(() => {
+      const s = document.querySelector('[data-testid="capture-status"]');
+      return s?.dataset.interface === 'lo' && s?.dataset.filter === 'udp' && s?.dataset.running === 'true';
+    }, null, { timeout: 10000 });
+
+    await page.fill('[data-testid="filter-input"]', 'tcp port (');
+    await page.click('[data-testid="btn-filter"]');
+    const error = page.locator('[data-testid="control-error"]');
+    await error.waitFor({ state: 'visible', timeout: 10000 });
+    assert.match(await error.innerText(), /filter|syntax/i);
+    assert.equal(await status.getAttribute('data-filter'), 'udp', 'the old filter stays');
+
+    await page.click('[data-testid="btn-stop"]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="capture-status"]')?.dataset.running === 'false',
+      null,
+      { timeout: 10000 },
+    );
+    await page.close();
+  });
+});
