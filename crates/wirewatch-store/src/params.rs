@@ -4,7 +4,12 @@
 use serde_json::{Map, Value};
 use wirewatch_core::{Severity, Timestamp};
 
-/// Flattens a JSON row for CSV: nested objects into `a.b` columns; arrays become JSON text, null an empty cell.
+/// Top-level fields whose objects have no fixed shape (an alert's `evidence` differs by
+/// detector): kept as one JSON text column, so every CSV row has the same columns.
+pub const FREE_FORM_FIELDS: [&str; 1] = ["evidence"];
+
+/// Flattens a JSON row for CSV: nested objects into `a.b` columns; arrays and the
+/// [`FREE_FORM_FIELDS`] become JSON text, null an empty cell.
 pub fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(map) => flatten_map(prefix, map, out),
@@ -22,6 +27,9 @@ fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, St
             format!("{prefix}.{k}")
         };
         match v {
+            Value::Object(_) if prefix.is_empty() && FREE_FORM_FIELDS.contains(&k.as_str()) => {
+                out.push((key, v.to_string()));
+            }
             Value::Object(_) => flatten(&key, v, out),
             Value::Array(_) => out.push((key, v.to_string())),
             _ => flatten(&key, v, out),
@@ -187,5 +195,24 @@ mod tests {
         assert_eq!(parse_proto("47"), Ok(47));
         assert!(parse_proto("tcpp").is_err());
         assert_eq!(parse_severity("High"), Ok(Severity::High));
+    }
+
+    #[test]
+    fn free_form_evidence_stays_one_column() {
+        let mut a = Vec::new();
+        flatten(
+            "",
+            &serde_json::json!({"id": 1, "evidence": {"syns": 5}}),
+            &mut a,
+        );
+        let mut b = Vec::new();
+        flatten(
+            "",
+            &serde_json::json!({"id": 2, "evidence": {"ports": [1], "x": {"y": 1}}}),
+            &mut b,
+        );
+        let keys = |v: &Vec<(String, String)>| v.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+        assert_eq!(keys(&a), keys(&b));
+        assert_eq!(a[1].1, r#"{"syns":5}"#);
     }
 }

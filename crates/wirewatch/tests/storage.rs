@@ -310,3 +310,39 @@ fn a_database_killed_mid_write_opens_cleanly() {
         intervals
     );
 }
+
+#[test]
+fn alerts_of_different_kinds_export_as_one_csv_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("alerts.db");
+    let db = db.to_str().unwrap();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios");
+    let flood = scenarios.join("hping3_syn_flood.pcap");
+    let scan = scenarios.join("nmap_syn_scan.pcap");
+    let o = wirewatch(&[
+        "analyze",
+        "--db",
+        db,
+        flood.to_str().unwrap(),
+        scan.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = wirewatch(&["export", "--db", db, "--what", "alerts", "--format", "csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let header = rows.headers().unwrap().clone();
+    let evidence = header.iter().position(|h| h == "evidence").unwrap();
+    let kinds: Vec<String> = rows
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            assert_eq!(r.len(), header.len());
+            let ev: Value = serde_json::from_str(&r[evidence]).unwrap();
+            assert!(ev.is_object());
+            r[1].to_string()
+        })
+        .collect();
+    assert!(kinds.contains(&"syn_flood".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"port_scan".to_string()), "{kinds:?}");
+}

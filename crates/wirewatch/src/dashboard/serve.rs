@@ -18,7 +18,8 @@ pub struct WebArgs {
     /// Do not serve the dashboard.
     #[arg(long, conflicts_with = "listen")]
     pub no_web: bool,
-    /// File whose first line is the dashboard's access token (`wirewatch token` makes one).
+    /// File whose first line is the dashboard's access token; when it does not exist, a new
+    /// random token is written to it (readable by its owner only) and printed once.
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
     /// PEM certificate chain: serve the dashboard over HTTPS (with --tls-key).
@@ -76,8 +77,11 @@ pub fn plan(settings: &WebSettings, args: &WebArgs) -> anyhow::Result<Option<Web
     }))
 }
 
-/// The first line of a token file.
+/// The first line of a token file; a missing file gets a new random token, printed once.
 fn read_token(path: &Path) -> anyhow::Result<String> {
+    if !path.exists() {
+        return create_token_file(path);
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the token file {}", path.display()))?;
     let token = text.lines().next().unwrap_or_default().trim().to_string();
@@ -85,6 +89,26 @@ fn read_token(path: &Path) -> anyhow::Result<String> {
         !token.is_empty(),
         "the token file {} is empty: put the token on its first line (`wirewatch token > {}`)",
         path.display(),
+        path.display()
+    );
+    Ok(token)
+}
+
+/// Writes a new token to `path` (mode 0600, never replacing a file) and prints it once.
+fn create_token_file(path: &Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let token = wirewatch_web::generate_token()?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the token file {}", path.display()))?;
+    writeln!(f, "{token}")
+        .with_context(|| format!("cannot write the token file {}", path.display()))?;
+    eprintln!(
+        "wirewatch: new dashboard access token (saved in {}, shown only now): {token}",
         path.display()
     );
     Ok(token)

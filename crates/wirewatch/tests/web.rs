@@ -1,0 +1,211 @@
+//! `wirewatch run` with its dashboard, end to end over real sockets: what it refuses to do on a
+//! public address without a token, the token it then requires, a busy address, and the API
+//! answering with the replay's numbers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scenarios")
+        .join(name)
+}
+
+/// Starts `wirewatch ARGS` and waits for the dashboard URL on stderr.
+fn start(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(url) = line.strip_prefix("wirewatch: dashboard at ") {
+            // Keep draining stderr so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return (child, url.trim_end_matches('/').to_string());
+        }
+    }
+    let _ = child.kill();
+    panic!("no dashboard URL");
+}
+
+fn stop(mut child: Child) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    );
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+}
+
+/// A plain HTTP/1.1 GET: (status, body).
+fn get(url: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let host = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw[9..12].parse().unwrap();
+    let body = raw.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
+    // Small JSON answers may be chunked: take the JSON between the first `{` and last `}`.
+    let body = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
+        (Some(a), Some(b)) => body[a..=b].to_string(),
+        _ => body.to_string(),
+    };
+    (status, body)
+}
+
+#[test]
+fn a_public_address_without_a_token_is_refused_with_the_reason() {
+    let o = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args([
+            "run",
+            "--demo",
+            "--no-db",
+            "--listen",
+            "0.0.0.0:0",
+            "--duration",
+            "5s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot start the dashboard"), "{err}");
+    assert!(err.contains("token"), "{err}");
+}
+
+#[test]
+fn a_busy_address_is_an_error_when_asked_for() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args([
+            "run",
+            "--demo",
+            "--no-db",
+            "--listen",
+            &addr,
+            "--duration",
+            "5s",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("address in use"), "{err}");
+}
+
+#[test]
+fn with_a_token_every_api_call_needs_it() {
+    let dir = std::env::temp_dir().join(format!("ww-web-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let printed = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .arg("token")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(printed.stdout).unwrap().trim().len(), 64);
+    // A token file that does not exist yet gets a new token, readable by its owner only.
+    let token_file = dir.join("token");
+    let (child, url) = start(&[
+        "run",
+        "--demo",
+        "--no-db",
+        "--listen",
+        "0.0.0.0:0",
+        "--token-file",
+        token_file.to_str().unwrap(),
+    ]);
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(token.len(), 64);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let port = url.rsplit(':').next().unwrap();
+    let local = format!("http://127.0.0.1:{port}");
+    assert_eq!(get(&local, "/api/status", &[]).0, 401);
+    let bearer = format!("Bearer {token}");
+    let (code, body) = get(&local, "/api/status", &[("Authorization", &bearer)]);
+    assert_eq!(code, 200, "{body}");
+    let status: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(status["auth_required"], true);
+    assert_eq!(status["capture"]["source"], "demo traffic");
+    // The WebSocket too: a handshake without the token is refused.
+    let ws = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", "13"),
+    ];
+    assert_eq!(get(&local, "/ws", &ws).0, 401);
+    // The page itself loads (it asks for the token).
+    assert_eq!(get(&local, "/", &[]).0, 200);
+    stop(child);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_api_reports_the_replay_like_analyze_does() {
+    let file = fixture("nmap_syn_scan.pcap");
+    let file = file.to_str().unwrap();
+    let analyze = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["analyze", "--json", file])
+        .output()
+        .unwrap();
+    let reference: Value = serde_json::from_slice(&analyze.stdout).unwrap();
+    let (child, url) = start(&[
+        "run",
+        "--read",
+        file,
+        "--speed",
+        "max",
+        "--stay",
+        "--no-db",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let snapshot = loop {
+        let (code, body) = get(&url, "/api/snapshot", &[]);
+        assert_eq!(code, 200);
+        let s: Value = serde_json::from_str(&body).unwrap();
+        if s["stats"]["packets_total"] == reference["packets"] || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(snapshot["stats"]["packets_total"], reference["packets"]);
+    assert_eq!(snapshot["stats"]["bytes_total"], reference["bytes"]);
+    assert_eq!(snapshot["status"]["running"], false, "the replay has ended");
+    let scan = snapshot["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "port_scan");
+    assert!(scan.is_some(), "{}", snapshot["alerts"]);
+    let (code, body) = get(&url, "/api/history/flows", &[]);
+    assert_eq!(code, 503, "no database: {body}");
+    assert!(body.contains("error"));
+    let (code, body) = get(&url, "/api/history/flows?colour=red", &[]);
+    assert!(code == 400 || code == 503, "{code} {body}");
+    stop(child);
+}
