@@ -36,6 +36,7 @@ fn start(args: &[&str]) -> (Child, String) {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("no dashboard URL");
 }
 
