@@ -1,6 +1,7 @@
 //! The record of a flow as it leaves the flow table (finished, or still live at a snapshot).
 
 use crate::app::{AppDetails, AppLabel};
+use crate::threat::AddressReputation;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -107,6 +108,9 @@ pub struct FlowRecord {
     /// Names and application details found in the payloads (none for most flows, so boxed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Box<AppDetails>>,
+    /// What threat intelligence says about the flow's endpoints (the worse one), if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reputation: Option<Box<AddressReputation>>,
 }
 
 impl FlowRecord {

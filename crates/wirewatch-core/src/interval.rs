@@ -2,6 +2,7 @@
 
 use crate::app::AppCount;
 use crate::proto::{ProtocolCounts, TcpFlagCounts};
+use crate::threat::AddressReputation;
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -96,6 +97,9 @@ pub struct IntervalMetrics {
     /// Names of the top talkers, learned passively from DNS answers on the wire.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_names: Vec<HostName>,
+    /// What threat intelligence says about top talkers that have a reputation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reputations: Vec<AddressReputation>,
 }
 
 /// A host name learned for an address from a DNS answer seen on the wire.
@@ -111,6 +115,11 @@ impl IntervalMetrics {
     /// End of the interval (exclusive).
     pub fn end_ts(&self) -> Timestamp {
         self.start_ts.plus(self.duration_ns)
+    }
+
+    /// The reputation of `ip`, if it is one of this interval's talkers with one.
+    pub fn reputation(&self, ip: IpAddr) -> Option<&AddressReputation> {
+        self.reputations.iter().find(|r| r.ip == ip)
     }
 
     /// The learned name of `ip`, if it is one of this interval's named talkers.

@@ -10,6 +10,7 @@ pub mod flow;
 pub mod frame;
 pub mod interval;
 pub mod proto;
+pub mod threat;
 pub mod time;
 
 pub use alert::{Alert, Severity};
@@ -18,4 +19,5 @@ pub use flow::{EndReason, FlowRecord, TcpState};
 pub use frame::{Frame, LinkType};
 pub use interval::{DropCounts, HostName, IntervalMetrics, Talker};
 pub use proto::{ProtoClass, ProtocolCounts, TcpFlagCounts};
+pub use threat::{AddressReputation, ThreatHit, ThreatSource};
 pub use time::Timestamp;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use wirewatch_core::time::NANOS_PER_SEC;
-use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, Timestamp};
+use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, ThreatHit, Timestamp};
 use wirewatch_decode::app::dns::{self, DnsMessage};
 use wirewatch_decode::{Packet, Transport};
 
@@ -352,6 +352,7 @@ pub struct DetectionEngine {
     packet_detectors: Vec<usize>,
     flow_detectors: Vec<usize>,
     dns_detectors: Vec<usize>,
+    threat_detectors: Vec<usize>,
     book: Book,
     drafts: Vec<AlertDraft>,
     /// `spike` drafts of the previous interval, held back one interval: a flood that starts
@@ -401,12 +402,16 @@ impl DetectionEngine {
         let dns_detectors = (0..detectors.len())
             .filter(|i| detectors[*i].wants_dns())
             .collect();
+        let threat_detectors = (0..detectors.len())
+            .filter(|i| detectors[*i].wants_threats())
+            .collect();
         Ok(DetectionEngine {
             enabled: config.enabled,
             detectors,
             packet_detectors,
             flow_detectors,
             dns_detectors,
+            threat_detectors,
             book: Book {
                 incidents: LinkedHashMap::with_hasher(FixedState::default()),
                 rules,
@@ -457,6 +462,20 @@ impl DetectionEngine {
         for &i in &self.dns_detectors {
             if let Some(d) = self.detectors.get_mut(i) {
                 d.on_dns(pkt, msg, wire_len, ts);
+            }
+        }
+    }
+
+    /// Whether any detector wants threat-intelligence hits.
+    pub fn wants_threats(&self) -> bool {
+        !self.threat_detectors.is_empty()
+    }
+
+    /// A flow endpoint with a reputation, handed to the detectors that want it.
+    pub fn on_threat(&mut self, hit: &ThreatHit) {
+        for &i in &self.threat_detectors {
+            if let Some(d) = self.detectors.get_mut(i) {
+                d.on_threat(hit);
             }
         }
     }

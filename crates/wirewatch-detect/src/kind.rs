@@ -23,8 +23,11 @@ pub const DNS_TUNNEL: &str = "dns_tunnel";
 /// Large unsolicited DNS responses flooding a host.
 pub const DNS_AMPLIFICATION: &str = "dns_amplification";
 
+/// A local host exchanged traffic with an address on a blocklist or scored by AbuseIPDB.
+pub const THREAT_INTEL: &str = "threat_intel";
+
 /// Every kind the detectors produce.
-pub const ALL: [&str; 10] = [
+pub const ALL: [&str; 11] = [
     SPIKE,
     SYN_FLOOD,
     PORT_SCAN,
@@ -35,4 +38,5 @@ pub const ALL: [&str; 10] = [
     UDP_FLOOD,
     DNS_TUNNEL,
     DNS_AMPLIFICATION,
+    THREAT_INTEL,
 ];

@@ -46,10 +46,10 @@ pub use engine::{
 };
 pub use suppress::SuppressRule;
 
-use detectors::{brute_force, dns, dos, flood, port_scan, spike, syn_flood};
+use detectors::{brute_force, dns, dos, flood, port_scan, spike, syn_flood, threat_intel};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
-use wirewatch_core::{FlowRecord, IntervalMetrics, Severity, Timestamp};
+use wirewatch_core::{FlowRecord, IntervalMetrics, Severity, ThreatHit, Timestamp};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
 
@@ -105,6 +105,12 @@ pub trait Detector: Send {
     }
     /// A DNS message (port 53), decoded once by the engine for every detector that wants it.
     fn on_dns(&mut self, _pkt: &Packet, _msg: &DnsMessage, _wire_len: u32, _ts: Timestamp) {}
+    /// Whether `on_threat` should be called.
+    fn wants_threats(&self) -> bool {
+        false
+    }
+    /// A flow endpoint with a reputation (blocklist entry or AbuseIPDB score).
+    fn on_threat(&mut self, _hit: &ThreatHit) {}
     /// Called when an interval closes; push findings into `out`.
     fn on_interval(&mut self, metrics: &IntervalMetrics, out: &mut Vec<AlertDraft>);
     /// Entries its bounded maps had to turn away or drop so far (a cumulative count).
@@ -141,6 +147,8 @@ pub struct DetectConfig {
     pub flood: flood::Config,
     /// DNS tunnels and amplification.
     pub dns: dns::Config,
+    /// Hosts talking to addresses on blocklists or scored by AbuseIPDB.
+    pub threat_intel: threat_intel::Config,
 }
 
 impl Default for DetectConfig {
@@ -156,6 +164,7 @@ impl Default for DetectConfig {
             brute_force: brute_force::Config::default(),
             flood: flood::Config::default(),
             dns: dns::Config::default(),
+            threat_intel: threat_intel::Config::default(),
         }
     }
 }

@@ -132,5 +132,6 @@ pub fn tcp_flow(
         end_reason: EndReason::Rst,
         app: Default::default(),
         details: None,
+        reputation: None,
     }
 }

@@ -573,6 +573,7 @@ fn finished_flows_reach_the_brute_force_detector() {
             end_reason: EndReason::Fin,
             app: Default::default(),
             details: None,
+            reputation: None,
         });
     }
     let alerts = e.on_interval(&interval(30, 100, 0));
@@ -604,7 +605,8 @@ fn disabled_detection_does_nothing() {
             "dos",
             "brute_force",
             "flood",
-            "dns"
+            "dns",
+            "threat_intel"
         ]
     );
 }

@@ -514,5 +514,6 @@ fn record(key: &FlowKey, mut entry: Entry, reason: EndReason, names: &HostNames)
         end_reason: reason,
         app: entry.app.label,
         details: entry.app.details,
+        reputation: None,
     }
 }

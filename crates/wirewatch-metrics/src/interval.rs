@@ -171,6 +171,7 @@ impl IntervalAggregator {
             talkers_approximate: approximate,
             apps: self.apps.to_vec(),
             host_names: Vec::new(),
+            reputations: Vec::new(),
         };
         self.totals.apps.merge(&self.apps);
         self.apps.clear();

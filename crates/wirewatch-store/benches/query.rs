@@ -165,6 +165,7 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
         end_reason: EndReason::Fin,
         app,
         details,
+        reputation: None,
     }
 }
 

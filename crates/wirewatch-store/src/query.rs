@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use wirewatch_core::proto::tcp_flags;
 use wirewatch_core::{
-    AppCount, AppDetails, AppSource, DropCounts, EndReason, FlowRecord, IntervalMetrics,
-    ProtocolCounts, Severity, TcpFlagCounts, TcpState, Timestamp,
+    AddressReputation, AppCount, AppDetails, AppSource, DropCounts, EndReason, FlowRecord,
+    IntervalMetrics, ProtocolCounts, Severity, TcpFlagCounts, TcpState, Timestamp,
 };
 
 /// Rows per page when the caller does not say.
@@ -422,6 +422,9 @@ pub struct TalkerRow {
     pub bytes: u64,
     /// Host name learned from DNS answers on the wire, when one was.
     pub name: Option<String>,
+    /// What threat intelligence said about the address.
+    #[serde(flatten)]
+    pub threat: ThreatColumns,
 }
 
 /// One stored flow, initiator first.
@@ -469,6 +472,43 @@ pub struct FlowRow {
     /// The rest of what the payloads said, one flat column each (so CSV rows line up).
     #[serde(flatten)]
     pub details: AppColumns,
+    /// What threat intelligence said about the flow's worse endpoint.
+    #[serde(flatten)]
+    pub threat: ThreatColumns,
+}
+
+/// Threat intelligence about an address as flat columns.
+#[derive(Serialize, Debug, Clone, PartialEq, Default)]
+pub struct ThreatColumns {
+    /// The address the verdict is about.
+    pub threat_ip: Option<IpAddr>,
+    /// `blocklist` or `abuseipdb`.
+    pub threat_source: Option<String>,
+    /// 0–100 (100 for a blocklist entry).
+    pub threat_score: Option<u8>,
+    /// Short description: the list and entry, or the AbuseIPDB score.
+    pub threat: Option<String>,
+}
+
+impl ThreatColumns {
+    /// The columns of a reputation.
+    pub fn of(r: Option<&AddressReputation>) -> ThreatColumns {
+        match r {
+            None => ThreatColumns::default(),
+            Some(r) => ThreatColumns {
+                threat_ip: Some(canonical_ip(r.ip)),
+                threat_source: Some(r.source_name().to_string()),
+                threat_score: Some(r.score),
+                threat: Some(r.summary()),
+            },
+        }
+    }
+
+    /// The columns of a stored reputation (JSON); unreadable or absent JSON gives none.
+    pub fn from_json(json: Option<String>) -> ThreatColumns {
+        let r = json.and_then(|j| serde_json::from_str::<AddressReputation>(&j).ok());
+        ThreatColumns::of(r.as_ref())
+    }
 }
 
 /// Application details of a flow as flat columns. Every string is escaped text that came off
@@ -584,6 +624,7 @@ impl FlowRow {
                 (r.app.source != AppSource::None).then(|| r.app.source.name().to_string()),
                 r.details.as_deref(),
             ),
+            threat: ThreatColumns::of(r.reputation.as_deref()),
         }
     }
 }

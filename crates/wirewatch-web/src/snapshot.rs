@@ -186,6 +186,9 @@ pub struct TalkerView {
     pub packets: u64,
     /// Wire bytes.
     pub bytes: u64,
+    /// What threat intelligence says about it (e.g. `blocklist drop (1.2.3.0/24)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threat: Option<String>,
 }
 
 impl TalkerView {
@@ -196,6 +199,7 @@ impl TalkerView {
             name,
             packets: t.packets,
             bytes: t.bytes,
+            threat: None,
         }
     }
 }
@@ -233,6 +237,9 @@ pub struct Connection {
     pub first_ts: f64,
     /// Last packet, seconds since the epoch.
     pub last_ts: f64,
+    /// What threat intelligence says about its worse endpoint, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threat: Option<String>,
 }
 
 /// What kind of packet a [`PacketSummary`] describes.

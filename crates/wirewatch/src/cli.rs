@@ -46,6 +46,8 @@ pub enum Command {
     Export(crate::export::ExportArgs),
     /// Print a new random access token for the dashboard (for `[web] token` or --token-file).
     Token,
+    /// Threat intelligence: what blocklists and AbuseIPDB say about an address.
+    Intel(crate::intel::check::IntelArgs),
 }
 
 /// Options shared by commands that run the engine.
@@ -160,6 +162,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench(args)) => crate::bench::run(&args),
         Some(Command::Run(args)) => crate::run::run(&args),
         Some(Command::Export(args)) => crate::export::run(&args),
+        Some(Command::Intel(args)) => crate::intel::check::run(&args),
         Some(Command::Token) => {
             println!("{}", wirewatch_web::generate_token()?);
             Ok(0)
@@ -245,7 +248,9 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     if let Some(path) = &args.alert_log {
         crate::alertlog::AlertLog::open(path)?; // refuse a bad path before any work
     }
+    let blocklists = crate::intel::load_blocklists(&config.intel)?;
     let options = AnalyzeOptions {
+        blocklists,
         engine: config.engine(),
         store,
         alert_log: args.alert_log.clone(),

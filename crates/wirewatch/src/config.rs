@@ -19,6 +19,8 @@ pub struct Config {
     pub detect: wirewatch_detect::DetectConfig,
     /// The dashboard and JSON API of `wirewatch run` (`[web]`).
     pub web: WebSettings,
+    /// Threat intelligence: blocklists and AbuseIPDB (`[intel]`).
+    pub intel: crate::intel::IntelSettings,
 }
 
 /// Dashboard settings (`[web]`). Flags of `wirewatch run` override them.
@@ -102,6 +104,14 @@ impl Config {
         anyhow::ensure!(
             !(self.web.token.is_some() && self.web.token_file.is_some()),
             "set web.token or web.token_file, not both"
+        );
+        self.intel.abuseipdb()?;
+        anyhow::ensure!(
+            self.intel
+                .blocklists
+                .iter()
+                .all(|b| !b.path.as_os_str().is_empty()),
+            "[[intel.blocklists]] needs a path"
         );
         if let Some(t) = &self.web.token {
             anyhow::ensure!(

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod export;
+pub mod intel;
 pub mod line;
 pub mod live;
 pub mod pipeline;

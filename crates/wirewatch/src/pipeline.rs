@@ -3,6 +3,7 @@
 //! One `Engine` owns all pipeline state and runs on one thread, so the hot path takes no locks.
 //! It hands closed intervals and finished flows to a [`Sink`].
 
+use crate::intel::EngineIntel;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp};
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
@@ -60,6 +61,8 @@ pub struct Engine {
     drops: DropCounts,
     /// `drops` when the previous interval closed.
     drops_at_close: DropCounts,
+    /// Threat intelligence (blocklists, AbuseIPDB), when configured.
+    intel: Option<EngineIntel>,
 }
 
 impl Engine {
@@ -81,7 +84,18 @@ impl Engine {
             app_decoding: config.flows.app_decoding,
             drops: DropCounts::default(),
             drops_at_close: DropCounts::default(),
+            intel: None,
         }
+    }
+
+    /// Checks new flows against threat intelligence from now on.
+    pub fn set_intel(&mut self, intel: EngineIntel) {
+        self.intel = Some(intel);
+    }
+
+    /// The threat-intelligence state, when configured.
+    pub fn intel(&self) -> Option<&EngineIntel> {
+        self.intel.as_ref()
     }
 
     /// Processes one frame and returns its decoded summary.
@@ -99,6 +113,12 @@ impl Engine {
             .ingest_with_payload(&pkt, payload, frame.wire_len, ts);
         self.intervals
             .record_packet(&pkt, frame.wire_len, captured, ts, flow);
+        if let Some(intel) = &mut self.intel
+            && flow.is_some_and(|f| f.new_flow)
+        {
+            intel.on_new_flow(&pkt, ts);
+            pass_hits(intel, self.detect.as_mut());
+        }
         if self.detect_packets
             && let Some(d) = &mut self.detect
         {
@@ -122,7 +142,10 @@ impl Engine {
 
     /// Hands finished flows to the detectors and the sink.
     fn deliver_flows(&mut self, sink: &mut impl Sink) {
-        for record in self.flows.drain_finished() {
+        for mut record in self.flows.drain_finished() {
+            if let Some(intel) = &self.intel {
+                intel.annotate(&mut record);
+            }
             if let Some(d) = &mut self.detect {
                 d.on_flow(&record);
             }
@@ -134,6 +157,11 @@ impl Engine {
     fn deliver_interval(&mut self, m: IntervalMetrics, sink: &mut impl Sink) {
         let mut m = self.with_drops(m);
         self.name_talkers(&mut m);
+        if let Some(intel) = &mut self.intel {
+            intel.on_interval();
+            pass_hits(intel, self.detect.as_mut());
+            tag_talkers(intel, &mut m);
+        }
         if let Some(d) = &mut self.detect {
             for mut u in d.on_interval_events(&m) {
                 name_alert_hosts(&mut u.alert, &self.flows);
@@ -265,6 +293,42 @@ impl Engine {
             self.flows.next_epoch();
         }
     }
+}
+
+/// Hands threat-intel hits to the detectors (dropped when detection is off).
+fn pass_hits(intel: &mut EngineIntel, detect: Option<&mut DetectionEngine>) {
+    match detect {
+        Some(d) => {
+            for hit in intel.take_hits() {
+                d.on_threat(&hit);
+            }
+        }
+        None => {
+            intel.take_hits();
+        }
+    }
+}
+
+/// Attaches the reputation of the interval's top talkers that have one.
+fn tag_talkers(intel: &EngineIntel, m: &mut IntervalMetrics) {
+    let mut tags: Vec<wirewatch_core::AddressReputation> = Vec::new();
+    for t in [
+        &m.top_sources_by_bytes,
+        &m.top_sources_by_packets,
+        &m.top_destinations_by_bytes,
+        &m.top_destinations_by_packets,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        if tags.iter().any(|r| r.ip == t.ip) {
+            continue;
+        }
+        if let Some(r) = intel.reputation(t.ip) {
+            tags.push(r);
+        }
+    }
+    m.reputations = tags;
 }
 
 /// Adds `host_names` (address → name learned from DNS answers) to an alert's evidence for

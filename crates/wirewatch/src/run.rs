@@ -6,6 +6,7 @@ use crate::analyze::{AnalyzeReport, ReportCollector};
 use crate::cli::EngineArgs;
 use crate::dashboard::serve::WebArgs;
 use crate::dashboard::{MonitorControl, SharedPublisher, SharedStatus, SnapshotBuilder};
+use crate::intel::IntelRuntime;
 use crate::line::interval_line;
 use crate::live::{Monitor, SourceSpec, Speed};
 use crate::pipeline::{Engine, Sink};
@@ -271,9 +272,14 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             .as_ref()
             .map(|_| SnapshotBuilder::new(publisher.clone(), status.clone())),
     };
+    let mut intel = IntelRuntime::start(&config.intel, (!args.no_db).then_some(args.db.as_path()))?;
+    let mut engine = Engine::new(&config.engine());
+    if let Some(i) = intel.engine.take() {
+        engine.set_intel(i);
+    }
     // Live monitoring never waits for the disk: a full queue drops (and counts) a batch.
-    let monitor = Arc::new(Monitor::new(
-        &config.engine(),
+    let monitor = Arc::new(Monitor::with_engine(
+        engine,
         StoreTee::new(sink, store.clone(), false),
     )?);
     let described = describe(&spec);
@@ -348,6 +354,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let Some((engine, mut tee)) = Arc::try_unwrap(monitor).ok().and_then(|m| m.shutdown()) else {
         bail!("the engine thread failed");
     };
+    intel.stop();
     tee.submit();
     let store = tee.store().cloned();
     let mut report: AnalyzeReport = tee.inner.collector.into_report(&engine, Vec::new(), 10);

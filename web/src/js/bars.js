@@ -61,9 +61,9 @@ export function talkerItems(talkers) {
   return (talkers || []).map((t) => ({
     label: formatHost(t.ip, t.name),
     value: Number(t.bytes) || 0,
-    text: `${formatBytes(t.bytes)} · ${formatCount(t.packets)} pkts`,
-    title: formatHost(t.ip, t.name),
-    className: 'talker',
+    text: `${formatBytes(t.bytes)} · ${formatCount(t.packets)} pkts${t.threat ? ` · ⚠ ${t.threat}` : ''}`,
+    title: t.threat ? `${formatHost(t.ip, t.name)} — ${t.threat}` : formatHost(t.ip, t.name),
+    className: t.threat ? 'talker threat' : 'talker',
     dataset: { ip: t.ip },
   }));
 }

@@ -34,13 +34,20 @@ export function connectionsTable() {
             : '',
       },
       { key: 'server_name', label: 'Server name', value: (c) => c.server_name, render: (c) => String(c.server_name ?? ''), className: 'text-cell' },
+      {
+        key: 'threat',
+        label: 'Threat',
+        value: (c) => c.threat,
+        render: (c) => (c.threat ? el('span', { class: 'threat-tag', 'data-testid': 'threat-tag' }, String(c.threat)) : ''),
+        className: 'text-cell',
+      },
       { key: 'bytes', label: 'Bytes', defaultDesc: true, value: (c) => num(c.bytes), render: (c) => formatBytes(c.bytes), className: 'num' },
       { key: 'packets', label: 'Packets', defaultDesc: true, value: (c) => num(c.packets), render: (c) => formatCount(c.packets), className: 'num' },
       { key: 'rate_bps', label: 'Rate', defaultDesc: true, value: (c) => num(c.rate_bps), render: (c) => formatBps(c.rate_bps), className: 'num' },
       { key: 'duration_s', label: 'Duration', defaultDesc: true, value: (c) => num(c.duration_s), render: (c) => formatDuration(c.duration_s), className: 'num' },
       { key: 'state', label: 'State', value: (c) => c.state, render: (c) => el('span', { class: `state state-${c.state}` }, String(c.state ?? '')) },
     ],
-    rowAttrs: (c) => ({ 'data-testid': 'connection-row', dataset: { proto: c.proto } }),
+    rowAttrs: (c) => ({ 'data-testid': 'connection-row', dataset: { proto: c.proto, threat: c.threat ? 'yes' : 'no' } }),
   });
 }
 

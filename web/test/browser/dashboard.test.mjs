@@ -5,6 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { analyze, fixtures, launch, open, startWirewatch, tempDir, waitForStat } from './support.mjs';
 import { writeDnsPcap } from './pcap.mjs';
 
@@ -124,6 +125,32 @@ describe('capture controls', () => {
       null,
       { timeout: 10000 },
     );
+    await page.close();
+  });
+});
+
+describe('threat intelligence on screen', () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'bad-server.pcap');
+  const list = join(tmp.dir, 'drop.txt');
+  const config = join(tmp.dir, 'wirewatch.toml');
+  let ww;
+  before(async () => {
+    writeDnsPcap(file, ['updates.bad.example'], 1700000000, [[45, 155, 205, 233]]);
+    writeFileSync(list, '45.155.205.0/24 ; SBL123456\n');
+    writeFileSync(config, `[[intel.blocklists]]\nname = "drop"\npath = "${list}"\n`);
+    ww = await startWirewatch(['--read', file, '--speed', 'max', '--stay', '--no-db', '--config', config]);
+  });
+  after(async () => { await ww?.stop(); tmp.remove(); });
+
+  it('marks the listed server in the tables and raises the alert', async () => {
+    const { page, errors } = await open(browser, ww.url);
+    await page.locator('[data-testid="alert-row"][data-kind="threat_intel"]').first().waitFor({ timeout: 15000 });
+    const tag = page.locator('[data-testid="connections-table"] [data-testid="threat-tag"]').first();
+    await tag.waitFor({ timeout: 10000 });
+    assert.match(await tag.innerText(), /blocklist drop \(45\.155\.205\.0\/24\)/);
+    assert.match(await page.locator('[data-testid="top-destinations"]').innerText(), /⚠ blocklist drop/);
+    assert.deepEqual(errors, []);
     await page.close();
   });
 });

@@ -41,9 +41,11 @@ function udpFrame(src, dst, sport, dport, payload) {
 
 /**
  * Writes `path`: DNS queries and answers for `names` (one exchange per name, 0.1 s apart, the
- * answer for name i is 198.51.100.(10+i)), then UDP datagrams to those addresses.
+ * answer for name i is `servers[i]` or else 198.51.100.(10+i)), then UDP datagrams to those
+ * addresses.
  */
-export function writeDnsPcap(path, names, startSecs = 1700000000) {
+export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null) {
+  const serverOf = (i) => (servers && servers[i]) || [198, 51, 100, 10 + i];
   const header = Buffer.alloc(24);
   header.writeUInt32LE(0xa1b2c3d4, 0);
   header.writeUInt16LE(2, 4);
@@ -55,7 +57,7 @@ export function writeDnsPcap(path, names, startSecs = 1700000000) {
   const resolver = [10, 77, 0, 53];
   let t = 0;
   names.forEach((name, i) => {
-    const server = [198, 51, 100, 10 + i];
+    const server = serverOf(i);
     const q = udpFrame(client, resolver, 40000 + i, 53, dnsMessage(100 + i, name, null));
     const a = udpFrame(resolver, client, 53, 40000 + i, dnsMessage(100 + i, name, server));
     for (const frame of [q, a]) {
@@ -72,7 +74,7 @@ export function writeDnsPcap(path, names, startSecs = 1700000000) {
   // round closes when the second arrives, so the named servers show among its talkers.
   for (const round of [2, 4]) {
     names.forEach((_, i) => {
-      const frame = udpFrame(client, [198, 51, 100, 10 + i], 41000 + i, 443, Buffer.alloc(32, 0x17));
+      const frame = udpFrame(client, serverOf(i), 41000 + i, 443, Buffer.alloc(32, 0x17));
       const rec = Buffer.alloc(16);
       rec.writeUInt32LE(startSecs + round, 0);
       rec.writeUInt32LE(i * 1000, 4);

@@ -13,6 +13,7 @@ pub mod flood;
 pub mod port_scan;
 pub mod spike;
 pub mod syn_flood;
+pub mod threat_intel;
 
 use crate::{DetectConfig, DetectError, Detector};
 use wirewatch_core::IntervalMetrics;
@@ -47,6 +48,11 @@ pub(crate) fn build(config: &DetectConfig) -> Result<Vec<Box<dyn Detector>>, Det
     }
     if config.dns.enabled {
         v.push(Box::new(dns::Dns::new(&config.dns)?));
+    }
+    if config.threat_intel.enabled {
+        v.push(Box::new(threat_intel::ThreatIntel::new(
+            &config.threat_intel,
+        )?));
     }
     Ok(v)
 }

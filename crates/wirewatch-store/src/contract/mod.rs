@@ -122,6 +122,18 @@ pub fn sample_interval(offset_s: u64, k: u64) -> IntervalMetrics {
             ip: ip("192.0.2.80"),
             name: format!("www{k}.example"),
         }],
+        reputations: vec![wirewatch_core::AddressReputation {
+            ip: ip("192.0.2.80"),
+            score: 88,
+            source: wirewatch_core::ThreatSource::Abuseipdb {
+                country_code: Some("ZZ".into()),
+                country_name: None,
+                isp: Some("Example ISP".into()),
+                usage_type: None,
+                domain: None,
+                total_reports: 7 + k,
+            },
+        }],
     }
 }
 
@@ -151,6 +163,7 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
         end_reason: EndReason::Fin,
         app: Default::default(),
         details: None,
+        reputation: None,
     }
 }
 
@@ -172,6 +185,17 @@ pub fn named(mut f: FlowRecord, app: Option<&str>, server: Option<&str>) -> Flow
             ja4_a: Some("t13d1516h2".into()),
         });
         f.details = Some(Box::new(d));
+        if server.contains("evil") {
+            f.reputation = Some(Box::new(wirewatch_core::AddressReputation {
+                ip: f.dst_ip,
+                score: 100,
+                source: wirewatch_core::ThreatSource::Blocklist {
+                    list: "drop".into(),
+                    entry: format!("{}/32", f.dst_ip),
+                    reference: Some("SBL1".into()),
+                },
+            }));
+        }
     }
     f
 }
@@ -355,6 +379,9 @@ pub fn talkers_round_trip(make: &dyn Fn(&Path) -> Box<dyn Store>) {
     );
     // Names learned from DNS answers come back, and the name filter finds them.
     assert_eq!(first.name.as_deref(), Some("www2.example"));
+    assert_eq!(first.threat.threat_score, Some(88));
+    assert_eq!(first.threat.threat_source.as_deref(), Some("abuseipdb"));
+    assert_eq!(first.threat.threat_ip, Some(ip("192.0.2.80")));
     assert_eq!(all.rows.iter().filter(|r| r.name.is_some()).count(), 2);
     let named = store
         .talkers(&Query {

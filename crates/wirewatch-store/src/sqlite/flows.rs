@@ -14,7 +14,7 @@ use super::codec::{parse_end_reason, parse_state, u64_of};
 use super::read::{bad_value, direction, like_pattern, secs, ts};
 use crate::error::StoreError;
 use crate::ip::{blob_to_ip, net_range};
-use crate::query::{AppColumns, FlowRow, Page, Query};
+use crate::query::{AppColumns, FlowRow, Page, Query, ThreatColumns};
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, Transaction, params_from_iter};
 use std::net::IpAddr;
@@ -31,7 +31,7 @@ const PROBE_CAP: i64 = 50_000;
 
 const COLUMNS: &str = "proto, src_ip, src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, \
     packets_rev, bytes_rev, payload_bytes_fwd, payload_bytes_rev, first_ts, last_ts, state, \
-    end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name, app_source, details";
+    end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name, app_source, details, reputation";
 
 fn sort_expr(column: &'static str) -> &'static str {
     match column {
@@ -84,6 +84,7 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
         app: r.get(17)?,
         server_name: r.get(18)?,
         details: AppColumns::from_parts(r.get(19)?, details.as_ref()),
+        threat: ThreatColumns::from_json(r.get(21)?),
     };
     Ok(row)
 }

@@ -3,10 +3,12 @@
 
 mod codec;
 mod flows;
+mod intel;
 mod read;
 mod schema;
 mod writer;
 
+pub use intel::{CachedIntel, IntelCache};
 pub use schema::{create_at_version, migration_count};
 
 use crate::error::StoreError;

@@ -7,7 +7,7 @@ use super::schema::sqlite_error;
 use crate::RetentionConfig;
 use crate::error::StoreError;
 use crate::ip::{blob_to_ip, net_range};
-use crate::query::{IntervalRow, Page, Query, Resolution, TalkerRow};
+use crate::query::{IntervalRow, Page, Query, Resolution, TalkerRow, ThreatColumns};
 use ipnet::IpNet;
 use rusqlite::types::{Type, Value};
 use rusqlite::{Row, Transaction, params_from_iter};
@@ -350,7 +350,10 @@ pub(crate) fn talkers(
     page(
         tx,
         q,
-        ("start_ts, direction, ip, packets, bytes, name", "talkers"),
+        (
+            "start_ts, direction, ip, packets, bytes, name, reputation",
+            "talkers",
+        ),
         &f,
         &order,
         |r| {
@@ -362,6 +365,7 @@ pub(crate) fn talkers(
                 packets: u64_of(r.get(3)?),
                 bytes: u64_of(r.get(4)?),
                 name: r.get(5)?,
+                threat: ThreatColumns::from_json(r.get(6)?),
             })
         },
     )

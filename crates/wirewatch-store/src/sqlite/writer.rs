@@ -138,15 +138,15 @@ const INSERT_INTERVAL: &str = "INSERT INTO intervals (start_ts, duration_ns, pac
     ON CONFLICT(start_ts) DO NOTHING";
 
 const INSERT_TALKER: &str = "INSERT INTO talkers (start_ts, direction, ip, ip_text, packets, \
-    bytes, name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET \
+    bytes, name, reputation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO UPDATE SET \
     packets = max(packets, excluded.packets), bytes = max(bytes, excluded.bytes), \
-    name = coalesce(excluded.name, name)";
+    name = coalesce(excluded.name, name), reputation = coalesce(excluded.reputation, reputation)";
 
 pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (first_ts, last_ts, proto, src_ip, \
     src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, packets_rev, bytes_rev, \
     payload_bytes_fwd, payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason, app, \
-    server_name, app_source, details) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-    ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)";
+    server_name, app_source, details, reputation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
+    ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
 
 pub(crate) const UPDATE_MAX_FLOW_DURATION: &str = "INSERT INTO meta (key, value) \
     VALUES ('max_flow_duration_ns', ?1) \
@@ -192,6 +192,9 @@ pub(crate) fn insert_flow(stmt: &mut Statement<'_>, f: &FlowRecord) -> rusqlite:
         f.server_name(),
         known.then(|| f.app.source.name()),
         details,
+        f.reputation
+            .as_ref()
+            .and_then(|r| serde_json::to_string(r).ok()),
     ])?;
     Ok(())
 }
@@ -448,6 +451,7 @@ fn write_interval(
                 i64_of(t.packets),
                 i64_of(t.bytes),
                 m.host_name(ip),
+                m.reputation(ip).and_then(|r| serde_json::to_string(r).ok()),
             ])?;
         }
     }

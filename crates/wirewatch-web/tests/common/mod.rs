@@ -198,6 +198,7 @@ pub fn snapshot(seq: u64) -> Snapshot {
             .map(|s| IntervalPoint::from_metrics(s, &m[(s % INTERVALS) as usize], s % 2))
             .collect(),
         connections: vec![Connection {
+            threat: None,
             proto: "tcp".into(),
             src_ip: "10.0.0.66".parse().unwrap(),
             src_port: 40000,

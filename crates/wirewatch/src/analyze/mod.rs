@@ -28,6 +28,8 @@ pub struct AnalyzeOptions {
     pub max_report_flows: usize,
     /// How many top talkers the report lists.
     pub top_n: usize,
+    /// Blocklists to check flows against (offline analysis does no AbuseIPDB look-ups).
+    pub blocklists: Option<crate::intel::SharedSet>,
 }
 
 impl Default for AnalyzeOptions {
@@ -38,6 +40,7 @@ impl Default for AnalyzeOptions {
             alert_log: None,
             max_report_flows: DEFAULT_MAX_REPORT_FLOWS,
             top_n: 10,
+            blocklists: None,
         }
     }
 }
@@ -188,6 +191,9 @@ pub fn analyze_files(
     progress: &mut dyn Progress,
 ) -> AnalyzeReport {
     let mut engine = Engine::new(&options.engine);
+    if let Some(set) = &options.blocklists {
+        engine.set_intel(crate::intel::EngineIntel::new(set.clone(), None));
+    }
     // Offline analysis waits for the disk: everything analysed is stored.
     let mut collector = ReportCollector::new(options.max_report_flows);
     let mut errors = Vec::new();

@@ -91,7 +91,13 @@ impl SnapshotBuilder {
         let m = self.last.as_ref();
         let talkers = |list: Vec<wirewatch_core::Talker>| -> Vec<TalkerView> {
             list.iter()
-                .map(|t| TalkerView::new(t, engine.host_name(t.ip).map(str::to_string)))
+                .map(|t| TalkerView {
+                    threat: engine
+                        .intel()
+                        .and_then(|i| i.reputation(t.ip))
+                        .map(|r| r.summary()),
+                    ..TalkerView::new(t, engine.host_name(t.ip).map(str::to_string))
+                })
                 .collect()
         };
         let interval_s = engine.interval_ns() as f64 / 1e9;
@@ -126,7 +132,14 @@ impl SnapshotBuilder {
             connections: engine
                 .top_live_flows(MAX_CONNECTIONS)
                 .iter()
-                .map(|f| connection(f, interval_s))
+                .map(|f| Connection {
+                    threat: engine.intel().and_then(|i| {
+                        i.reputation(f.dst_ip)
+                            .or_else(|| i.reputation(f.src_ip))
+                            .map(|r| r.summary())
+                    }),
+                    ..connection(f, interval_s)
+                })
                 .collect(),
             packets: self.packets.iter().rev().map(packet_summary).collect(),
             alerts: self.alerts.iter().rev().cloned().collect(),
@@ -254,6 +267,7 @@ fn connection(f: &FlowRecord, interval_s: f64) -> Connection {
         state: f.state,
         first_ts: f.first_ts.as_secs_f64(),
         last_ts: f.last_ts.as_secs_f64(),
+        threat: None,
     }
 }
 

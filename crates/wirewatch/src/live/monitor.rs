@@ -120,10 +120,14 @@ pub struct Monitor<S: Sink + Send + 'static> {
 impl<S: Sink + Send + 'static> Monitor<S> {
     /// Starts the engine thread, delivering results to `sink`. No source runs yet.
     pub fn new(config: &EngineConfig, sink: S) -> Result<Self, ControlError> {
+        Self::with_engine(Engine::new(config), sink)
+    }
+
+    /// Starts the engine thread on a prepared `engine` (e.g. with threat intelligence set).
+    pub fn with_engine(engine: Engine, sink: S) -> Result<Self, ControlError> {
         let (tx, rx) = sync_channel(QUEUE_BATCHES);
         let pool = BatchPool::default();
         let shared = Arc::new(Shared::default());
-        let engine = Engine::new(config);
         let (p, sh) = (pool.clone(), shared.clone());
         let handle = std::thread::Builder::new()
             .name("engine".into())

@@ -1,0 +1,186 @@
+//! `wirewatch intel check IP`: what Wirewatch knows about an address — the blocklists that
+//! list it, and the AbuseIPDB verdict from the cache or, with a key, asked now (and cached).
+
+use super::IntelSettings;
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use wirewatch_core::AddressReputation;
+use wirewatch_intel::reserved::reserved_reason;
+use wirewatch_intel::{AbuseIpdbClient, Blocklists, CachedIntel, IntelCache, Reputation};
+
+/// `wirewatch intel`.
+#[derive(Debug, Args)]
+pub struct IntelArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: IntelCommand,
+}
+
+/// `wirewatch intel` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum IntelCommand {
+    /// What the blocklists and AbuseIPDB say about an address.
+    Check(CheckArgs),
+}
+
+/// `wirewatch intel check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The address.
+    pub ip: IpAddr,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The database whose cache holds earlier AbuseIPDB answers (fresh answers are added).
+    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
+    pub db: PathBuf,
+    /// TOML configuration file (`[intel]`: blocklists and the AbuseIPDB key).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// What `intel check` found.
+#[derive(Debug, Serialize)]
+pub struct CheckReport {
+    /// The address.
+    pub ip: IpAddr,
+    /// Whether it is a public address (private and reserved ones are never looked up).
+    pub public: bool,
+    /// The special range it belongs to, when it is not public.
+    pub reserved: Option<&'static str>,
+    /// The blocklist entry that lists it, if any.
+    pub blocklist: Option<AddressReputation>,
+    /// The AbuseIPDB verdict, if one is known.
+    pub abuseipdb: Option<AddressReputation>,
+    /// Where the verdict came from: `cache`, `lookup`, or why there is none.
+    pub abuseipdb_status: String,
+}
+
+/// Runs `wirewatch intel`.
+pub fn run(args: &IntelArgs) -> anyhow::Result<i32> {
+    match &args.command {
+        IntelCommand::Check(c) => check(c),
+    }
+}
+
+fn now() -> Duration {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+fn check(args: &CheckArgs) -> anyhow::Result<i32> {
+    let settings = match &args.config {
+        Some(path) => crate::config::Config::load(path)?.intel,
+        None => IntelSettings::default(),
+    };
+    let ip = args.ip;
+    let reserved = reserved_reason(ip);
+    let (set, _) = Blocklists::load(&settings.blocklists).context("cannot load the blocklists")?;
+    let blocklist = set
+        .lookup(ip)
+        .map(|m| Reputation::from_blocklist(ip, &m, now().as_secs()).to_core());
+    let cache = if args.db.exists() {
+        Some(IntelCache::open(&args.db).context("cannot open the threat-intel cache")?)
+    } else {
+        None
+    };
+    let now_ns = u64::try_from(now().as_nanos()).unwrap_or(u64::MAX);
+    let cached = match &cache {
+        Some(c) => c
+            .get(ip, now_ns)?
+            .and_then(|e| serde_json::from_str::<Reputation>(&e.data).ok()),
+        None => None,
+    };
+    let (abuseipdb, status) = if reserved.is_some() {
+        (None, "not looked up: not a public address".to_string())
+    } else if let Some(r) = cached {
+        (Some(r.to_core()), "cache".to_string())
+    } else {
+        match settings.abuseipdb()? {
+            None => (
+                None,
+                format!(
+                    "not looked up: no AbuseIPDB key ([intel.abuseipdb] api_key or {})",
+                    super::ENV_API_KEY
+                ),
+            ),
+            Some(config) => {
+                let ttl = config.cache_ttl;
+                let client = AbuseIpdbClient::new(&config)?;
+                match client.check(ip) {
+                    Ok(outcome) => {
+                        let r = outcome.reputation;
+                        if let Some(c) = &cache {
+                            let fetched = now();
+                            let entry = CachedIntel {
+                                source: "abuseipdb".into(),
+                                score: r.score,
+                                data: serde_json::to_string(&r)?,
+                                fetched_ts: u64::try_from(fetched.as_nanos()).unwrap_or(u64::MAX),
+                                expires_ts: u64::try_from((fetched + ttl).as_nanos())
+                                    .unwrap_or(u64::MAX),
+                            };
+                            c.put(ip, &entry)?;
+                        }
+                        (Some(r.to_core()), "lookup".to_string())
+                    }
+                    Err(e) => (None, format!("look-up failed: {e}")),
+                }
+            }
+        }
+    };
+    let report = CheckReport {
+        ip,
+        public: reserved.is_none(),
+        reserved,
+        blocklist,
+        abuseipdb,
+        abuseipdb_status: status,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_text(&report);
+    }
+    Ok(0)
+}
+
+fn print_text(r: &CheckReport) {
+    println!("{}", r.ip);
+    match r.reserved {
+        Some(why) => println!("  address:   not public ({why}); never sent to AbuseIPDB"),
+        None => println!("  address:   public"),
+    }
+    match &r.blocklist {
+        Some(b) => println!("  blocklist: {}", b.summary()),
+        None => println!("  blocklist: not listed"),
+    }
+    match &r.abuseipdb {
+        Some(a) => {
+            let mut line = format!(
+                "  abuseipdb: score {}/100 ({})",
+                a.score, r.abuseipdb_status
+            );
+            if let wirewatch_core::ThreatSource::Abuseipdb {
+                country_code,
+                isp,
+                usage_type,
+                total_reports,
+                ..
+            } = &a.source
+            {
+                line.push_str(&format!(", {total_reports} reports"));
+                for v in [country_code, isp, usage_type].into_iter().flatten() {
+                    line.push_str(&format!(", {v}"));
+                }
+            }
+            println!("{line}");
+        }
+        None => println!("  abuseipdb: {}", r.abuseipdb_status),
+    }
+}
