@@ -353,3 +353,48 @@ fn intel_check_looks_up_once_and_explains_what_it_will_not_do() {
         "{o}"
     );
 }
+
+#[test]
+fn sighup_reloads_the_blocklists_without_a_restart() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "[intel]\nreload_secs = 0\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args([
+            "run",
+            "--demo",
+            "--no-db",
+            "--no-web",
+            "--config",
+            cfg.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut wait_for = |needle: &str| {
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if line.contains(needle) {
+                return line;
+            }
+        }
+        panic!("no line with {needle:?}");
+    };
+    let first = wait_for("blocklist drop");
+    assert!(first.contains("2 entries"), "{first}");
+    wait_for("Ctrl-C to stop");
+    std::fs::write(
+        dir.path().join("drop.txt"),
+        "45.155.205.0/24\n185.220.101.0/24\n5.188.10.0/23\n",
+    )
+    .unwrap();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP).unwrap();
+    let reloaded = wait_for("blocklists reloaded");
+    assert!(reloaded.contains("3 entries in 1 lists"), "{reloaded}");
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    std::thread::spawn(move || for _ in lines {});
+    assert!(child.wait().unwrap().success(), "SIGHUP did not stop it");
+}

@@ -159,9 +159,21 @@ impl IntelRuntime {
         tell_loaded(&report);
         let shared: SharedSet = Arc::new(Mutex::new(Arc::new(set)));
         let stop = Arc::new(AtomicBool::new(false));
-        let reload_thread = (settings.reload_secs > 0 && !settings.blocklists.is_empty())
-            .then(|| spawn_reloader(reloader, shared.clone(), stop.clone(), settings.reload_secs))
-            .transpose()?;
+        let reload_thread = if settings.blocklists.is_empty() {
+            None
+        } else {
+            // SIGHUP reloads the lists at once, whatever `reload_secs` says.
+            let hup = Arc::new(AtomicBool::new(false));
+            signal_hook::flag::register(signal_hook::consts::SIGHUP, hup.clone())
+                .context("cannot watch for SIGHUP")?;
+            Some(spawn_reloader(
+                reloader,
+                shared.clone(),
+                stop.clone(),
+                hup,
+                settings.reload_secs,
+            )?)
+        };
         let service = match abuse {
             Some(config) => {
                 let cache = db
@@ -202,12 +214,14 @@ impl Drop for IntelRuntime {
     }
 }
 
-/// Checks the blocklist files every `secs` seconds and swaps in the new set when they changed;
-/// a list that fails to load keeps the old set in force (and says why).
+/// Checks the blocklist files every `secs` seconds (0: never) and swaps in the new set when
+/// they changed, or reloads them when `hup` is raised (SIGHUP); a list that fails to load keeps
+/// the old set in force (and says why).
 fn spawn_reloader(
     mut reloader: Reloader,
     shared: SharedSet,
     stop: Arc<AtomicBool>,
+    hup: Arc<AtomicBool>,
     secs: u64,
 ) -> anyhow::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
@@ -219,11 +233,17 @@ fn spawn_reloader(
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(tick);
                 waited += tick;
-                if waited < every {
+                let signalled = hup.swap(false, Ordering::Relaxed);
+                if !signalled && (secs == 0 || waited < every) {
                     continue;
                 }
                 waited = Duration::ZERO;
-                match reloader.reload_if_changed() {
+                let result = if signalled {
+                    reloader.load().map(Some)
+                } else {
+                    reloader.reload_if_changed()
+                };
+                match result {
                     Ok(Some((set, report))) => {
                         eprintln!(
                             "wirewatch: blocklists reloaded: {} entries in {} lists",
