@@ -71,9 +71,11 @@ impl SnapshotBuilder {
 
     fn publish(&mut self, engine: &Engine) {
         self.seq += 1;
-        let snapshot = self.build(engine);
+        // The capture status is read under the publisher's lock, which the control side also
+        // holds while it changes the status: a snapshot can never carry an older status than
+        // one already published.
         if let Ok(p) = self.publisher.lock() {
-            p.publish(snapshot);
+            p.publish(self.build(engine));
         }
     }
 

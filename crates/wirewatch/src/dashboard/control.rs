@@ -41,11 +41,15 @@ impl<S: Sink + Send + 'static> MonitorControl<S> {
 
     /// Reads the monitor's status into the shared one and republishes the snapshot with it.
     pub fn refresh(&self) -> CaptureStatus {
+        // Read and published under the publisher's lock (see `SnapshotBuilder::publish`), so
+        // two refreshes racing (the run loop's and a control request's) cannot publish an
+        // older status after a newer one.
+        let publisher = self.publisher.lock();
         let status = capture_status(&self.monitor.status());
         if let Ok(mut s) = self.status.lock() {
             *s = status.clone();
         }
-        if let Ok(p) = self.publisher.lock() {
+        if let Ok(p) = publisher {
             let current = p.current();
             if current.status != status {
                 let mut snap = (*current).clone();
