@@ -66,6 +66,19 @@ pub struct IntervalMetrics {
     pub distinct_src_ips: u64,
     /// Distinct destination IP addresses (exact up to a cap, then estimated).
     pub distinct_dst_ips: u64,
+    /// Distinct destination ports of connection attempts: TCP segments without ACK (SYNs and
+    /// stealth-scan probes) and UDP datagrams, sent by the flow's initiator. Answers to
+    /// ephemeral client ports are not counted; TCP and UDP ports count apart. Always exact.
+    #[serde(default)]
+    pub distinct_dst_ports: u64,
+    /// Shannon entropy in bits of the packets over source addresses (0 for one source, log2 n
+    /// for n sources sending alike); an estimate when `talkers_approximate`.
+    #[serde(default)]
+    pub src_entropy: f64,
+    /// Shannon entropy in bits of the packets over destination addresses; an estimate when
+    /// `talkers_approximate`.
+    #[serde(default)]
+    pub dst_entropy: f64,
     /// Flows that started in this interval.
     pub flows_new: u64,
     /// Flows that saw at least one packet in this interval.

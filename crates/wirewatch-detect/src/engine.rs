@@ -466,6 +466,15 @@ impl DetectionEngine {
         }
     }
 
+    /// The anomaly detector's model slot, when that detector runs.
+    pub fn anomaly_slot(&self) -> Option<std::sync::Arc<detectors::ml_anomaly::AnomalySlot>> {
+        self.detectors.iter().find_map(|d| {
+            d.as_any()?
+                .downcast_ref::<detectors::ml_anomaly::MlAnomaly>()
+                .map(detectors::ml_anomaly::MlAnomaly::slot)
+        })
+    }
+
     /// Whether any detector wants threat-intelligence hits.
     pub fn wants_threats(&self) -> bool {
         !self.threat_detectors.is_empty()

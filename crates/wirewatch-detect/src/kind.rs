@@ -26,8 +26,11 @@ pub const DNS_AMPLIFICATION: &str = "dns_amplification";
 /// A local host exchanged traffic with an address on a blocklist or scored by AbuseIPDB.
 pub const THREAT_INTEL: &str = "threat_intel";
 
+/// An interval unlike the learned baseline (Isolation Forest).
+pub const ML_ANOMALY: &str = "ml_anomaly";
+
 /// Every kind the detectors produce.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     SPIKE,
     SYN_FLOOD,
     PORT_SCAN,
@@ -39,4 +42,5 @@ pub const ALL: [&str; 11] = [
     DNS_TUNNEL,
     DNS_AMPLIFICATION,
     THREAT_INTEL,
+    ML_ANOMALY,
 ];

@@ -46,7 +46,9 @@ pub use engine::{
 };
 pub use suppress::SuppressRule;
 
-use detectors::{brute_force, dns, dos, flood, port_scan, spike, syn_flood, threat_intel};
+use detectors::{
+    brute_force, dns, dos, flood, ml_anomaly, port_scan, spike, syn_flood, threat_intel,
+};
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use wirewatch_core::{FlowRecord, IntervalMetrics, Severity, ThreatHit, Timestamp};
@@ -117,6 +119,11 @@ pub trait Detector: Send {
     fn evictions(&self) -> u64 {
         0
     }
+    /// The detector as `Any`, for callers that need its concrete type (e.g. the anomaly
+    /// detector's model slot).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
     /// Entries its bounded maps hold now (sources, destinations, baselines...).
     fn tracked(&self) -> usize {
         0
@@ -149,6 +156,8 @@ pub struct DetectConfig {
     pub dns: dns::Config,
     /// Hosts talking to addresses on blocklists or scored by AbuseIPDB.
     pub threat_intel: threat_intel::Config,
+    /// Intervals unlike the learned baseline (Isolation Forest).
+    pub ml_anomaly: ml_anomaly::Config,
 }
 
 impl Default for DetectConfig {
@@ -165,6 +174,7 @@ impl Default for DetectConfig {
             flood: flood::Config::default(),
             dns: dns::Config::default(),
             threat_intel: threat_intel::Config::default(),
+            ml_anomaly: ml_anomaly::Config::default(),
         }
     }
 }
@@ -206,6 +216,14 @@ pub enum DetectError {
         /// Position of the rule in `suppress` (from 1).
         index: usize,
         /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// A detector setting is invalid (the reason comes from the component that checked it).
+    #[error("detect.{path}: {reason}")]
+    Setting {
+        /// The setting's path below `detect`.
+        path: &'static str,
+        /// What is wrong.
         reason: String,
     },
     /// A detector or incident setting is out of range.

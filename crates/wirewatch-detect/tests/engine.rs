@@ -119,7 +119,11 @@ fn draft(
 
 #[test]
 fn a_five_minute_syn_flood_is_one_incident_that_ends_after_the_quiet_time() {
-    let mut e = DetectionEngine::new(&DetectConfig::default()).unwrap();
+    // The rule detectors only: after five minutes the anomaly model would have learned this
+    // very flood as its baseline, which is a different test.
+    let mut config = DetectConfig::default();
+    config.ml_anomaly.enabled = false;
+    let mut e = DetectionEngine::new(&config).unwrap();
     assert!(e.wants_packets());
     let target = ip("10.1.0.20");
     let mut id = None;
@@ -456,6 +460,8 @@ fn state_stays_bounded_under_a_million_spoofed_sources() {
             let cap = match name {
                 // 16,384 sources with one target each.
                 "port_scan" => 2 * 16_384,
+                // The anomaly baseline: one feature vector per interval, capped.
+                "ml_anomaly" => wirewatch_ml::anomaly::MAX_BASELINE_INTERVALS,
                 // Per-interval maps were cleared at the close.
                 _ => 0,
             };
@@ -606,6 +612,7 @@ fn disabled_detection_does_nothing() {
             "brute_force",
             "flood",
             "dns",
+            "ml_anomaly",
             "threat_intel"
         ]
     );

@@ -2,11 +2,13 @@
 
 use crate::apps::AppCounters;
 use crate::counters::PacketCounters;
+use crate::ports::{PortProto, PortSet};
 use crate::totals::RunTotals;
 use serde::{Deserialize, Serialize};
+use wirewatch_core::proto::tcp_flags::ACK;
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{IntervalMetrics, Timestamp};
-use wirewatch_decode::Packet;
+use wirewatch_decode::{Packet, Transport};
 use wirewatch_flow::{FlowTableStats, Ingested};
 
 /// Interval metrics settings.
@@ -62,6 +64,8 @@ pub struct IntervalAggregator {
     flows: FlowCounts,
     /// Packets per application protocol in the open interval.
     apps: AppCounters,
+    /// Destination ports of the initiators' packets in the open interval.
+    ports: PortSet,
     /// Flow-table counters when the previous interval closed, to report per-interval deltas.
     last_flow_stats: FlowTableStats,
     /// Totals over the whole run.
@@ -79,6 +83,7 @@ impl IntervalAggregator {
             counters: PacketCounters::new(config.talker_cap),
             flows: FlowCounts::default(),
             apps: AppCounters::default(),
+            ports: PortSet::default(),
             last_flow_stats: FlowTableStats::default(),
             totals: RunTotals::default(),
         }
@@ -131,6 +136,21 @@ impl IntervalAggregator {
             self.flows.new += u64::from(f.new_flow);
             self.flows.active += u64::from(f.first_in_epoch);
             self.apps.record(f.app, wire_len);
+            // Ports that connection attempts target: the initiator's TCP segments without ACK
+            // (SYNs, and the FIN/NULL/Xmas probes of stealth scans) and UDP datagrams. Segments
+            // with ACK are left out, so a flow picked up mid-stream from its server side (its
+            // "initiator" then talks to an ephemeral client port) does not count.
+            if f.forward {
+                match pkt.transport {
+                    Transport::Tcp(t) if t.flags & ACK == 0 => {
+                        self.ports.insert(PortProto::Tcp, t.dst_port);
+                    }
+                    Transport::Udp(u) => {
+                        self.ports.insert(PortProto::Udp, u.dst_port);
+                    }
+                    _ => {}
+                }
+            }
         }
     }
 
@@ -157,6 +177,9 @@ impl IntervalAggregator {
             tcp_flags: c.tcp_flags,
             distinct_src_ips: c.sources.distinct(),
             distinct_dst_ips: c.destinations.distinct(),
+            distinct_dst_ports: self.ports.distinct(),
+            src_entropy: c.sources.entropy_bits(),
+            dst_entropy: c.destinations.entropy_bits(),
             flows_new: self.flows.new,
             flows_active: self.flows.active,
             flows_closed: flows.finished.saturating_sub(self.last_flow_stats.finished),
@@ -175,6 +198,7 @@ impl IntervalAggregator {
         };
         self.totals.apps.merge(&self.apps);
         self.apps.clear();
+        self.ports.clear();
         self.totals.absorb_interval(&self.counters);
         self.counters.clear();
         self.flows = FlowCounts::default();
@@ -187,5 +211,168 @@ impl IntervalAggregator {
             _ => next,
         });
         Some(metrics)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
+
+    use super::*;
+    use std::net::IpAddr;
+    use wirewatch_core::ProtoClass;
+    use wirewatch_core::proto::tcp_flags::{FIN, PSH, RST, SYN};
+    use wirewatch_decode::{Network, TcpInfo, UdpInfo};
+    use wirewatch_flow::{FlowConfig, FlowTable};
+
+    const SEC: u64 = 1_000_000_000;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn packet(src: &str, dst: &str, transport: Transport) -> Packet {
+        let (class, ip_proto) = match transport {
+            Transport::Udp(_) => (ProtoClass::Udp, 17),
+            _ => (ProtoClass::Tcp, 6),
+        };
+        Packet {
+            class,
+            network: Network::Ipv4,
+            has_src: true,
+            has_dst: true,
+            src: ip(src),
+            dst: ip(dst),
+            ip_proto,
+            transport,
+            ..Packet::default()
+        }
+    }
+
+    fn tcp(src: &str, sport: u16, dst: &str, dport: u16, flags: u8) -> Packet {
+        packet(
+            src,
+            dst,
+            Transport::Tcp(TcpInfo {
+                src_port: sport,
+                dst_port: dport,
+                seq: 0,
+                ack: 0,
+                flags,
+                window: 1024,
+                header_len: 20,
+                options: Default::default(),
+            }),
+        )
+    }
+
+    fn udp(src: &str, sport: u16, dst: &str, dport: u16) -> Packet {
+        packet(
+            src,
+            dst,
+            Transport::Udp(UdpInfo {
+                src_port: sport,
+                dst_port: dport,
+                length: 40,
+            }),
+        )
+    }
+
+    /// Runs `packets` (all in the interval starting at 10 s) through a flow table and an
+    /// aggregator and returns that interval.
+    fn one_interval(packets: &[Packet]) -> IntervalMetrics {
+        let mut agg = IntervalAggregator::new(&MetricsConfig::default());
+        let mut flows = FlowTable::new(&FlowConfig::default());
+        for (i, p) in packets.iter().enumerate() {
+            let ts = Timestamp(10 * SEC + i as u64);
+            let ing = flows.ingest(p, 60, ts);
+            agg.record_packet(p, 60, 60, ts, ing);
+        }
+        agg.close(flows.stats(), None).unwrap()
+    }
+
+    #[test]
+    fn distinct_dst_ports_count_services_not_answers() {
+        let mut pkts = Vec::new();
+        // A SYN scan of 100 ports, each closed port answering RST-ACK to the scanner's port.
+        for port in 1..=100 {
+            pkts.push(tcp("203.0.113.66", 40000, "10.1.0.10", port, SYN));
+            pkts.push(tcp("10.1.0.10", port, "203.0.113.66", 40000, RST | ACK));
+        }
+        // DNS on UDP 53 from two clients (TCP 53, probed above, counts apart), and TCP 8080.
+        pkts.push(udp("10.0.0.1", 5000, "10.0.0.53", 53));
+        pkts.push(udp("10.0.0.53", 53, "10.0.0.1", 5000));
+        pkts.push(udp("10.0.0.2", 5001, "10.0.0.53", 53));
+        pkts.push(tcp("10.0.0.2", 5002, "10.0.0.53", 8080, SYN));
+        // A flow picked up mid-stream from the server side: its ACKs to the client's port do
+        // not count, nor do the data segments of the connection above.
+        pkts.push(tcp("198.18.0.1", 443, "10.0.0.3", 51000, ACK | PSH));
+        pkts.push(tcp("10.0.0.2", 5002, "10.0.0.53", 8080, ACK));
+        // A stealth (FIN) probe counts.
+        pkts.push(tcp("203.0.113.66", 40000, "10.1.0.10", 2000, FIN));
+        let m = one_interval(&pkts);
+        assert_eq!(m.distinct_dst_ports, 100 + 1 + 1 + 1);
+        // The next interval starts from nothing.
+        let mut agg = IntervalAggregator::new(&MetricsConfig::default());
+        let mut flows = FlowTable::new(&FlowConfig::default());
+        let p = &pkts[0];
+        let ing = flows.ingest(p, 60, Timestamp(0));
+        agg.record_packet(p, 60, 60, Timestamp(0), ing);
+        assert_eq!(
+            agg.close(flows.stats(), None).unwrap().distinct_dst_ports,
+            1
+        );
+        let empty = agg.close(flows.stats(), None).unwrap();
+        assert_eq!(empty.distinct_dst_ports, 0);
+    }
+
+    #[test]
+    fn packets_without_a_flow_do_not_count_ports() {
+        let mut agg = IntervalAggregator::new(&MetricsConfig::default());
+        agg.record_packet(
+            &udp("10.0.0.1", 1, "10.0.0.2", 2),
+            60,
+            60,
+            Timestamp(0),
+            None,
+        );
+        let m = agg.close(FlowTableStats::default(), None).unwrap();
+        assert_eq!(m.distinct_dst_ports, 0);
+    }
+
+    #[test]
+    fn entropy_of_sources_and_destinations() {
+        // Four sources with one packet each to one destination: 2 bits and 0 bits.
+        let pkts: Vec<Packet> = (1..=4)
+            .map(|i| udp(&format!("10.0.0.{i}"), 5000, "10.0.0.53", 53))
+            .collect();
+        let m = one_interval(&pkts);
+        assert!((m.src_entropy - 2.0).abs() < 1e-12, "{}", m.src_entropy);
+        assert_eq!(m.dst_entropy, 0.0);
+        assert!(!m.talkers_approximate);
+        // An empty interval has no entropy.
+        let mut agg = IntervalAggregator::new(&MetricsConfig::default());
+        agg.ensure_open(Timestamp(0));
+        let m = agg.close(FlowTableStats::default(), None).unwrap();
+        assert_eq!((m.src_entropy, m.dst_entropy), (0.0, 0.0));
+    }
+
+    #[test]
+    fn entropy_is_estimated_beyond_the_talker_cap() {
+        let cfg = MetricsConfig {
+            talker_cap: 256,
+            ..MetricsConfig::default()
+        };
+        let mut agg = IntervalAggregator::new(&cfg);
+        // 4,096 spoofed sources, one SYN each: log2(4096) = 12 bits.
+        for i in 0..4096u32 {
+            let src = std::net::Ipv4Addr::from(0x6440_0000 + i).to_string();
+            let p = tcp(&src, 1000, "10.1.0.20", 80, SYN);
+            agg.record_packet(&p, 60, 60, Timestamp(u64::from(i)), None);
+        }
+        let m = agg.close(FlowTableStats::default(), None).unwrap();
+        assert!(m.talkers_approximate);
+        assert!((m.src_entropy - 12.0).abs() < 0.2, "{}", m.src_entropy);
+        assert_eq!(m.dst_entropy, 0.0);
     }
 }

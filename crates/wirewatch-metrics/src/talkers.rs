@@ -5,6 +5,10 @@
 //! — a batched form of the Misra–Gries / Space-Saving summaries: heavy hitters survive, each
 //! count is low by at most the largest count dropped (`max_dropped`), and the cost stays O(1)
 //! amortised per packet. From that moment a HyperLogLog sketch takes over the distinct count.
+//!
+//! The table also knows the Shannon entropy of its packet distribution over addresses
+//! ([`TalkerTable::entropy_bits`]): exact while the table is, an estimate once it has dropped
+//! entries.
 
 use foldhash::fast::FixedState;
 use std::collections::HashMap;
@@ -22,6 +26,8 @@ pub struct TalkerTable {
     sketch: Option<Box<HyperLogLog>>,
     max_dropped: u64,
     dropped_entries: u64,
+    /// Every packet added, the dropped entries' included (for the entropy estimate).
+    total_packets: u64,
 }
 
 impl TalkerTable {
@@ -33,6 +39,7 @@ impl TalkerTable {
             sketch: None,
             max_dropped: 0,
             dropped_entries: 0,
+            total_packets: 0,
         }
     }
 
@@ -45,6 +52,13 @@ impl TalkerTable {
     /// Adds `packets` and `bytes` to `ip`.
     #[inline]
     pub fn add_counts(&mut self, ip: IpAddr, packets: u64, bytes: u64) {
+        self.total_packets += packets;
+        self.insert_counts(ip, packets, bytes);
+    }
+
+    /// Adds counts to `ip`'s entry (making room when full) without touching the packet total.
+    #[inline]
+    fn insert_counts(&mut self, ip: IpAddr, packets: u64, bytes: u64) {
         if let Some(e) = self.map.get_mut(&ip) {
             e.0 += packets;
             e.1 += bytes;
@@ -63,8 +77,10 @@ impl TalkerTable {
     /// stay exact while both tables are exact and this one is under its cap.
     pub fn merge(&mut self, other: &TalkerTable) {
         for (ip, (packets, bytes)) in &other.map {
-            self.add_counts(*ip, *packets, *bytes);
+            self.insert_counts(*ip, *packets, *bytes);
         }
+        // The other table's total includes what it dropped.
+        self.total_packets += other.total_packets;
         if let Some(theirs) = &other.sketch {
             let mine = self.sketch.get_or_insert_with(|| {
                 let mut s = Box::new(HyperLogLog::new());
@@ -85,6 +101,44 @@ impl TalkerTable {
             Some(s) => s.estimate().max(self.map.len() as u64),
             None => self.map.len() as u64,
         }
+    }
+
+    /// Packets added in all, including those of entries dropped to stay within the cap.
+    pub fn total_packets(&self) -> u64 {
+        self.total_packets
+    }
+
+    /// Shannon entropy, in bits, of the packet distribution over addresses:
+    /// `H = -Σ p·log2 p` with `p` an address's share of the packets. 0 for one address (or
+    /// none), `log2 n` for `n` addresses sending alike.
+    ///
+    /// Exact while the table is exact. Once entries were dropped ([`Self::is_approximate`]) it
+    /// is computed from what the table holds (the heavy hitters, exact shares of the total)
+    /// plus the packets it no longer holds spread evenly over the addresses it no longer holds
+    /// (the distinct estimate minus the entries kept): an estimate, close for the usual cases —
+    /// a few heavy talkers over a long flat tail, e.g. a spoofed flood. O(entries) per call.
+    pub fn entropy_bits(&self) -> f64 {
+        let total = self.total_packets as f64;
+        if self.total_packets == 0 {
+            return 0.0;
+        }
+        let mut held = 0u64;
+        let mut sum = 0.0;
+        for (packets, _) in self.map.values() {
+            if *packets > 0 {
+                let p = *packets as f64 / total;
+                sum -= p * p.log2();
+                held += *packets;
+            }
+        }
+        let rest = self.total_packets.saturating_sub(held);
+        if rest > 0 {
+            // Spread evenly over the unseen addresses: each has p = rest / (unseen · total).
+            let unseen = self.distinct().saturating_sub(self.map.len() as u64).max(1) as f64;
+            let r = rest as f64 / total;
+            sum += r * (unseen / r).log2();
+        }
+        sum.max(0.0)
     }
 
     /// Whether counts are estimates (the cap was reached).
@@ -113,6 +167,7 @@ impl TalkerTable {
         self.sketch = None;
         self.max_dropped = 0;
         self.dropped_entries = 0;
+        self.total_packets = 0;
     }
 
     fn top(&self, n: usize, rank: impl Fn(&Talker) -> (u64, u64)) -> Vec<Talker> {
@@ -246,6 +301,55 @@ mod tests {
     }
 
     #[test]
+    fn entropy_is_exact_while_small() {
+        let mut t = TalkerTable::new(100);
+        assert_eq!(t.entropy_bits(), 0.0);
+        t.add(v4(1), 10);
+        t.add(v4(1), 10);
+        assert_eq!(t.entropy_bits(), 0.0, "one address: no uncertainty");
+        t.add(v4(2), 10);
+        t.add(v4(2), 10);
+        assert!(
+            (t.entropy_bits() - 1.0).abs() < 1e-12,
+            "two equal talkers: 1 bit"
+        );
+        for i in 3..=4 {
+            t.add_counts(v4(i), 2, 20);
+        }
+        assert!(
+            (t.entropy_bits() - 2.0).abs() < 1e-12,
+            "four equal talkers: 2 bits"
+        );
+        // 1/2, 1/4, 1/4 -> 1.5 bits.
+        let mut u = TalkerTable::new(100);
+        u.add_counts(v4(1), 2, 0);
+        u.add_counts(v4(2), 1, 0);
+        u.add_counts(v4(3), 1, 0);
+        assert!((u.entropy_bits() - 1.5).abs() < 1e-12);
+        assert_eq!(u.total_packets(), 4);
+    }
+
+    #[test]
+    fn entropy_estimate_survives_the_cap() {
+        // 100,000 one-packet spoofed sources plus one source with half of all packets:
+        // H = 0.5·1 + 0.5·log2(2·100,000) ≈ 9.30 bits.
+        let mut t = TalkerTable::new(1000);
+        for i in 0..100_000u32 {
+            t.add(v4(i + 1_000_000), 60);
+            t.add(v4(7), 60);
+        }
+        assert!(t.is_approximate());
+        let want = 0.5 + 0.5 * (200_000f64).log2();
+        let got = t.entropy_bits();
+        assert!((got - want).abs() < 0.1, "{got} vs {want}");
+        // Merging keeps the dropped packets in the total.
+        let mut run = TalkerTable::new(1 << 20);
+        run.merge(&t);
+        assert_eq!(run.total_packets(), 200_000);
+        assert!((run.entropy_bits() - want).abs() < 0.1);
+    }
+
+    #[test]
     fn clear_resets_everything() {
         let mut t = TalkerTable::new(2);
         for i in 0..10 {
@@ -253,6 +357,7 @@ mod tests {
         }
         t.clear();
         assert_eq!(t.distinct(), 0);
+        assert_eq!((t.total_packets(), t.entropy_bits()), (0, 0.0));
         assert!(!t.is_approximate());
     }
 }

@@ -375,6 +375,12 @@ pub struct IntervalRow {
     /// Packets and bytes per application protocol, largest first (raw intervals only: the
     /// roll-ups do not keep them).
     pub apps: Vec<AppCount>,
+    /// Distinct destination ports of connection attempts (raw intervals only).
+    pub distinct_dst_ports: u64,
+    /// Entropy of the source addresses, bits (raw intervals only).
+    pub src_entropy: f64,
+    /// Entropy of the destination addresses, bits (raw intervals only).
+    pub dst_entropy: f64,
 }
 
 impl IntervalRow {
@@ -403,6 +409,38 @@ impl IntervalRow {
             max_bps: m.bps,
             resolution: Resolution::Raw,
             apps: m.apps.clone(),
+            distinct_dst_ports: m.distinct_dst_ports,
+            src_entropy: m.src_entropy,
+            dst_entropy: m.dst_entropy,
+        }
+    }
+
+    /// The interval metrics this row holds (no talkers or names: those are other tables), for
+    /// models trained on stored history.
+    pub fn to_metrics(&self) -> IntervalMetrics {
+        IntervalMetrics {
+            start_ts: Timestamp((self.start_ts * 1e9).round().max(0.0) as u64),
+            duration_ns: (self.duration_s * 1e9).round().max(0.0) as u64,
+            packets: self.packets,
+            bytes: self.bytes,
+            bps: self.bps,
+            pps: self.pps,
+            protocols: self.protocols,
+            tcp_flags: self.tcp_flags,
+            distinct_src_ips: self.distinct_src_ips,
+            distinct_dst_ips: self.distinct_dst_ips,
+            flows_new: self.flows_new,
+            flows_active: self.flows_active,
+            flows_closed: self.flows_closed,
+            flows_live: self.flows_live,
+            flows_evicted: self.flows_evicted,
+            decode_errors: self.decode_errors,
+            drops: self.drops,
+            apps: self.apps.clone(),
+            distinct_dst_ports: self.distinct_dst_ports,
+            src_entropy: self.src_entropy,
+            dst_entropy: self.dst_entropy,
+            ..IntervalMetrics::default()
         }
     }
 }

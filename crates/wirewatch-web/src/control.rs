@@ -26,6 +26,28 @@ pub trait Control: Send + Sync + 'static {
     fn stop(&self) -> CaptureStatus;
     /// Replaces the capture filter of the running live capture (`None` clears it).
     fn set_filter(&self, filter: Option<String>) -> Result<CaptureStatus, ControlFailure>;
+    /// Retrains the anomaly model on the stored intervals between `from` and `to` (seconds
+    /// since the epoch, or RFC 3339; `None`: all), swaps it in and saves it. May take seconds.
+    fn retrain(
+        &self,
+        _from: Option<String>,
+        _to: Option<String>,
+    ) -> Result<RetrainOutcome, ControlFailure> {
+        Err(ControlFailure::unavailable(
+            "retraining is not available here (no anomaly detector or no database)",
+        ))
+    }
+}
+
+/// What a retrain did.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct RetrainOutcome {
+    /// Intervals the model was trained on.
+    pub intervals: usize,
+    /// The new model's anomaly threshold.
+    pub threshold: f64,
+    /// Where it was saved, when it was.
+    pub saved_to: Option<String>,
 }
 
 /// A network interface as `GET /api/interfaces` lists it.

@@ -48,6 +48,10 @@ pub enum Command {
     Token,
     /// Threat intelligence: what blocklists and AbuseIPDB say about an address.
     Intel(crate::intel::check::IntelArgs),
+    /// The learned anomaly model: retrain it on stored history.
+    Model(crate::model::ModelArgs),
+    /// Train the flow classifier on CICIDS2017-style CSVs and save the model.
+    Train(crate::train::TrainArgs),
 }
 
 /// Options shared by commands that run the engine.
@@ -163,6 +167,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Run(args)) => crate::run::run(&args),
         Some(Command::Export(args)) => crate::export::run(&args),
         Some(Command::Intel(args)) => crate::intel::check::run(&args),
+        Some(Command::Model(args)) => crate::model::run(&args),
+        Some(Command::Train(args)) => crate::train::run(&args),
         Some(Command::Token) => {
             println!("{}", wirewatch_web::generate_token()?);
             Ok(0)

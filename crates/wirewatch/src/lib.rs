@@ -14,6 +14,8 @@ pub mod export;
 pub mod intel;
 pub mod line;
 pub mod live;
+pub mod model;
 pub mod pipeline;
 pub mod run;
 pub mod storage;
+pub mod train;

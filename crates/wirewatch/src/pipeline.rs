@@ -93,6 +93,13 @@ impl Engine {
         self.intel = Some(intel);
     }
 
+    /// The anomaly detector's model slot, when that detector runs.
+    pub fn anomaly_slot(
+        &self,
+    ) -> Option<std::sync::Arc<wirewatch_detect::detectors::ml_anomaly::AnomalySlot>> {
+        self.detect.as_ref()?.anomaly_slot()
+    }
+
     /// The threat-intelligence state, when configured.
     pub fn intel(&self) -> Option<&EngineIntel> {
         self.intel.as_ref()

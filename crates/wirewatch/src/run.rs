@@ -4,6 +4,7 @@ use crate::alertlog::AlertLog;
 use crate::analyze::STORE_FLUSH_WAIT;
 use crate::analyze::{AnalyzeReport, ReportCollector};
 use crate::cli::EngineArgs;
+use crate::dashboard::control::Retrainer;
 use crate::dashboard::serve::WebArgs;
 use crate::dashboard::{MonitorControl, SharedPublisher, SharedStatus, SnapshotBuilder};
 use crate::intel::IntelRuntime;
@@ -277,6 +278,11 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(i) = intel.engine.take() {
         engine.set_intel(i);
     }
+    let anomaly = engine.anomaly_slot();
+    let model_path = (!args.no_db).then(|| crate::model::model_path_for(&args.db));
+    if let (Some(slot), Some(path)) = (&anomaly, &model_path) {
+        crate::model::load_into(slot, path)?;
+    }
     // Live monitoring never waits for the disk: a full queue drops (and counts) a batch.
     let monitor = Arc::new(Monitor::with_engine(
         engine,
@@ -292,12 +298,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let mut control = None;
     let server = match web_plan {
         Some(plan) => {
-            let c = Arc::new(MonitorControl::new(
-                monitor.clone(),
-                status,
-                publisher,
-                live_defaults,
-            ));
+            let retrainer = match (&store, &anomaly, &model_path) {
+                (Some(store), Some(slot), Some(path)) => Some(Retrainer {
+                    store: store.clone(),
+                    slot: slot.clone(),
+                    trainer: config.detect.ml_anomaly.trainer.clone(),
+                    path: path.clone(),
+                }),
+                _ => None,
+            };
+            let c = Arc::new(
+                MonitorControl::new(monitor.clone(), status, publisher, live_defaults)
+                    .with_retrainer(retrainer),
+            );
             control = Some(c.clone());
             let mut state = WebState::new(snapshots, c).with_version(env!("CARGO_PKG_VERSION"));
             if let Some(s) = &store {
@@ -321,10 +334,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         drop_privileges(user)?;
         eprintln!("wirewatch: dropped privileges to user {user}");
     }
+    // Ctrl-C and SIGTERM stop, and so does SIGHUP (a closed terminal) unless it reloads the
+    // blocklists: the run ends cleanly either way, nothing unsaved.
     let stop = Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
-        .context("cannot install the Ctrl-C handler")?;
+    let mut stopping = vec![signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    if config.intel.blocklists.is_empty() {
+        stopping.push(signal_hook::consts::SIGHUP);
+    }
+    for signal in stopping {
+        signal_hook::flag::register(signal, stop.clone())
+            .context("cannot install the Ctrl-C handler")?;
+    }
     let started = Instant::now();
     let limit = args.duration.map(Duration::from_millis);
     // A replay ends with its file; a live capture or the demo only on an error.
@@ -343,6 +363,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         if let Some(c) = &control {
             c.refresh();
         }
+        if let Some(slot) = &anomaly {
+            crate::model::save_trained(slot, model_path.as_deref());
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     drop(control);
@@ -355,6 +378,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         bail!("the engine thread failed");
     };
     intel.stop();
+    if let Some(slot) = &anomaly {
+        crate::model::save_trained(slot, model_path.as_deref());
+    }
     tee.submit();
     let store = tee.store().cloned();
     let mut report: AnalyzeReport = tee.inner.collector.into_report(&engine, Vec::new(), 10);

@@ -29,7 +29,7 @@ export function interfaceLabel(i) {
 
 export class Controls {
   /** `onStatus(status)` is called with the CaptureStatus a control request returned. */
-  constructor({ onStatus } = {}) {
+  constructor({ onStatus, getTs } = {}) {
     this.onStatus = onStatus || (() => {});
     this.select = document.getElementById('iface-select');
     this.filter = document.getElementById('filter-input');
@@ -39,7 +39,7 @@ export class Controls {
     this.source = document.getElementById('capture-source');
     this.filterShown = document.getElementById('capture-filter');
     this.statusBox = document.getElementById('capture-status');
-    this.buttons = ['btn-start', 'btn-stop', 'btn-filter'].map((id) => document.getElementById(id));
+    this.buttons = ['btn-start', 'btn-stop', 'btn-filter', 'btn-retrain'].map((id) => document.getElementById(id));
     this.filterTouched = false;
     this.interfacesLoaded = false;
     this.lastStatus = null;
@@ -52,6 +52,9 @@ export class Controls {
     });
     document.getElementById('btn-start').addEventListener('click', () => this.start());
     document.getElementById('btn-stop').addEventListener('click', () => this.stop());
+    this.retrainResult = document.getElementById('retrain-result');
+    this.getTs = getTs || (() => null);
+    document.getElementById('btn-retrain').addEventListener('click', () => this.retrain());
     document.getElementById('control-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       this.applyFilter();
@@ -125,6 +128,22 @@ export class Controls {
 
   stop() {
     return this.run('Stop', () => post('api/capture/stop', {}));
+  }
+
+  /** Retrains the anomaly model on the last hour of stored traffic (packet time). */
+  async retrain() {
+    const ts = Number(this.getTs());
+    const body = Number.isFinite(ts) && ts > 0 ? { from: String(ts - 3600), to: String(ts) } : {};
+    setText(this.retrainResult, 'retraining…');
+    this.retrainResult.hidden = false;
+    const ok = await this.run('Retrain', async () => {
+      const r = await post('api/model/retrain', body);
+      const where = r && r.saved_to ? `, saved to ${r.saved_to}` : '';
+      setText(this.retrainResult, `anomaly model retrained on ${r ? r.intervals : '?'} intervals${where}`);
+      return null;
+    });
+    if (!ok) this.retrainResult.hidden = true;
+    return ok;
   }
 
   applyFilter() {

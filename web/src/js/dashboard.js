@@ -201,7 +201,7 @@ async function main() {
 
   onUnauthorized((err) => showAuth(err.message));
 
-  ui.controls = new Controls();
+  ui.controls = new Controls({ getTs: () => (live ? live.ts : null) });
   ui.rateChart = new RateChart(ui.rateChartBox);
   ui.protoChart = new ProtocolChart($('#proto-chart'));
   ui.feed = new AlertFeed($('#alerts-table'), $('#alerts-count'));

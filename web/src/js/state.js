@@ -89,11 +89,21 @@ export function applyFull(snapshot, prev = null) {
 
 /**
  * The state after a `delta` message: newer intervals appended, alerts merged by id, every
- * table replaced. A delta older than or equal to the state's `seq` changes nothing (the same
- * state object is returned). Without a state (no `full` yet) the delta is ignored (`null`).
+ * table replaced. A delta older than the state's `seq` changes nothing (the same state object
+ * is returned); one with the same `seq` is the server republishing the current snapshot with a
+ * new capture status (a capture stopped or started between intervals), so only the status is
+ * taken from it. Without a state (no `full` yet) the delta is ignored (`null`).
  */
 export function applyDelta(state, delta) {
   if (!state) return null;
+  if (
+    delta &&
+    Number(delta.seq) === Number(state.seq) &&
+    delta.status &&
+    JSON.stringify(delta.status) !== JSON.stringify(state.status)
+  ) {
+    return { ...state, status: delta.status, changedAlertIds: [], newAlertIds: [] };
+  }
   if (!delta || Number(delta.seq) <= Number(state.seq)) {
     return state.changedAlertIds.length || state.newAlertIds.length
       ? { ...state, changedAlertIds: [], newAlertIds: [] }

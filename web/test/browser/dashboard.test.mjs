@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { analyze, fixtures, launch, open, startWirewatch, tempDir, waitForStat } from './support.mjs';
+import { execFileSync } from 'node:child_process';
+import { analyze, binary, fixtures, launch, open, startWirewatch, tempDir, waitForStat } from './support.mjs';
 import { writeDnsPcap } from './pcap.mjs';
 
 let browser;
@@ -151,6 +152,31 @@ describe('threat intelligence on screen', () => {
     assert.match(await tag.innerText(), /blocklist drop \(45\.155\.205\.0\/24\)/);
     assert.match(await page.locator('[data-testid="top-destinations"]').innerText(), /⚠ blocklist drop/);
     assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
+
+describe('retraining the anomaly model', () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'normal.pcap');
+  let ww;
+  before(async () => {
+    execFileSync(binary(), ['generate', '-o', file, '--packets', '60000', '--flows', '2000', '--pps', '1000']);
+    ww = await startWirewatch(['--read', file, '--speed', 'max', '--stay', '--db', join(tmp.dir, 'h.db')]);
+  });
+  after(async () => { await ww?.stop(); tmp.remove(); });
+
+  it('trains on the stored hour without stopping anything', async () => {
+    const { page } = await open(browser, ww.url);
+    await waitForStat(page, 'packets_total', 60000);
+    await page.click('[data-testid="btn-retrain"]');
+    const result = page.locator('[data-testid="retrain-result"]');
+    await page.waitForFunction(
+      () => /retrained on \d+ intervals/.test(document.querySelector('[data-testid="retrain-result"]')?.textContent || ''),
+      null,
+      { timeout: 20000 },
+    );
+    assert.match(await result.innerText(), /retrained on (5\d|60|61) intervals, saved to .*h\.anomaly\.json/);
     await page.close();
   });
 });

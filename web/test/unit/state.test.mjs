@@ -80,6 +80,18 @@ test('applyDelta ignores stale or duplicate deltas and deltas before any full', 
   assert.equal(applyDelta(null, delta(21)), null);
 });
 
+test('a delta with the same seq but a new capture status updates the status only', () => {
+  const st = applyFull(snapshot(20));
+  const d = { ...delta(20), status: { running: false, source: 'stopped', interface: null, filter: null } };
+  const next = applyDelta(st, d);
+  assert.notEqual(next, st);
+  assert.equal(next.status.running, false);
+  assert.equal(next.seq, 20);
+  assert.equal(next.recent, st.recent, 'nothing else changes');
+  // An older delta never brings an old status back.
+  assert.equal(applyDelta(next, { ...delta(19), status: st.status }), next);
+});
+
 test('applyDelta merges alerts by id and reports new and updated ids', () => {
   const st = applyFull(snapshot(20));
   const next = applyDelta(st, delta(21, { alerts: [alert(1, 21, { status: 'updated', message: 'updated' }), alert(3, 21)] }));

@@ -10,6 +10,7 @@ pub mod brute_force;
 pub mod dns;
 pub mod dos;
 pub mod flood;
+pub mod ml_anomaly;
 pub mod port_scan;
 pub mod spike;
 pub mod syn_flood;
@@ -48,6 +49,9 @@ pub(crate) fn build(config: &DetectConfig) -> Result<Vec<Box<dyn Detector>>, Det
     }
     if config.dns.enabled {
         v.push(Box::new(dns::Dns::new(&config.dns)?));
+    }
+    if config.ml_anomaly.enabled {
+        v.push(Box::new(ml_anomaly::MlAnomaly::new(&config.ml_anomaly)?));
     }
     if config.threat_intel.enabled {
         v.push(Box::new(threat_intel::ThreatIntel::new(

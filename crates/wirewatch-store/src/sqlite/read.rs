@@ -156,12 +156,13 @@ fn page<T>(
 const RAW_INTERVAL_COLUMNS: &str = "start_ts, duration_ns, 1, packets, bytes, bps, pps, tcp, \
     udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, distinct_src_ips, \
     distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, flows_evicted, \
-    decode_errors, drops_kernel, drops_interface, drops_queue, pps, bps, apps";
+    decode_errors, drops_kernel, drops_interface, drops_queue, pps, bps, apps, \
+    distinct_dst_ports, src_entropy, dst_entropy";
 
 const ROLLUP_INTERVAL_COLUMNS: &str = "start_ts, duration_ns, intervals, packets, bytes, NULL, \
     NULL, tcp, udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, distinct_src_ips, \
     distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, flows_evicted, \
-    decode_errors, drops_kernel, drops_interface, drops_queue, max_pps, max_bps, NULL";
+    decode_errors, drops_kernel, drops_interface, drops_queue, max_pps, max_bps, NULL, 0, 0, 0";
 
 fn interval_sort_expr(column: &'static str, res: Resolution) -> &'static str {
     let raw = res == Resolution::Raw;
@@ -235,6 +236,9 @@ fn interval_row(r: &Row<'_>, res: Resolution) -> rusqlite::Result<IntervalRow> {
             .get::<_, Option<String>>(30)?
             .and_then(|a| serde_json::from_str(&a).ok())
             .unwrap_or_default(),
+        distinct_dst_ports: c(31)?,
+        src_entropy: r.get(32)?,
+        dst_entropy: r.get(33)?,
     })
 }
 

@@ -133,8 +133,9 @@ const INSERT_INTERVAL: &str = "INSERT INTO intervals (start_ts, duration_ns, pac
     bps, pps, tcp, udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, \
     distinct_src_ips, distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, \
     flows_evicted, decode_errors, drops_kernel, drops_interface, drops_queue, \
-    talkers_approximate, apps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, \
-    ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) \
+    talkers_approximate, apps, distinct_dst_ports, src_entropy, dst_entropy) VALUES (?1, ?2, ?3, \
+    ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
+    ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) \
     ON CONFLICT(start_ts) DO NOTHING";
 
 const INSERT_TALKER: &str = "INSERT INTO talkers (start_ts, direction, ip, ip_text, packets, \
@@ -420,6 +421,9 @@ fn write_interval(
         i64_of(m.drops.queue),
         m.talkers_approximate,
         serde_json::to_string(&m.apps).ok(),
+        i64_of(m.distinct_dst_ports),
+        m.src_entropy,
+        m.dst_entropy,
     ])?;
     if inserted == 0 {
         return Ok(());

@@ -83,6 +83,30 @@ pub(crate) async fn stop(State(state): State<WebState>) -> Result<Response, ApiE
     json(&status)
 }
 
+/// Body of `POST /api/model/retrain`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct RetrainBody {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+}
+
+/// `POST /api/model/retrain` with `{"from": time|null, "to": time|null}`: retrains the anomaly
+/// model on the stored range, without stopping capture.
+pub(crate) async fn retrain(
+    State(state): State<WebState>,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let b: RetrainBody = body(&bytes, Some(RetrainBody::default()))?;
+    let from = field("from", b.from, MAX_INTERFACE_LEN)?;
+    let to = field("to", b.to, MAX_INTERFACE_LEN)?;
+    let control = state.control.clone();
+    let outcome = blocking(move || control.retrain(from, to).map_err(ApiError::from)).await?;
+    json(&outcome)
+}
+
 /// `POST /api/capture/filter` with `{"filter": string|null}` (null, "" or a missing field
 /// clears it; an empty body is a 400).
 pub(crate) async fn filter(

@@ -43,6 +43,7 @@ pub(crate) fn table() -> Vec<(RouteInfo, MethodRouter<WebState>)> {
         (r("POST", "/api/capture/start"), post(capture::start)),
         (r("POST", "/api/capture/stop"), post(capture::stop)),
         (r("POST", "/api/capture/filter"), post(capture::filter)),
+        (r("POST", "/api/model/retrain"), post(capture::retrain)),
         (
             r("GET", "/api/history/intervals"),
             history(Table::Intervals),

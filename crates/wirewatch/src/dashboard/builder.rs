@@ -123,7 +123,7 @@ impl SnapshotBuilder {
                 distinct_hosts: m.map_or(0, |m| m.distinct_src_ips.max(m.distinct_dst_ips)),
                 drops: engine.drops(),
                 drops_interval: m.map_or(DropCounts::default(), |m| m.drops),
-                threat: self.threat(),
+                threat: self.threat(engine),
             },
             recent: self.recent.iter().cloned().collect(),
             protocols: c.protocols,
@@ -148,9 +148,69 @@ impl SnapshotBuilder {
         }
     }
 
+    /// Threat level from the open incidents (the worst severity, with its detector's
+    /// confidence) and the anomaly model's latest score, whichever is higher.
+    fn threat(&self, engine: &Engine) -> Threat {
+        let rules = self.rule_threat();
+        let Some(slot) = engine.anomaly_slot() else {
+            return rules;
+        };
+        let Some(last) = slot.last() else {
+            let (have, need) = slot.progress();
+            let mut t = rules;
+            if need > 0 {
+                t.reasons.push(format!(
+                    "anomaly model learning the baseline: {have}/{need} intervals"
+                ));
+            }
+            return t;
+        };
+        let level = if !last.anomalous {
+            ThreatLevel::Low
+        } else if last.margin >= 0.5 {
+            ThreatLevel::High
+        } else if last.margin >= 0.2 {
+            ThreatLevel::Medium
+        } else {
+            ThreatLevel::Low
+        };
+        let learned = Threat {
+            level,
+            confidence: if last.anomalous {
+                (0.6 + 0.4 * last.margin).clamp(0.6, 0.99)
+            } else {
+                (1.0 - last.score).clamp(0.5, 0.99)
+            },
+            reasons: vec![if last.anomalous {
+                format!(
+                    "anomaly score {:.2} over {:.2}: {}",
+                    last.score, last.threshold, last.explanation
+                )
+            } else {
+                format!(
+                    "traffic like the baseline (anomaly score {:.2})",
+                    last.score
+                )
+            }],
+        };
+        let rank = |l: ThreatLevel| match l {
+            ThreatLevel::Low => 0,
+            ThreatLevel::Medium => 1,
+            ThreatLevel::High => 2,
+        };
+        if rank(learned.level) > rank(rules.level) {
+            learned
+        } else if rank(rules.level) > rank(learned.level) || rules.reasons != ["no open incidents"]
+        {
+            rules
+        } else {
+            learned
+        }
+    }
+
     /// Threat level from the open incidents: the worst severity, with its detector's
     /// confidence; no open incident is a low level, held with full confidence.
-    fn threat(&self) -> Threat {
+    fn rule_threat(&self) -> Threat {
         let open: Vec<&AlertView> = self
             .alerts
             .iter()

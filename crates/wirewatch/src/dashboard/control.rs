@@ -9,7 +9,22 @@ use crate::live::monitor::{ControlError, Monitor, MonitorStatus, SourceSpec};
 use crate::pipeline::Sink;
 use std::sync::Arc;
 use wirewatch_capture::live::{LiveConfig, default_interface, list_interfaces};
-use wirewatch_web::{CaptureStatus, Control, ControlFailure, InterfaceView};
+use wirewatch_detect::detectors::ml_anomaly::AnomalySlot;
+use wirewatch_ml::anomaly::TrainerConfig;
+use wirewatch_store::params::parse_time;
+use wirewatch_web::{CaptureStatus, Control, ControlFailure, InterfaceView, RetrainOutcome};
+
+/// What retraining the anomaly model from the dashboard needs.
+pub struct Retrainer {
+    /// The history to train on.
+    pub store: Arc<dyn wirewatch_store::Store>,
+    /// The detector's model slot (the new model goes in force through it).
+    pub slot: Arc<AnomalySlot>,
+    /// Forest and baseline settings.
+    pub trainer: TrainerConfig,
+    /// Where the model is saved.
+    pub path: std::path::PathBuf,
+}
 
 /// [`Control`] over a running monitor.
 pub struct MonitorControl<S: Sink + Send + 'static> {
@@ -18,6 +33,8 @@ pub struct MonitorControl<S: Sink + Send + 'static> {
     publisher: SharedPublisher,
     /// Capture settings for sources started from the dashboard (snaplen, buffer, ...).
     live_defaults: LiveConfig,
+    /// Retraining, when there is a database and an anomaly detector.
+    retrainer: Option<Retrainer>,
 }
 
 impl<S: Sink + Send + 'static> MonitorControl<S> {
@@ -34,9 +51,16 @@ impl<S: Sink + Send + 'static> MonitorControl<S> {
             status,
             publisher,
             live_defaults,
+            retrainer: None,
         };
         c.refresh();
         c
+    }
+
+    /// Enables retraining the anomaly model from the dashboard.
+    pub fn with_retrainer(mut self, retrainer: Option<Retrainer>) -> Self {
+        self.retrainer = retrainer;
+        self
     }
 
     /// Reads the monitor's status into the shared one and republishes the snapshot with it.
@@ -144,5 +168,37 @@ impl<S: Sink + Send + 'static> Control for MonitorControl<S> {
         let result = self.monitor.set_filter(filter.as_deref());
         let status = self.refresh();
         result.map(|()| status).map_err(failure)
+    }
+
+    fn retrain(
+        &self,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<RetrainOutcome, ControlFailure> {
+        let Some(r) = &self.retrainer else {
+            return Err(ControlFailure::unavailable(
+                "retraining needs a database and the anomaly detector (it is off, or --no-db)",
+            ));
+        };
+        let time = |s: Option<String>, name: &str| {
+            s.as_deref()
+                .map(parse_time)
+                .transpose()
+                .map_err(|e| ControlFailure::refused(format!("{name}: {e}")))
+        };
+        let (from, to) = (time(from, "from")?, time(to, "to")?);
+        let model = crate::model::retrain(r.store.as_ref(), from, to, &r.trainer)
+            .map_err(|e| ControlFailure::refused(format!("{e:#}")))?;
+        let saved = model.save(&r.path);
+        let outcome = RetrainOutcome {
+            intervals: model.trained_on.intervals,
+            threshold: model.threshold(),
+            saved_to: saved.is_ok().then(|| r.path.display().to_string()),
+        };
+        r.slot.replace(model);
+        if let Err(e) = saved {
+            eprintln!("warning: the retrained anomaly model is in force but was not saved: {e}");
+        }
+        Ok(outcome)
     }
 }

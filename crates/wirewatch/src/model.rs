@@ -1,0 +1,186 @@
+//! The anomaly model on disk: where it lives next to the database, loading it at start,
+//! saving the ones the detector trains, and `wirewatch model retrain` on a stored time range.
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use std::path::{Path, PathBuf};
+use wirewatch_core::IntervalMetrics;
+use wirewatch_detect::detectors::ml_anomaly::AnomalySlot;
+use wirewatch_ml::anomaly::{AnomalyModel, TrainerConfig, train_from_intervals};
+use wirewatch_store::params::parse_time;
+use wirewatch_store::{Query, Resolution, SqliteStore, Store, StoreConfig};
+
+/// Intervals read per page when training on stored history.
+const PAGE: usize = 10_000;
+
+/// Where the anomaly model of the database at `db` is kept: `wirewatch.db` →
+/// `wirewatch.anomaly.json`.
+pub fn model_path_for(db: &Path) -> PathBuf {
+    db.with_extension("anomaly.json")
+}
+
+/// Loads the model at `path` into `slot` when the file exists; says what it did.
+pub fn load_into(slot: &AnomalySlot, path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let model = AnomalyModel::load(path)
+        .with_context(|| format!("cannot use the anomaly model {}", path.display()))?;
+    eprintln!(
+        "wirewatch: anomaly model {} (trained on {} intervals)",
+        path.display(),
+        model.trained_on.intervals
+    );
+    slot.replace(model);
+    Ok(())
+}
+
+/// Saves a model the detector trained, if there is a new one.
+pub fn save_trained(slot: &AnomalySlot, path: Option<&Path>) {
+    let Some(model) = slot.take_trained() else {
+        return;
+    };
+    match path {
+        Some(path) => match model.save(path) {
+            Ok(()) => eprintln!(
+                "wirewatch: anomaly model trained on {} intervals, saved to {}",
+                model.trained_on.intervals,
+                path.display()
+            ),
+            Err(e) => eprintln!("warning: the anomaly model was not saved: {e}"),
+        },
+        None => eprintln!(
+            "wirewatch: anomaly model trained on {} intervals (not saved: no database)",
+            model.trained_on.intervals
+        ),
+    }
+}
+
+/// Stored raw intervals between `from` and `to` (inclusive, packet time), oldest first.
+pub fn stored_intervals(
+    store: &dyn Store,
+    from: Option<wirewatch_core::Timestamp>,
+    to: Option<wirewatch_core::Timestamp>,
+) -> anyhow::Result<Vec<IntervalMetrics>> {
+    let mut q = Query {
+        from,
+        to,
+        resolution: Resolution::Raw,
+        sort: Some("start_ts".into()),
+        limit: PAGE,
+        ..Query::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = store.intervals(&q)?;
+        let n = page.rows.len();
+        out.extend(
+            page.rows
+                .iter()
+                .map(wirewatch_store::IntervalRow::to_metrics),
+        );
+        q.offset += n;
+        if n == 0 || q.offset as u64 >= page.total {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Trains a model on stored intervals.
+pub fn retrain(
+    store: &dyn Store,
+    from: Option<wirewatch_core::Timestamp>,
+    to: Option<wirewatch_core::Timestamp>,
+    config: &TrainerConfig,
+) -> anyhow::Result<AnomalyModel> {
+    let intervals = stored_intervals(store, from, to)?;
+    if intervals.is_empty() {
+        bail!("no stored intervals in that range: pick a range that holds recorded traffic");
+    }
+    train_from_intervals(&intervals, config).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `wirewatch model`.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ModelCommand,
+}
+
+/// `wirewatch model` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Train the anomaly model on a stored time range and save it (a running `wirewatch run`
+    /// on the same database picks it up at its next start; the dashboard's retrain does it live).
+    Retrain(RetrainArgs),
+}
+
+/// `wirewatch model retrain`.
+#[derive(Debug, Args)]
+pub struct RetrainArgs {
+    /// The database holding the history.
+    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
+    pub db: PathBuf,
+    /// Start of the range (Unix seconds or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End of the range.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Where to save the model (default: next to the database).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// TOML configuration file (`[detect.ml_anomaly.trainer]`: trees, sample size,
+    /// contamination, seed).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Runs `wirewatch model`.
+pub fn run(args: &ModelArgs) -> anyhow::Result<i32> {
+    match &args.command {
+        ModelCommand::Retrain(a) => retrain_command(a),
+    }
+}
+
+fn retrain_command(args: &RetrainArgs) -> anyhow::Result<i32> {
+    if !args.db.is_file() {
+        bail!(
+            "{}: no such database (record one with `wirewatch run --db` or `wirewatch analyze --db`)",
+            args.db.display()
+        );
+    }
+    let config = match &args.config {
+        Some(p) => crate::config::Config::load(p)?,
+        None => crate::config::Config::default(),
+    };
+    let time = |s: &Option<String>, name: &str| -> anyhow::Result<_> {
+        s.as_deref()
+            .map(parse_time)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--{name}: {e}"))
+    };
+    let (from, to) = (time(&args.from, "from")?, time(&args.to, "to")?);
+    let store = SqliteStore::open(&StoreConfig::new(args.db.clone()))?;
+    let model = retrain(&store, from, to, &config.detect.ml_anomaly.trainer)?;
+    let path = args
+        .model
+        .clone()
+        .unwrap_or_else(|| model_path_for(&args.db));
+    model
+        .save(&path)
+        .with_context(|| format!("cannot save the model to {}", path.display()))?;
+    println!(
+        "anomaly model trained on {} intervals ({} trees, sample size {}, contamination {}), \
+         threshold {:.3}, saved to {}",
+        model.trained_on.intervals,
+        model.trained_on.config.trees,
+        model.trained_on.config.sample_size,
+        model.trained_on.config.contamination,
+        model.threshold(),
+        path.display()
+    );
+    Ok(0)
+}
