@@ -111,6 +111,10 @@ pub struct FlowRecord {
     /// What threat intelligence says about the flow's endpoints (the worse one), if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reputation: Option<Box<AddressReputation>>,
+    /// CICFlowMeter-style features (`wirewatch_ml::flowclass::CIC_COLUMNS` order), when the
+    /// flow table computes them (for the flow classifier and `export --format cicflowmeter`).
+    #[serde(skip)]
+    pub features: Option<Box<[f64]>>,
 }
 
 impl FlowRecord {

@@ -475,6 +475,15 @@ impl DetectionEngine {
         })
     }
 
+    /// The flow classifier detector's model slot, when that detector runs.
+    pub fn flow_model_slot(&self) -> Option<std::sync::Arc<detectors::ml_threat::FlowModelSlot>> {
+        self.detectors.iter().find_map(|d| {
+            d.as_any()?
+                .downcast_ref::<detectors::ml_threat::MlThreat>()
+                .map(detectors::ml_threat::MlThreat::slot)
+        })
+    }
+
     /// Whether any detector wants threat-intelligence hits.
     pub fn wants_threats(&self) -> bool {
         !self.threat_detectors.is_empty()

@@ -29,8 +29,11 @@ pub const THREAT_INTEL: &str = "threat_intel";
 /// An interval unlike the learned baseline (Isolation Forest).
 pub const ML_ANOMALY: &str = "ml_anomaly";
 
+/// Flows a trained flow classifier calls an attack.
+pub const ML_THREAT: &str = "ml_threat";
+
 /// Every kind the detectors produce.
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     SPIKE,
     SYN_FLOOD,
     PORT_SCAN,
@@ -43,4 +46,5 @@ pub const ALL: [&str; 12] = [
     DNS_AMPLIFICATION,
     THREAT_INTEL,
     ML_ANOMALY,
+    ML_THREAT,
 ];

@@ -47,7 +47,7 @@ pub use engine::{
 pub use suppress::SuppressRule;
 
 use detectors::{
-    brute_force, dns, dos, flood, ml_anomaly, port_scan, spike, syn_flood, threat_intel,
+    brute_force, dns, dos, flood, ml_anomaly, ml_threat, port_scan, spike, syn_flood, threat_intel,
 };
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -158,6 +158,8 @@ pub struct DetectConfig {
     pub threat_intel: threat_intel::Config,
     /// Intervals unlike the learned baseline (Isolation Forest).
     pub ml_anomaly: ml_anomaly::Config,
+    /// Flows a trained classifier calls an attack.
+    pub ml_threat: ml_threat::Config,
 }
 
 impl Default for DetectConfig {
@@ -175,6 +177,7 @@ impl Default for DetectConfig {
             dns: dns::Config::default(),
             threat_intel: threat_intel::Config::default(),
             ml_anomaly: ml_anomaly::Config::default(),
+            ml_threat: ml_threat::Config::default(),
         }
     }
 }

@@ -133,5 +133,6 @@ pub fn tcp_flow(
         app: Default::default(),
         details: None,
         reputation: None,
+        features: None,
     }
 }

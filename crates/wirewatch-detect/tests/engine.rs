@@ -580,6 +580,7 @@ fn finished_flows_reach_the_brute_force_detector() {
             app: Default::default(),
             details: None,
             reputation: None,
+            features: None,
         });
     }
     let alerts = e.on_interval(&interval(30, 100, 0));
@@ -613,6 +614,7 @@ fn disabled_detection_does_nothing() {
             "flood",
             "dns",
             "ml_anomaly",
+            "ml_threat",
             "threat_intel"
         ]
     );

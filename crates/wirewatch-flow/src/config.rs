@@ -35,6 +35,9 @@ pub struct FlowConfig {
     /// 100 bytes each: the default costs under 7 MB and covers the names a large site resolves
     /// within the flow timeouts.
     pub max_host_names: usize,
+    /// Compute CICFlowMeter-style features for every flow (about 400 bytes per live flow), for
+    /// the flow classifier and `export --format cicflowmeter`. Off unless something needs them.
+    pub flow_features: bool,
 }
 
 impl Default for FlowConfig {
@@ -50,6 +53,7 @@ impl Default for FlowConfig {
             active_timeout_secs: 1800,
             app_decoding: true,
             max_host_names: 65_536,
+            flow_features: false,
         }
     }
 }

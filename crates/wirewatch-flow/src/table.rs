@@ -15,6 +15,7 @@ use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
 use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
+use wirewatch_ml::flowclass::{FlowFeatureAcc, PacketObs, TcpObs};
 
 /// A live flow.
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ struct Entry {
     epoch: u64,
     /// Application label and names.
     app: AppState,
+    /// CICFlowMeter feature accumulator, when the table computes flow features.
+    cic: Option<Box<FlowFeatureAcc>>,
 }
 
 /// What ingesting one packet did.
@@ -84,6 +87,8 @@ pub struct FlowTable {
     next_scan: Timestamp,
     /// Whether payloads are inspected for the application protocol and names.
     inspect: bool,
+    /// Whether CICFlowMeter features are computed for each flow.
+    features: bool,
     /// Host names learned from DNS answers.
     names: HostNames,
     /// The DNS message decoded from the last ingested packet, for the detectors.
@@ -109,6 +114,7 @@ impl FlowTable {
             closing: VecDeque::new(),
             next_scan: Timestamp(0),
             inspect: config.app_decoding,
+            features: config.flow_features,
             names: HostNames::new(if config.app_decoding {
                 config.max_host_names
             } else {
@@ -151,6 +157,7 @@ impl FlowTable {
         }
         let epoch = self.epoch;
         let ports = pkt.ports().unwrap_or((0, 0));
+        let features = self.features;
         let fresh = |initiator| Entry {
             first_ts: ts,
             last_ts: ts,
@@ -164,6 +171,10 @@ impl FlowTable {
             } else {
                 AppState::new(key.proto, ports.1, ports.0)
             },
+            cic: features.then(|| {
+                let responder_port = if initiator == side { ports.1 } else { ports.0 };
+                Box::new(FlowFeatureAcc::new(responder_port))
+            }),
         };
         // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
         let initiator = match flags {
@@ -217,6 +228,9 @@ impl FlowTable {
         let first_in_epoch = entry.epoch != epoch;
         entry.epoch = epoch;
         let forward = side == entry.initiator;
+        if let Some(acc) = &mut entry.cic {
+            acc.on_packet(&packet_obs(pkt, ts, forward));
+        }
         if self.inspect && !payload.is_empty() && entry.app.wants(ports) {
             let p = Payload {
                 ip_proto: key.proto,
@@ -433,6 +447,28 @@ impl FlowTable {
     }
 }
 
+/// What the CICFlowMeter accumulator needs from a packet.
+fn packet_obs(pkt: &Packet, ts: Timestamp, forward: bool) -> PacketObs {
+    let (header_len, tcp) = match pkt.transport {
+        wirewatch_decode::Transport::Tcp(t) => (
+            u32::from(t.header_len),
+            Some(TcpObs {
+                flags: t.flags,
+                window: t.window,
+            }),
+        ),
+        wirewatch_decode::Transport::Udp(_) => (8, None),
+        _ => (0, None),
+    };
+    PacketObs {
+        ts,
+        forward,
+        payload_len: pkt.payload_len,
+        header_len,
+        tcp,
+    }
+}
+
 /// Why a flow in `state` ended when it timed out.
 fn end_reason(state: TcpState) -> EndReason {
     match state {
@@ -515,5 +551,8 @@ fn record(key: &FlowKey, mut entry: Entry, reason: EndReason, names: &HostNames)
         app: entry.app.label,
         details: entry.app.details,
         reputation: None,
+        features: entry
+            .cic
+            .map(|acc| acc.features().to_vec().into_boxed_slice()),
     }
 }

@@ -166,6 +166,7 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
         app,
         details,
         reputation: None,
+        features: None,
     }
 }
 

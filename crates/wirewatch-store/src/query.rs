@@ -513,6 +513,10 @@ pub struct FlowRow {
     /// What threat intelligence said about the flow's worse endpoint.
     #[serde(flatten)]
     pub threat: ThreatColumns,
+    /// CICFlowMeter-style features, when they were computed (not part of the JSON/CSV rows:
+    /// `export --format cicflowmeter` writes them).
+    #[serde(skip)]
+    pub features: Option<Vec<f64>>,
 }
 
 /// Threat intelligence about an address as flat columns.
@@ -663,6 +667,10 @@ impl FlowRow {
                 r.details.as_deref(),
             ),
             threat: ThreatColumns::of(r.reputation.as_deref()),
+            features: r
+                .features
+                .as_deref()
+                .map(|f| f.iter().map(|v| f64::from(*v as f32)).collect()),
         }
     }
 }

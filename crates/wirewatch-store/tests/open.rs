@@ -176,7 +176,7 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
     assert_eq!(
         e.to_string(),
         format!(
-            "the database {} has schema version 99, newer than this Wirewatch supports (6); it \
+            "the database {} has schema version 99, newer than this Wirewatch supports (7); it \
              was left unchanged: upgrade Wirewatch, or choose another database file",
             path.display()
         )
@@ -299,7 +299,7 @@ fn a_version_1_database_is_migrated_with_its_data() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((version, views), (6, 5));
+    assert_eq!((version, views), (7, 5));
     let total: i64 = conn
         .query_row(
             "SELECT total_packets FROM packet_counts WHERE start_ts = ?1",

@@ -122,10 +122,17 @@ impl Config {
         Ok(())
     }
 
-    /// The engine's part.
+    /// The engine's part. A configured flow model needs flow features, so they are computed.
     pub fn engine(&self) -> EngineConfig {
+        let mut flows = self.flows.clone();
+        if self.detect.enabled
+            && self.detect.ml_threat.enabled
+            && self.detect.ml_threat.model.is_some()
+        {
+            flows.flow_features = true;
+        }
         EngineConfig {
-            flows: self.flows.clone(),
+            flows,
             metrics: self.metrics.clone(),
             detect: self.detect.clone(),
         }

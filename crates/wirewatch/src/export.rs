@@ -32,6 +32,9 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Jsonl,
+    /// Flows as a CICIDS2017 `MachineLearningCVE` CSV (CICFlowMeter feature columns and a
+    /// `Label`), for `wirewatch train` (flows only; needs flows recorded with features).
+    Cicflowmeter,
 }
 
 /// Roll-up level of interval rows.
@@ -121,6 +124,9 @@ pub struct ExportArgs {
     /// Write here instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// The `Label` column of a cicflowmeter export (e.g. `BENIGN`, `PortScan`, `DoS Hulk`).
+    #[arg(long, value_name = "TEXT", default_value = "BENIGN")]
+    pub label: String,
     /// Filters.
     #[command(flatten)]
     pub filters: FilterArgs,
@@ -152,6 +158,12 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    if args.format == Format::Cicflowmeter {
+        if args.what != What::Flows {
+            bail!("--format cicflowmeter exports flows: use it with --what flows");
+        }
+        return export_cicflowmeter(&store, query, &args.label, out);
+    }
     let mut writer = RowWriter::new(args.format, out);
     query.limit = PAGE;
     query.offset = 0;
@@ -172,6 +184,50 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         }
     }
     writer.finish().context("cannot write the export")?;
+    Ok(0)
+}
+
+/// Writes the flows matching `query` that have features, as a CICIDS2017-style CSV.
+fn export_cicflowmeter(
+    store: &SqliteStore,
+    mut query: Query,
+    label: &str,
+    out: Box<dyn Write>,
+) -> anyhow::Result<i32> {
+    use wirewatch_ml::flowclass::{CicCsvWriter, FEATURE_COUNT};
+    let mut w = CicCsvWriter::new(out).context("cannot write the export")?;
+    query.limit = PAGE;
+    query.offset = 0;
+    let (mut written, mut without) = (0u64, 0u64);
+    loop {
+        let page = store.flows(&query)?;
+        let n = page.rows.len();
+        for row in page.rows {
+            match row.features.as_deref() {
+                Some(f) if f.len() == FEATURE_COUNT => {
+                    let mut v = [0.0; FEATURE_COUNT];
+                    v.copy_from_slice(f);
+                    w.write_flow(&v, label).context("cannot write the export")?;
+                    written += 1;
+                }
+                _ => without += 1,
+            }
+        }
+        query.offset += n;
+        if n == 0 || query.offset as u64 >= page.total {
+            break;
+        }
+    }
+    w.into_inner().context("cannot write the export")?.flush()?;
+    if written == 0 && without > 0 {
+        bail!(
+            "none of the {without} flows has features: record with `[flows] flow_features = true` \
+             in the config (or with a flow classifier configured)"
+        );
+    }
+    if without > 0 {
+        eprintln!("note: {without} flows without features were left out");
+    }
     Ok(0)
 }
 
@@ -202,7 +258,8 @@ enum RowWriter {
 impl RowWriter {
     fn new(format: Format, out: Box<dyn Write>) -> Self {
         match format {
-            Format::Csv => RowWriter::Csv {
+            // The cicflowmeter format has its own writer (`export_cicflowmeter`).
+            Format::Csv | Format::Cicflowmeter => RowWriter::Csv {
                 out: Box::new(csv::Writer::from_writer(out)),
                 header: false,
             },

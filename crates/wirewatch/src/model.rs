@@ -56,6 +56,20 @@ pub fn save_trained(slot: &AnomalySlot, path: Option<&Path>) {
     }
 }
 
+/// Loads the flow classifier named in `[detect.ml_threat] model` into the engine's detector.
+pub fn load_flow_model(
+    engine: &crate::pipeline::Engine,
+    detect: &wirewatch_detect::DetectConfig,
+) -> anyhow::Result<()> {
+    let (Some(path), Some(slot)) = (&detect.ml_threat.model, engine.flow_model_slot()) else {
+        return Ok(());
+    };
+    let model = wirewatch_ml::flowclass::FlowModel::load(path)
+        .with_context(|| format!("cannot use the flow model {}", path.display()))?;
+    slot.replace(model);
+    Ok(())
+}
+
 /// Stored raw intervals between `from` and `to` (inclusive, packet time), oldest first.
 pub fn stored_intervals(
     store: &dyn Store,

@@ -100,6 +100,13 @@ impl Engine {
         self.detect.as_ref()?.anomaly_slot()
     }
 
+    /// The flow classifier detector's model slot, when that detector runs.
+    pub fn flow_model_slot(
+        &self,
+    ) -> Option<std::sync::Arc<wirewatch_detect::detectors::ml_threat::FlowModelSlot>> {
+        self.detect.as_ref()?.flow_model_slot()
+    }
+
     /// The threat-intelligence state, when configured.
     pub fn intel(&self) -> Option<&EngineIntel> {
         self.intel.as_ref()

@@ -278,6 +278,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(i) = intel.engine.take() {
         engine.set_intel(i);
     }
+    crate::model::load_flow_model(&engine, &config.detect)?;
     let anomaly = engine.anomaly_slot();
     let model_path = (!args.no_db).then(|| crate::model::model_path_for(&args.db));
     if let (Some(slot), Some(path)) = (&anomaly, &model_path) {

@@ -27,6 +27,45 @@ pub struct TrainArgs {
     /// Seed of the split and the trees (the same seed gives the same model).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Do not train: classify every row of the dataset with this model and report per-class
+    /// precision, recall and F1 (an evaluation on captures the model never saw).
+    #[arg(long, value_name = "MODEL", conflicts_with_all = ["quick", "full"])]
+    pub evaluate: Option<PathBuf>,
+}
+
+/// Classifies every row of `dataset` with the model at `path` and prints the scores.
+fn evaluate(
+    path: &std::path::Path,
+    dataset: &wirewatch_ml::flowclass::Dataset,
+) -> anyhow::Result<i32> {
+    let model = wirewatch_ml::flowclass::FlowModel::load(path)
+        .with_context(|| format!("cannot use the flow model {}", path.display()))?;
+    let classes = model.classes().to_vec();
+    let mut confusion = vec![vec![0u64; classes.len()]; classes.len()];
+    let predictions = model
+        .predict_many(dataset.rows())
+        .context("cannot classify the dataset")?;
+    let mut unknown = 0u64;
+    for (i, p) in predictions.iter().enumerate() {
+        let truth = dataset.class(i);
+        let (Some(t), Some(c)) = (
+            classes.iter().position(|k| *k == truth),
+            classes.iter().position(|k| *k == p.class),
+        ) else {
+            unknown += 1;
+            continue;
+        };
+        if let Some(cell) = confusion.get_mut(t).and_then(|row| row.get_mut(c)) {
+            *cell += 1;
+        }
+    }
+    let names = classes.iter().map(|c| c.name().to_string()).collect();
+    let metrics = wirewatch_ml::flowclass::Metrics::from_confusion(names, confusion);
+    println!("{}", metrics.report());
+    if unknown > 0 {
+        println!("{unknown} rows of classes the model does not know were left out");
+    }
+    Ok(0)
 }
 
 /// Runs `wirewatch train`.
@@ -50,6 +89,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<i32> {
     })
     .with_context(|| format!("cannot read the dataset {}", args.dataset.display()))?;
     eprintln!("{}", dataset.stats.summary());
+    if let Some(path) = &args.evaluate {
+        return evaluate(path, &dataset);
+    }
     let bar = if show {
         let b = ProgressBar::new(0);
         b.set_style(

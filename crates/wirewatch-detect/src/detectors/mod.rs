@@ -11,6 +11,7 @@ pub mod dns;
 pub mod dos;
 pub mod flood;
 pub mod ml_anomaly;
+pub mod ml_threat;
 pub mod port_scan;
 pub mod spike;
 pub mod syn_flood;
@@ -52,6 +53,9 @@ pub(crate) fn build(config: &DetectConfig) -> Result<Vec<Box<dyn Detector>>, Det
     }
     if config.ml_anomaly.enabled {
         v.push(Box::new(ml_anomaly::MlAnomaly::new(&config.ml_anomaly)?));
+    }
+    if config.ml_threat.enabled {
+        v.push(Box::new(ml_threat::MlThreat::new(&config.ml_threat)?));
     }
     if config.threat_intel.enabled {
         v.push(Box::new(threat_intel::ThreatIntel::new(

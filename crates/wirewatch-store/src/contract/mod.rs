@@ -167,6 +167,7 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
         app: Default::default(),
         details: None,
         reputation: None,
+        features: None,
     }
 }
 

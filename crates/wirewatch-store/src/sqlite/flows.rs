@@ -31,7 +31,8 @@ const PROBE_CAP: i64 = 50_000;
 
 const COLUMNS: &str = "proto, src_ip, src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, \
     packets_rev, bytes_rev, payload_bytes_fwd, payload_bytes_rev, first_ts, last_ts, state, \
-    end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name, app_source, details, reputation";
+    end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name, app_source, details, reputation, \
+    features";
 
 fn sort_expr(column: &'static str) -> &'static str {
     match column {
@@ -85,6 +86,11 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
         server_name: r.get(18)?,
         details: AppColumns::from_parts(r.get(19)?, details.as_ref()),
         threat: ThreatColumns::from_json(r.get(21)?),
+        features: r.get::<_, Option<Vec<u8>>>(22)?.map(|b| {
+            b.chunks_exact(4)
+                .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+                .collect()
+        }),
     };
     Ok(row)
 }

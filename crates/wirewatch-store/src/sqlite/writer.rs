@@ -146,8 +146,8 @@ const INSERT_TALKER: &str = "INSERT INTO talkers (start_ts, direction, ip, ip_te
 pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (first_ts, last_ts, proto, src_ip, \
     src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, packets_rev, bytes_rev, \
     payload_bytes_fwd, payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason, app, \
-    server_name, app_source, details, reputation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, \
-    ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+    server_name, app_source, details, reputation, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+    ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
 
 pub(crate) const UPDATE_MAX_FLOW_DURATION: &str = "INSERT INTO meta (key, value) \
     VALUES ('max_flow_duration_ns', ?1) \
@@ -196,8 +196,18 @@ pub(crate) fn insert_flow(stmt: &mut Statement<'_>, f: &FlowRecord) -> rusqlite:
         f.reputation
             .as_ref()
             .and_then(|r| serde_json::to_string(r).ok()),
+        f.features.as_deref().map(features_blob),
     ])?;
     Ok(())
+}
+
+/// Flow features as little-endian f32 values (half the size of f64; CICFlowMeter's CSVs carry
+/// fewer significant digits anyway).
+fn features_blob(values: &[f64]) -> Vec<u8> {
+    values
+        .iter()
+        .flat_map(|v| (*v as f32).to_le_bytes())
+        .collect()
 }
 
 /// What one transaction changed, applied to the writer's state only once it committed.

@@ -197,6 +197,18 @@ pub fn analyze_files(
     // Offline analysis waits for the disk: everything analysed is stored.
     let mut collector = ReportCollector::new(options.max_report_flows);
     let mut errors = Vec::new();
+    if let Err(e) = crate::model::load_flow_model(&engine, &options.engine.detect) {
+        errors.push(Notice {
+            path: options
+                .engine
+                .detect
+                .ml_threat
+                .model
+                .clone()
+                .unwrap_or_default(),
+            message: format!("{e:#}"),
+        });
+    }
     if let Some(path) = &options.alert_log {
         match crate::alertlog::AlertLog::open(path) {
             Ok(log) => collector.alert_log = Some(log),
