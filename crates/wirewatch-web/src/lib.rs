@@ -19,6 +19,7 @@ pub mod assets;
 pub mod auth;
 pub mod control;
 pub mod error;
+pub mod metrics;
 pub mod query;
 mod security;
 pub mod server;

@@ -27,9 +27,10 @@ pub const CONTENT_SECURITY_POLICY: &str =
 /// preflight, which this server never allows).
 pub const CSRF_HEADER: &str = "x-wirewatch";
 
-/// Whether `path` is guarded by the token (the API and the WebSocket; not the page itself).
+/// Whether `path` is guarded by the token (the API, the WebSocket and the metrics; not the
+/// page itself).
 fn protected(path: &str) -> bool {
-    path == "/ws" || path == "/api" || path.starts_with("/api/")
+    path == "/ws" || path == "/metrics" || path == "/api" || path.starts_with("/api/")
 }
 
 /// Adds the security headers to every response.

@@ -57,6 +57,9 @@ pub struct Snapshot {
     pub packets: Vec<PacketSummary>,
     /// The most recently updated alerts, newest update first (≤ [`MAX_ALERTS`]).
     pub alerts: Vec<AlertView>,
+    /// Cumulative counters for `/metrics`.
+    #[serde(default)]
+    pub counters: crate::metrics::Counters,
 }
 
 /// Capture status: what is being captured and how (also `GET /api/status` → `capture`).

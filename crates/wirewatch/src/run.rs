@@ -269,9 +269,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
         alerts: 0,
         store: store.clone(),
-        dashboard: web_plan
-            .as_ref()
-            .map(|_| SnapshotBuilder::new(publisher.clone(), status.clone())),
+        dashboard: web_plan.as_ref().map(|_| {
+            SnapshotBuilder::new(publisher.clone(), status.clone()).with_store(store.clone())
+        }),
     };
     let mut intel = IntelRuntime::start(&config.intel, (!args.no_db).then_some(args.db.as_path()))?;
     let mut engine = Engine::new(&config.engine());

@@ -72,6 +72,35 @@ fn get(url: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     (status, body)
 }
 
+/// A GET that returns the body unaltered (de-chunked when the server chunked it).
+fn get_raw(url: &str, path: &str) -> (u16, String) {
+    let host = url.trim_start_matches("http://");
+    let mut s = TcpStream::connect(host).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw[9..12].parse().unwrap();
+    let (head, mut body) = raw.split_once("\r\n\r\n").unwrap();
+    if !head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return (status, body.to_string());
+    }
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    (status, out)
+}
+
 #[test]
 fn a_public_address_without_a_token_is_refused_with_the_reason() {
     let o = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
@@ -203,6 +232,46 @@ fn the_api_reports_the_replay_like_analyze_does() {
         .iter()
         .find(|a| a["kind"] == "port_scan");
     assert!(scan.is_some(), "{}", snapshot["alerts"]);
+    // The Prometheus endpoint says the same, in a format a real parser reads.
+    let (code, text) = get_raw(&url, "/metrics");
+    assert_eq!(code, 200);
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    let scrape = prometheus_parse::Scrape::parse(lines).unwrap();
+    let value = |name: &str, label: Option<(&str, &str)>| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .filter(|s| label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => 0.0,
+            })
+            .sum()
+    };
+    assert_eq!(
+        value("wirewatch_packets_total", None) as u64,
+        reference["packets"].as_u64().unwrap()
+    );
+    assert_eq!(
+        value("wirewatch_packets_total", Some(("proto", "tcp"))) as u64,
+        reference["protocols"]["tcp"].as_u64().unwrap()
+    );
+    assert_eq!(
+        value("wirewatch_bytes_total", None) as u64,
+        reference["bytes"].as_u64().unwrap()
+    );
+    assert_eq!(
+        value("wirewatch_flows_created_total", None) as u64,
+        reference["flow_table"]["created"].as_u64().unwrap()
+    );
+    assert_eq!(
+        value("wirewatch_alerts_total", Some(("kind", "port_scan"))) as u64,
+        1
+    );
+    assert_eq!(value("wirewatch_dropped_packets_total", None), 0.0);
     let (code, body) = get(&url, "/api/history/flows", &[]);
     assert_eq!(code, 503, "no database: {body}");
     assert!(body.contains("error"));

@@ -53,6 +53,7 @@ pub(crate) fn table() -> Vec<(RouteInfo, MethodRouter<WebState>)> {
         (r("GET", "/api/history/alerts"), history(Table::Alerts)),
         (r("GET", "/api/export/{what}"), get(export::handler)),
         (r("GET", "/api/openapi.json"), get(openapi::handler)),
+        (r("GET", "/metrics"), get(crate::metrics::handler)),
         (r("GET", "/ws"), get(crate::ws::handler)),
         (r("GET", "/"), get(crate::assets::index)),
         (r("GET", "/history"), get(crate::assets::history)),

@@ -15,6 +15,7 @@ use wirewatch_core::{
 };
 use wirewatch_decode::{Network, Packet, Transport};
 use wirewatch_detect::IncidentStatus;
+use wirewatch_web::metrics::{AlertCount, Counters};
 use wirewatch_web::snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
     MAX_PACKETS, MAX_RECENT_INTERVALS, MAX_TALKERS, PacketProto, PacketSummary, Snapshot,
@@ -50,6 +51,10 @@ pub struct SnapshotBuilder {
     last: Option<IntervalMetrics>,
     pps_sum: f64,
     intervals: u64,
+    /// Incidents opened, by kind and severity (for `/metrics`).
+    opened: std::collections::BTreeMap<(String, &'static str), u64>,
+    /// The history database, for its counters.
+    store: Option<Arc<dyn wirewatch_store::Store>>,
 }
 
 impl SnapshotBuilder {
@@ -66,6 +71,56 @@ impl SnapshotBuilder {
             last: None,
             pps_sum: 0.0,
             intervals: 0,
+            opened: std::collections::BTreeMap::new(),
+            store: None,
+        }
+    }
+
+    /// Reports the database's counters in `/metrics` too.
+    pub fn with_store(mut self, store: Option<Arc<dyn wirewatch_store::Store>>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The cumulative counters `/metrics` serves.
+    fn counters(&self, engine: &Engine, status: &CaptureStatus) -> Counters {
+        let totals = engine.totals();
+        let flows = engine.flow_stats();
+        let store = self.store.as_ref().map(|s| s.stats());
+        let intel = engine
+            .intel()
+            .and_then(|i| i.service())
+            .map(wirewatch_intel::IntelService::stats);
+        Counters {
+            interface: status
+                .interface
+                .clone()
+                .unwrap_or_else(|| status.source.clone()),
+            packets: totals.counters.protocols,
+            bytes: totals.counters.bytes,
+            drops: engine.drops(),
+            flows_live: flows.live,
+            flows_created: flows.created,
+            flows_evicted: flows.evicted,
+            alerts: self
+                .opened
+                .iter()
+                .map(|((kind, severity), count)| AlertCount {
+                    kind: kind.clone(),
+                    severity: (*severity).to_string(),
+                    count: *count,
+                })
+                .collect(),
+            store_queued: store.map_or(0, |s| s.queued),
+            store_records_dropped: store.map_or(0, |s| s.records_dropped),
+            store_write_errors: store.map_or(0, |s| s.write_errors),
+            detector_seconds: Vec::new(),
+            intel_cache_hits: intel.as_ref().map_or(0, |s| s.cache_hits),
+            intel_lookups: intel.as_ref().map_or(0, |s| s.looked_up),
+            intel_quota_remaining: intel
+                .as_ref()
+                .and_then(|s| s.quota_remaining)
+                .map(u64::from),
         }
     }
 
@@ -103,11 +158,13 @@ impl SnapshotBuilder {
                 .collect()
         };
         let interval_s = engine.interval_ns() as f64 / 1e9;
+        let status = self.status();
         Snapshot {
+            counters: self.counters(engine, &status),
             seq: self.seq,
             ts: m.map_or(0.0, |m| m.end_ts().as_secs_f64()),
             interval_s,
-            status: self.status(),
+            status,
             stats: Stats {
                 bps: m.map_or(0.0, |m| m.bps),
                 pps: m.map_or(0.0, |m| m.pps),
@@ -272,6 +329,10 @@ impl Sink for SnapshotBuilder {
     fn alert(&mut self, alert: Alert, status: IncidentStatus) {
         if status == IncidentStatus::Opened {
             self.opened_in_interval += 1;
+            *self
+                .opened
+                .entry((alert.kind.clone(), alert.severity.name()))
+                .or_insert(0) += 1;
         }
         let status = match status {
             IncidentStatus::Opened => AlertStatus::Opened,

@@ -1,0 +1,281 @@
+//! `GET /metrics`: the engine's counters in the Prometheus text exposition format (0.0.4),
+//! so a Prometheus server can scrape Wirewatch and Grafana can graph it.
+//!
+//! Owns the names (`wirewatch_*`, base units, `_total` for counters) and the rendering; the
+//! numbers come from the snapshot's [`Counters`], which the engine fills at each interval.
+
+use crate::state::WebState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use wirewatch_core::{DropCounts, ProtocolCounts};
+
+/// Alerts counted by kind and severity (incidents opened).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct AlertCount {
+    /// Alert kind.
+    pub kind: String,
+    /// Severity name.
+    pub severity: String,
+    /// Incidents opened.
+    pub count: u64,
+}
+
+/// Time spent in one detector.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct DetectorTime {
+    /// Detector name.
+    pub detector: String,
+    /// Seconds spent in its interval work over the run.
+    pub seconds: f64,
+}
+
+/// Cumulative counters of the run, for `/metrics`.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct Counters {
+    /// The interface (or source) being monitored, used as a label.
+    pub interface: String,
+    /// Frames by protocol class.
+    pub packets: ProtocolCounts,
+    /// Wire bytes of all frames.
+    pub bytes: u64,
+    /// Packets lost before the engine, by cause.
+    pub drops: DropCounts,
+    /// Live flows.
+    pub flows_live: u64,
+    /// Flows created.
+    pub flows_created: u64,
+    /// Flows evicted from the full table.
+    pub flows_evicted: u64,
+    /// Incidents opened, by kind and severity.
+    pub alerts: Vec<AlertCount>,
+    /// Records waiting in the store's queue.
+    pub store_queued: u64,
+    /// Records the store dropped.
+    pub store_records_dropped: u64,
+    /// Store write errors.
+    pub store_write_errors: u64,
+    /// Detector time.
+    pub detector_seconds: Vec<DetectorTime>,
+    /// AbuseIPDB answers served from the cache.
+    pub intel_cache_hits: u64,
+    /// AbuseIPDB look-ups made.
+    pub intel_lookups: u64,
+    /// AbuseIPDB quota left today, when known.
+    pub intel_quota_remaining: Option<u64>,
+}
+
+/// Escapes a label value (backslash, double quote, newline).
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Renders `c` in the text exposition format.
+pub fn render(c: &Counters) -> String {
+    let mut o = String::new();
+    let iface = label(&c.interface);
+    let family = |o: &mut String, name: &str, kind: &str, help: &str| {
+        let _ = writeln!(o, "# HELP {name} {help}");
+        let _ = writeln!(o, "# TYPE {name} {kind}");
+    };
+    family(
+        &mut o,
+        "wirewatch_packets_total",
+        "counter",
+        "Frames seen, by protocol class of the outermost IP header.",
+    );
+    let p = &c.packets;
+    for (proto, n) in [
+        ("tcp", p.tcp),
+        ("udp", p.udp),
+        ("icmp", p.icmp),
+        ("icmpv6", p.icmpv6),
+        ("other_ip", p.other_ip),
+        ("non_ip", p.non_ip),
+    ] {
+        let _ = writeln!(
+            o,
+            "wirewatch_packets_total{{interface=\"{iface}\",proto=\"{proto}\"}} {n}"
+        );
+    }
+    family(
+        &mut o,
+        "wirewatch_bytes_total",
+        "counter",
+        "Wire bytes of all frames.",
+    );
+    let _ = writeln!(
+        o,
+        "wirewatch_bytes_total{{interface=\"{iface}\"}} {}",
+        c.bytes
+    );
+    family(
+        &mut o,
+        "wirewatch_dropped_packets_total",
+        "counter",
+        "Packets lost before analysis, by cause (kernel buffer, interface, Wirewatch's queue).",
+    );
+    for (cause, n) in [
+        ("kernel", c.drops.kernel),
+        ("interface", c.drops.interface),
+        ("queue", c.drops.queue),
+    ] {
+        let _ = writeln!(
+            o,
+            "wirewatch_dropped_packets_total{{interface=\"{iface}\",cause=\"{cause}\"}} {n}"
+        );
+    }
+    family(
+        &mut o,
+        "wirewatch_flows",
+        "gauge",
+        "Flows live in the flow table.",
+    );
+    let _ = writeln!(o, "wirewatch_flows {}", c.flows_live);
+    family(
+        &mut o,
+        "wirewatch_flows_created_total",
+        "counter",
+        "Flows created.",
+    );
+    let _ = writeln!(o, "wirewatch_flows_created_total {}", c.flows_created);
+    family(
+        &mut o,
+        "wirewatch_flows_evicted_total",
+        "counter",
+        "Flows evicted because the flow table was full.",
+    );
+    let _ = writeln!(o, "wirewatch_flows_evicted_total {}", c.flows_evicted);
+    family(
+        &mut o,
+        "wirewatch_alerts_total",
+        "counter",
+        "Incidents opened, by kind and severity.",
+    );
+    for a in &c.alerts {
+        let _ = writeln!(
+            o,
+            "wirewatch_alerts_total{{kind=\"{}\",severity=\"{}\"}} {}",
+            label(&a.kind),
+            label(&a.severity),
+            a.count
+        );
+    }
+    family(
+        &mut o,
+        "wirewatch_store_queued_records",
+        "gauge",
+        "Records waiting to be written.",
+    );
+    let _ = writeln!(o, "wirewatch_store_queued_records {}", c.store_queued);
+    family(
+        &mut o,
+        "wirewatch_store_dropped_records_total",
+        "counter",
+        "Records the database writer dropped (queue full or failed transaction).",
+    );
+    let _ = writeln!(
+        o,
+        "wirewatch_store_dropped_records_total {}",
+        c.store_records_dropped
+    );
+    family(
+        &mut o,
+        "wirewatch_store_write_errors_total",
+        "counter",
+        "Database write errors.",
+    );
+    let _ = writeln!(
+        o,
+        "wirewatch_store_write_errors_total {}",
+        c.store_write_errors
+    );
+    family(
+        &mut o,
+        "wirewatch_detector_seconds_total",
+        "counter",
+        "Time spent in each detector's interval work.",
+    );
+    for d in &c.detector_seconds {
+        let _ = writeln!(
+            o,
+            "wirewatch_detector_seconds_total{{detector=\"{}\"}} {}",
+            label(&d.detector),
+            d.seconds
+        );
+    }
+    family(
+        &mut o,
+        "wirewatch_intel_lookups_total",
+        "counter",
+        "AbuseIPDB look-ups, by how they were answered.",
+    );
+    let _ = writeln!(
+        o,
+        "wirewatch_intel_lookups_total{{answer=\"api\"}} {}",
+        c.intel_lookups
+    );
+    let _ = writeln!(
+        o,
+        "wirewatch_intel_lookups_total{{answer=\"cache\"}} {}",
+        c.intel_cache_hits
+    );
+    if let Some(q) = c.intel_quota_remaining {
+        family(
+            &mut o,
+            "wirewatch_intel_quota_remaining",
+            "gauge",
+            "AbuseIPDB look-ups left in the current quota window.",
+        );
+        let _ = writeln!(o, "wirewatch_intel_quota_remaining {q}");
+    }
+    o
+}
+
+/// `GET /metrics`.
+pub(crate) async fn handler(State(state): State<WebState>) -> Response {
+    let snapshot = state.snapshot();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        render(&snapshot.counters),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sample_has_its_family_and_labels_are_escaped() {
+        let c = Counters {
+            interface: "eth\"0".into(),
+            bytes: 42,
+            alerts: vec![AlertCount {
+                kind: "port_scan".into(),
+                severity: "high".into(),
+                count: 2,
+            }],
+            ..Counters::default()
+        };
+        let text = render(&c);
+        assert!(text.contains("wirewatch_bytes_total{interface=\"eth\\\"0\"} 42"));
+        assert!(text.contains("wirewatch_alerts_total{kind=\"port_scan\",severity=\"high\"} 2"));
+        let mut declared = std::collections::HashSet::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# TYPE ") {
+                declared.insert(rest.split(' ').next().unwrap_or_default().to_string());
+            } else if !line.starts_with('#') {
+                let name = line.split(['{', ' ']).next().unwrap_or_default();
+                assert!(declared.contains(name), "{name} has no TYPE line");
+            }
+        }
+    }
+}
