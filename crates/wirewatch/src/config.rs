@@ -21,6 +21,8 @@ pub struct Config {
     pub web: WebSettings,
     /// Threat intelligence: blocklists and AbuseIPDB (`[intel]`).
     pub intel: crate::intel::IntelSettings,
+    /// Alert notifications: webhook, syslog, e-mail (`[notify]`).
+    pub notify: wirewatch_notify::NotifyConfig,
 }
 
 /// Dashboard settings (`[web]`). Flags of `wirewatch run` override them.
@@ -106,6 +108,10 @@ impl Config {
             "set web.token or web.token_file, not both"
         );
         self.intel.abuseipdb()?;
+        let n = &self.notify;
+        if n.webhook.is_some() || n.syslog.is_some() || n.email.is_some() {
+            n.validate().map_err(|e| anyhow::anyhow!("[notify]: {e}"))?;
+        }
         anyhow::ensure!(
             self.intel
                 .blocklists

@@ -113,6 +113,8 @@ struct RunSink {
     store: Option<Arc<dyn wirewatch_store::Store>>,
     /// Snapshots for the dashboard, when it is served.
     dashboard: Option<SnapshotBuilder>,
+    /// Alert notifications, when a channel is configured.
+    notifier: Option<wirewatch_notify::Notifier>,
 }
 
 impl RunSink {
@@ -170,6 +172,10 @@ impl Sink for RunSink {
         if let Some(d) = &mut self.dashboard {
             d.alert(alert.clone(), status);
         }
+        if let Some(n) = &self.notifier {
+            // Never blocks: a full queue or the rate limit drops (and counts) it.
+            n.notify(&alert, status == IncidentStatus::Opened);
+        }
         self.collector.alert(alert, status);
     }
 
@@ -204,6 +210,22 @@ impl Sink for RunSink {
         eprintln!("error: {message}");
         self.collector.error(message);
     }
+}
+
+/// Starts the notifier when a channel is configured.
+fn start_notifier(
+    config: &wirewatch_notify::NotifyConfig,
+) -> anyhow::Result<Option<wirewatch_notify::Notifier>> {
+    if config.webhook.is_none() && config.syslog.is_none() && config.email.is_none() {
+        return Ok(None);
+    }
+    let n = wirewatch_notify::Notifier::start(config.clone())
+        .context("cannot start the notifications")?;
+    eprintln!(
+        "wirewatch: notifying alerts of severity {} and above",
+        config.min_severity.name()
+    );
+    Ok(Some(n))
 }
 
 /// Chooses what to monitor from the arguments.
@@ -269,6 +291,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
         alerts: 0,
         store: store.clone(),
+        notifier: start_notifier(&config.notify)?,
         dashboard: web_plan.as_ref().map(|_| {
             SnapshotBuilder::new(publisher.clone(), status.clone()).with_store(store.clone())
         }),
