@@ -10,6 +10,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
+pub mod eve;
 pub mod export;
 pub mod intel;
 pub mod line;

@@ -85,6 +85,10 @@ pub struct RunArgs {
     /// When a replay (--read) ends, keep serving the dashboard until Ctrl-C.
     #[arg(long, requires = "read")]
     pub stay: bool,
+    /// Append alerts and finished flows to this file as JSON lines in Suricata's EVE layout
+    /// (with Community IDs), for SIEM pipelines.
+    #[arg(long, value_name = "FILE")]
+    pub eve: Option<PathBuf>,
     /// Dashboard settings.
     #[command(flatten)]
     pub web: WebArgs,
@@ -115,6 +119,8 @@ struct RunSink {
     dashboard: Option<SnapshotBuilder>,
     /// Alert notifications, when a channel is configured.
     notifier: Option<wirewatch_notify::Notifier>,
+    /// The EVE JSON output, when asked for.
+    eve: Option<crate::eve::EveWriter<std::fs::File>>,
 }
 
 impl RunSink {
@@ -136,6 +142,10 @@ impl RunSink {
 
 impl Sink for RunSink {
     fn interval(&mut self, metrics: IntervalMetrics) {
+        if let Some(e) = &mut self.eve {
+            // Flushes the EVE output about once per second of packet time.
+            e.tick(metrics.end_ts());
+        }
         if self.lines {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(
@@ -172,6 +182,9 @@ impl Sink for RunSink {
         if let Some(d) = &mut self.dashboard {
             d.alert(alert.clone(), status);
         }
+        if let Some(e) = &mut self.eve {
+            e.alert(&alert, status);
+        }
         if let Some(n) = &self.notifier {
             // Never blocks: a full queue or the rate limit drops (and counts) it.
             n.notify(&alert, status == IncidentStatus::Opened);
@@ -180,6 +193,9 @@ impl Sink for RunSink {
     }
 
     fn flow(&mut self, record: FlowRecord) {
+        if let Some(e) = &mut self.eve {
+            e.flow(&record);
+        }
         self.collector.flow(record);
     }
 
@@ -292,6 +308,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         alerts: 0,
         store: store.clone(),
         notifier: start_notifier(&config.notify)?,
+        eve: match &args.eve {
+            Some(path) => Some(crate::eve::EveWriter::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .with_context(|| format!("cannot open the EVE output {}", path.display()))?,
+            )),
+            None => None,
+        },
         dashboard: web_plan.as_ref().map(|_| {
             SnapshotBuilder::new(publisher.clone(), status.clone()).with_store(store.clone())
         }),
@@ -402,6 +428,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         bail!("the engine thread failed");
     };
     intel.stop();
+    if let Some(e) = &mut tee.inner.eve {
+        e.flush();
+    }
     if let Some(slot) = &anomaly {
         crate::model::save_trained(slot, model_path.as_deref());
     }
