@@ -27,6 +27,9 @@ pub struct TrainArgs {
     /// Seed of the split and the trees (the same seed gives the same model).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Classes with fewer rows are reported and left out of training (default 50).
+    #[arg(long, value_name = "N")]
+    pub min_class_rows: Option<usize>,
     /// Do not train: classify every row of the dataset with this model and report per-class
     /// precision, recall and F1 (an evaluation on captures the model never saw).
     #[arg(long, value_name = "MODEL", conflicts_with_all = ["quick", "full"])]
@@ -78,6 +81,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<i32> {
     };
     if let Some(seed) = args.seed {
         config.seed = seed;
+    }
+    if let Some(n) = args.min_class_rows {
+        config.min_class_rows = n;
     }
     eprintln!("reading {}...", args.dataset.display());
     let mut last_file = 0;
