@@ -1,7 +1,7 @@
 // Builds web/dist/ (embedded by the Rust server): copies src/** and the vendor files the pages
 // load (uPlot's IIFE build and CSS) into dist/vendor/. Node standard library only.
 
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,20 +35,36 @@ if (!existsSync(join(root, 'node_modules', 'uplot'))) {
   fail('node_modules/uplot is missing: run `npm ci` (or `npm install`) in web/ first');
 }
 
-rmSync(dist, { recursive: true, force: true });
-mkdirSync(dist, { recursive: true });
-cpSync(src, dist, { recursive: true });
-
+// What dist/ must hold: relative path → source file.
+const wanted = new Map();
+for (const f of listFiles(src)) wanted.set(relative(src, f), f);
 for (const [from, to] of VENDOR) {
   const source = join(root, from);
   if (!existsSync(source)) fail(`${from} is missing: run \`npm ci\` in web/`);
-  mkdirSync(dirname(join(dist, to)), { recursive: true });
-  copyFileSync(source, join(dist, to));
+  wanted.set(to, source);
+}
+
+// Files are written only when their bytes changed, so an unchanged front end keeps its
+// modification times and the Rust build (which embeds dist/) is not redone for nothing.
+mkdirSync(dist, { recursive: true });
+let changed = 0;
+for (const [rel, source] of wanted) {
+  const target = join(dist, rel);
+  const bytes = readFileSync(source);
+  if (existsSync(target) && readFileSync(target).equals(bytes)) continue;
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, bytes);
+  changed += 1;
+}
+for (const f of listFiles(dist)) {
+  if (!wanted.has(relative(dist, f))) {
+    rmSync(f);
+    changed += 1;
+  }
 }
 
 const files = listFiles(dist).map((f) => relative(dist, f)).sort();
 for (const required of ['index.html', 'history.html']) {
   if (!files.includes(required)) fail(`dist/${required} was not produced`);
 }
-console.log(`build: ${files.length} files in ${relative(process.cwd(), dist) || dist}`);
-for (const f of files) console.log(`  ${f}`);
+console.log(`build: ${files.length} files in ${relative(process.cwd(), dist) || dist} (${changed} changed)`);
