@@ -135,12 +135,17 @@ impl FlowRecord {
 
     /// Lower-case protocol name: `tcp`, `udp`, `icmp`, `icmpv6`, or the protocol number.
     pub fn proto_name(&self) -> String {
-        match self.ip_proto {
-            6 => "tcp".into(),
-            17 => "udp".into(),
-            1 => "icmp".into(),
-            58 => "icmpv6".into(),
-            p => p.to_string(),
-        }
+        ip_proto_name(self.ip_proto)
+    }
+}
+
+/// Lower-case name of an IP protocol number: `tcp`, `udp`, `icmp`, `icmpv6`, or the number.
+pub fn ip_proto_name(p: u8) -> String {
+    match p {
+        6 => "tcp".into(),
+        17 => "udp".into(),
+        1 => "icmp".into(),
+        58 => "icmpv6".into(),
+        p => p.to_string(),
     }
 }

@@ -130,6 +130,26 @@ impl IntervalMetrics {
         self.start_ts.plus(self.duration_ns)
     }
 
+    /// The addresses of the top talkers (sources, then destinations, by bytes then packets),
+    /// each once.
+    pub fn talker_ips(&self) -> Vec<IpAddr> {
+        let mut ips: Vec<IpAddr> = Vec::new();
+        for t in [
+            &self.top_sources_by_bytes,
+            &self.top_sources_by_packets,
+            &self.top_destinations_by_bytes,
+            &self.top_destinations_by_packets,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !ips.contains(&t.ip) {
+                ips.push(t.ip);
+            }
+        }
+        ips
+    }
+
     /// The reputation of `ip`, if it is one of this interval's talkers with one.
     pub fn reputation(&self, ip: IpAddr) -> Option<&AddressReputation> {
         self.reputations.iter().find(|r| r.ip == ip)

@@ -9,6 +9,7 @@ use crate::blocklist::Match;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use wirewatch_core::{AddressReputation, ThreatSource};
+use wirewatch_store::CachedIntel;
 
 /// Where a reputation came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,6 +119,23 @@ impl Reputation {
             reference: m.reference.as_deref().map(str::to_string),
             fetched_at_unix,
         }
+    }
+
+    /// The database cache row of this answer, fetched at `fetched` (since the Unix epoch) and
+    /// fresh for `ttl`.
+    pub fn cache_entry(
+        &self,
+        fetched: std::time::Duration,
+        ttl: std::time::Duration,
+    ) -> serde_json::Result<CachedIntel> {
+        let nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Ok(CachedIntel {
+            source: self.source.name().to_string(),
+            score: self.score,
+            data: serde_json::to_string(self)?,
+            fetched_ts: nanos(fetched),
+            expires_ts: nanos(fetched.saturating_add(ttl)),
+        })
     }
 
     /// The shared vocabulary's form ([`wirewatch_core::AddressReputation`]) that alerts, the

@@ -642,6 +642,7 @@ pub fn quic_version_name(v: u32) -> String {
 impl FlowRow {
     /// The row a stored flow reads back as.
     pub fn from_record(r: &FlowRecord) -> FlowRow {
+        let known_app = r.app.source != AppSource::None;
         FlowRow {
             proto: r.proto_name(),
             src_ip: canonical_ip(r.src_ip),
@@ -660,10 +661,10 @@ impl FlowRow {
             end_reason: r.end_reason,
             tcp_flags_fwd: tcp_flags::render(r.fwd.tcp_flags),
             tcp_flags_rev: tcp_flags::render(r.rev.tcp_flags),
-            app: (r.app.source != AppSource::None).then(|| r.app.proto.name().to_string()),
+            app: known_app.then(|| r.app.proto.name().to_string()),
             server_name: r.server_name().map(str::to_string),
             details: AppColumns::from_parts(
-                (r.app.source != AppSource::None).then(|| r.app.source.name().to_string()),
+                known_app.then(|| r.app.source.name().to_string()),
                 r.details.as_deref(),
             ),
             threat: ThreatColumns::of(r.reputation.as_deref()),

@@ -235,25 +235,16 @@ impl Engine {
 
     /// Attaches the names learned from DNS answers to the interval's top talkers.
     fn name_talkers(&self, m: &mut IntervalMetrics) {
-        let lists = [
-            &m.top_sources_by_bytes,
-            &m.top_sources_by_packets,
-            &m.top_destinations_by_bytes,
-            &m.top_destinations_by_packets,
-        ];
-        let mut names: Vec<HostName> = Vec::new();
-        for t in lists.into_iter().flatten() {
-            if names.iter().any(|h| h.ip == t.ip) {
-                continue;
-            }
-            if let Some(name) = self.flows.host_name(t.ip) {
-                names.push(HostName {
-                    ip: t.ip,
+        m.host_names = m
+            .talker_ips()
+            .into_iter()
+            .filter_map(|ip| {
+                self.flows.host_name(ip).map(|name| HostName {
+                    ip,
                     name: name.to_string(),
-                });
-            }
-        }
-        m.host_names = names;
+                })
+            })
+            .collect();
     }
 
     fn with_drops(&mut self, mut m: IntervalMetrics) -> IntervalMetrics {
@@ -325,24 +316,11 @@ fn pass_hits(intel: &mut EngineIntel, detect: Option<&mut DetectionEngine>) {
 
 /// Attaches the reputation of the interval's top talkers that have one.
 fn tag_talkers(intel: &EngineIntel, m: &mut IntervalMetrics) {
-    let mut tags: Vec<wirewatch_core::AddressReputation> = Vec::new();
-    for t in [
-        &m.top_sources_by_bytes,
-        &m.top_sources_by_packets,
-        &m.top_destinations_by_bytes,
-        &m.top_destinations_by_packets,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if tags.iter().any(|r| r.ip == t.ip) {
-            continue;
-        }
-        if let Some(r) = intel.reputation(t.ip) {
-            tags.push(r);
-        }
-    }
-    m.reputations = tags;
+    m.reputations = m
+        .talker_ips()
+        .into_iter()
+        .filter_map(|ip| intel.reputation(ip))
+        .collect();
 }
 
 /// Adds `host_names` (address → name learned from DNS answers) to an alert's evidence for

@@ -18,6 +18,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
+mod corpus;
+
+use corpus::{capture_for, corpus};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -125,19 +128,6 @@ const NDPI_KNOWN_DIFFERENCES: &[(&str, &str, &str, &str)] = &[
          flows; Wirewatch does not look into tunnels (one IPv4 flow of protocol 41)",
     ),
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps");
-    dir.join("truth").is_dir().then_some(dir)
-}
-
-/// Finds the capture a truth file describes.
-fn capture_for(corpus: &Path, name: &str) -> Option<PathBuf> {
-    ["ndpi", "zeek", "suricata-verify"]
-        .iter()
-        .map(|d| corpus.join(d).join(name))
-        .find(|p| p.is_file())
-}
 
 /// The flows of one capture, run through the engine once and shared by both tests.
 fn flows_of(capture: &Path) -> Arc<Vec<FlowRecord>> {

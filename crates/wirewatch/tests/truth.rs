@@ -6,9 +6,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
+mod corpus;
+
+use corpus::{capture_for, corpus};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use wirewatch::analyze::{AnalyzeOptions, AnalyzeReport, NoProgress, analyze_files};
 
 /// Why fragment files differ: tshark reassembles.
@@ -93,19 +96,6 @@ const TUNNELLED: &[&str] = &[
     "sv_vxlan-decoder-01.pcap",
     "tunnels_gre-sample.pcap",
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps");
-    dir.join("truth").is_dir().then_some(dir)
-}
-
-/// Finds the capture a truth file describes.
-fn capture_for(corpus: &Path, name: &str) -> Option<PathBuf> {
-    ["ndpi", "zeek", "suricata-verify"]
-        .iter()
-        .map(|d| corpus.join(d).join(name))
-        .find(|p| p.is_file())
-}
 
 type ConvKey = (String, (String, u16), (String, u16));
 /// Per direction (lower endpoint → higher, higher → lower): frames and bytes.

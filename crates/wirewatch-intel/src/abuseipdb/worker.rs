@@ -22,7 +22,7 @@
 
 use super::client::{AbuseIpdbClient, AbuseIpdbConfig, ClientError, RateLimit};
 use crate::error::IntelError;
-use crate::reputation::{Reputation, Source};
+use crate::reputation::Reputation;
 use crate::reserved::is_public;
 use foldhash::fast::RandomState;
 use hashlink::LruCache;
@@ -35,7 +35,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wirewatch_core::time::NANOS_PER_SEC;
-use wirewatch_store::{CachedIntel, IntelCache};
+use wirewatch_store::IntelCache;
 
 /// Addresses remembered (pending, answered, failed) to suppress duplicate look-ups and
 /// answer repeats from memory. 65,536 covers the distinct remote addresses of a busy
@@ -605,7 +605,7 @@ impl Worker {
                 self.shared.looked_up.fetch_add(1, Ordering::Relaxed);
                 let now = now_unix();
                 let expires = now + self.ttl;
-                self.store(ip, &outcome.reputation, now, expires);
+                self.store(ip, &outcome.reputation, now);
                 self.deliver(outcome.reputation, expires.as_secs());
             }
             Err(e) => self.failed(ip, attempts, e),
@@ -701,24 +701,12 @@ impl Worker {
         }
     }
 
-    fn store(&self, ip: IpAddr, rep: &Reputation, now: Duration, expires: Duration) {
+    fn store(&self, ip: IpAddr, rep: &Reputation, now: Duration) {
         let Some(cache) = &self.cache else { return };
-        let result = serde_json::to_string(rep)
+        let result = rep
+            .cache_entry(now, self.ttl)
             .map_err(|e| e.to_string())
-            .and_then(|data| {
-                cache
-                    .put(
-                        ip,
-                        &CachedIntel {
-                            source: Source::AbuseIpdb.name().to_string(),
-                            score: rep.score,
-                            data,
-                            fetched_ts: nanos(now),
-                            expires_ts: nanos(expires),
-                        },
-                    )
-                    .map_err(|e| e.to_string())
-            });
+            .and_then(|entry| cache.put(ip, &entry).map_err(|e| e.to_string()));
         if let Err(e) = result {
             lock(&self.shared.status).last_error =
                 Some(format!("cannot cache the answer for {ip}: {e}"));

@@ -43,16 +43,6 @@ fn sort_expr(column: &'static str) -> &'static str {
     }
 }
 
-fn proto_name(p: u8) -> String {
-    match p {
-        6 => "tcp".into(),
-        17 => "udp".into(),
-        1 => "icmp".into(),
-        58 => "icmpv6".into(),
-        p => p.to_string(),
-    }
-}
-
 fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
     let c = |i: usize| -> rusqlite::Result<u64> { Ok(u64_of(r.get::<_, i64>(i)?)) };
     let ip = |i: usize| -> rusqlite::Result<IpAddr> {
@@ -64,7 +54,7 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
     let details: Option<String> = r.get(20)?;
     let details: Option<AppDetails> = details.and_then(|d| serde_json::from_str(&d).ok());
     let row = FlowRow {
-        proto: proto_name(r.get(0)?),
+        proto: wirewatch_core::flow::ip_proto_name(r.get(0)?),
         src_ip: ip(1)?,
         src_port: r.get(2)?,
         dst_ip: ip(3)?,

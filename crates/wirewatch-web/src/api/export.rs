@@ -20,7 +20,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::Value;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use wirewatch_store::params::flatten;
@@ -103,7 +102,6 @@ fn options(params: &[(String, String)]) -> Result<(Format, usize), ApiError> {
 /// Encodes rows into one chunk of the download.
 struct Encoder {
     format: Format,
-    table: Table,
     header: Option<Vec<String>>,
     rows: usize,
 }
@@ -122,13 +120,8 @@ impl Encoder {
             Format::Csv => {
                 let mut w = csv::WriterBuilder::new().from_writer(&mut out);
                 for row in rows {
-                    let mut value = serde_json::to_value(row).map_err(|e| e.to_string())?;
-                    if self.table == Table::Alerts
-                        && let Some(evidence) = value.get_mut("evidence")
-                        && !evidence.is_null()
-                    {
-                        *evidence = Value::String(evidence.to_string());
-                    }
+                    // `flatten` keeps free-form fields (an alert's evidence) as one JSON column.
+                    let value = serde_json::to_value(row).map_err(|e| e.to_string())?;
                     let mut flat = Vec::new();
                     flatten("", &value, &mut flat);
                     let header = match &self.header {
@@ -259,7 +252,6 @@ pub(crate) async fn handler(
         };
         let enc = Encoder {
             format,
-            table,
             header: None,
             rows: 0,
         };

@@ -47,22 +47,31 @@ pub struct DnsQueryJson {
 }
 
 /// Collects the application totals from finished flows.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AppTotals {
     /// Flows and payload-confirmed flows, indexed by `AppProto as usize`.
-    flows: Vec<(u64, u64)>,
+    flows: [(u64, u64); AppProto::COUNT],
     servers: HashMap<String, (u64, u64)>,
     queries: HashMap<String, u64>,
     rcodes: BTreeMap<String, u64>,
     untracked: u64,
 }
 
+impl Default for AppTotals {
+    fn default() -> Self {
+        AppTotals {
+            flows: [(0, 0); AppProto::COUNT],
+            servers: HashMap::new(),
+            queries: HashMap::new(),
+            rcodes: BTreeMap::new(),
+            untracked: 0,
+        }
+    }
+}
+
 impl AppTotals {
     /// Counts one finished flow.
     pub fn add(&mut self, f: &FlowRecord) {
-        if self.flows.is_empty() {
-            self.flows = vec![(0, 0); AppProto::COUNT];
-        }
         if let Some(c) = self.flows.get_mut(f.app.proto as usize) {
             c.0 += 1;
             c.1 += u64::from(f.app.source == AppSource::Payload);
@@ -101,9 +110,8 @@ impl AppTotals {
     pub fn apps(&self, packets: &[AppCount]) -> Vec<AppTotalJson> {
         let mut v: Vec<AppTotalJson> = AppProto::ALL
             .iter()
-            .enumerate()
-            .map(|(i, app)| {
-                let f = self.flows.get(i).copied().unwrap_or_default();
+            .zip(self.flows.iter())
+            .map(|(app, f)| {
                 let p = packets.iter().find(|c| c.app == *app);
                 AppTotalJson {
                     app: *app,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wirewatch_core::AddressReputation;
 use wirewatch_intel::reserved::reserved_reason;
-use wirewatch_intel::{AbuseIpdbClient, Blocklists, CachedIntel, IntelCache, Reputation};
+use wirewatch_intel::{AbuseIpdbClient, Blocklists, IntelCache, Reputation};
 
 /// `wirewatch intel`.
 #[derive(Debug, Args)]
@@ -116,16 +116,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<i32> {
                     Ok(outcome) => {
                         let r = outcome.reputation;
                         if let Some(c) = &cache {
-                            let fetched = now();
-                            let entry = CachedIntel {
-                                source: "abuseipdb".into(),
-                                score: r.score,
-                                data: serde_json::to_string(&r)?,
-                                fetched_ts: u64::try_from(fetched.as_nanos()).unwrap_or(u64::MAX),
-                                expires_ts: u64::try_from((fetched + ttl).as_nanos())
-                                    .unwrap_or(u64::MAX),
-                            };
-                            c.put(ip, &entry)?;
+                            c.put(ip, &r.cache_entry(now(), ttl)?)?;
                         }
                         (Some(r.to_core()), "lookup".to_string())
                     }
