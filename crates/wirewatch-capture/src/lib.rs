@@ -8,6 +8,8 @@ pub mod error;
 pub mod file;
 pub mod live;
 pub mod synth;
+/// Writing capture files: pcap and pcapng writers and the rotating ring-buffer writer.
+pub mod write;
 
 pub use error::{CaptureError, CaptureWarning};
 pub use file::{FileFormat, FileSource};

@@ -41,6 +41,9 @@ fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, St
 /// `2024-01-01T00:00:00.25+02:00`, or a bare date `2024-01-01`).
 pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     let t = s.trim();
+    if let Some(ts) = exact_seconds(t) {
+        return Ok(ts);
+    }
     if let Ok(secs) = t.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
             return Ok(Timestamp((secs * 1e9).round() as u64));
@@ -50,6 +53,25 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     parse_rfc3339(t).ok_or_else(|| {
         format!("`{s}` is not a time: use Unix seconds or RFC 3339 such as 2024-01-01T00:00:00Z")
     })
+}
+
+/// `SECONDS[.FRACTION]` in plain digits, exact to the nanosecond (an `f64` is not: it keeps
+/// about 16 digits, a few hundred nanoseconds at today's times).
+fn exact_seconds(t: &str) -> Option<Timestamp> {
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 9 {
+        return None;
+    }
+    let secs: u64 = whole.parse().ok()?;
+    let nanos: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
+    Some(Timestamp(
+        secs.checked_mul(1_000_000_000)?.checked_add(nanos)?,
+    ))
 }
 
 fn parse_rfc3339(t: &str) -> Option<Timestamp> {
@@ -138,6 +160,13 @@ mod tests {
     #[test]
     fn times_parse_in_both_forms() {
         assert_eq!(parse_time("0"), Ok(Timestamp(0)));
+        // Exact to the nanosecond, where an f64 would be off by hundreds.
+        assert_eq!(
+            parse_time("1795248589.985520001"),
+            Ok(Timestamp(1_795_248_589_985_520_001))
+        );
+        assert_eq!(parse_time("17.5"), Ok(Timestamp(17_500_000_000)));
+        assert!(parse_time("1.0000000001").is_ok()); // more digits: through f64
         assert_eq!(
             parse_time("1700000000.5"),
             Ok(Timestamp(1_700_000_000_500_000_000))

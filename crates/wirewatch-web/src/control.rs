@@ -37,6 +37,50 @@ pub trait Control: Send + Sync + 'static {
             "retraining is not available here (no anomaly detector or no database)",
         ))
     }
+    /// The evidence capture of alert `id`: its path on disk.
+    fn evidence_capture(&self, id: u64) -> Result<std::path::PathBuf, ControlFailure> {
+        Err(ControlFailure::not_found(format!(
+            "alert {id} has no evidence capture (none are kept here)"
+        )))
+    }
+    /// The packets `query` selects, as a capture file. May take seconds (capture files).
+    fn export_packets(&self, _query: PacketQuery) -> Result<PacketExport, ControlFailure> {
+        Err(ControlFailure::unavailable(
+            "packet export is not available here (no packet ring and no capture files)",
+        ))
+    }
+}
+
+/// What `GET /api/packets` asks for: raw parameter values, checked by the control side.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct PacketQuery {
+    /// `ring` (recent packets in memory, the default) or `files` (the rotating capture files).
+    pub source: Option<String>,
+    /// Addresses, comma-separated: a packet from or to any of them.
+    pub host: Option<String>,
+    /// A port, source or destination.
+    pub port: Option<String>,
+    /// A flow: `PROTO ADDR:PORT ADDR:PORT`, either direction.
+    pub flow: Option<String>,
+    /// Not before (Unix seconds or RFC 3339).
+    pub from: Option<String>,
+    /// Not after (Unix seconds or RFC 3339).
+    pub until: Option<String>,
+    /// `pcap` (the default) or `pcapng`.
+    pub format: Option<String>,
+}
+
+/// A capture file made by an export.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PacketExport {
+    /// The file's bytes.
+    pub data: Vec<u8>,
+    /// A file name for the download.
+    pub filename: String,
+    /// Packets in it.
+    pub packets: u64,
+    /// Packets that matched but were left out (size cap, other link type in a pcap).
+    pub left_out: u64,
 }
 
 /// What a retrain did.
@@ -81,6 +125,10 @@ pub enum ControlFailureKind {
     Conflict,
     /// Control is not possible in this mode, e.g. replaying a file (503).
     Unavailable,
+    /// The request's parameters are malformed (400).
+    Invalid,
+    /// What the request names does not exist (404).
+    NotFound,
 }
 
 /// A failed control request, with a message for the user (libpcap's text where it has one).
@@ -106,6 +154,22 @@ impl ControlFailure {
     pub fn conflict(message: impl Into<String>) -> ControlFailure {
         ControlFailure {
             kind: ControlFailureKind::Conflict,
+            message: message.into(),
+        }
+    }
+
+    /// Malformed parameters.
+    pub fn invalid(message: impl Into<String>) -> ControlFailure {
+        ControlFailure {
+            kind: ControlFailureKind::Invalid,
+            message: message.into(),
+        }
+    }
+
+    /// Nothing by that name.
+    pub fn not_found(message: impl Into<String>) -> ControlFailure {
+        ControlFailure {
+            kind: ControlFailureKind::NotFound,
             message: message.into(),
         }
     }

@@ -99,6 +99,8 @@ impl From<ControlFailure> for ApiError {
             ControlFailureKind::Refused => ApiError::Unprocessable(f.message),
             ControlFailureKind::Conflict => ApiError::Conflict(f.message),
             ControlFailureKind::Unavailable => ApiError::Unavailable(f.message),
+            ControlFailureKind::Invalid => ApiError::BadRequest(f.message),
+            ControlFailureKind::NotFound => ApiError::NotFound(f.message),
         }
     }
 }

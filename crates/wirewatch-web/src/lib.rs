@@ -28,7 +28,10 @@ pub mod state;
 pub mod ws;
 
 pub use auth::{Auth, check_listen, generate_token};
-pub use control::{Control, ControlFailure, ControlFailureKind, InterfaceView, RetrainOutcome};
+pub use control::{
+    Control, ControlFailure, ControlFailureKind, InterfaceView, PacketExport, PacketQuery,
+    RetrainOutcome,
+};
 pub use error::{ApiError, WebError};
 pub use security::{CONTENT_SECURITY_POLICY, CSRF_HEADER};
 pub use server::{ServerHandle, TlsFiles, WebConfig, app, spawn};

@@ -65,6 +65,38 @@ pub struct Counters {
     pub intel_lookups: u64,
     /// AbuseIPDB quota left today, when known.
     pub intel_quota_remaining: Option<u64>,
+    /// The packet ring and pcap writing, when packets are recorded.
+    #[serde(default)]
+    pub evidence: Option<EvidenceCounters>,
+}
+
+/// The packet ring, evidence captures and capture files.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct EvidenceCounters {
+    /// The ring's size.
+    pub ring_capacity_bytes: u64,
+    /// Bytes the ring holds.
+    pub ring_bytes: u64,
+    /// Packets the ring holds.
+    pub ring_packets: u64,
+    /// Packets overwritten in the ring.
+    pub ring_evicted: u64,
+    /// Evidence captures started (one per alert).
+    pub captures_started: u64,
+    /// Alerts without an evidence capture (too many open at once).
+    pub captures_skipped: u64,
+    /// Packets written to evidence captures.
+    pub evidence_packets: u64,
+    /// Evidence files deleted to stay under the total size.
+    pub evidence_files_deleted: u64,
+    /// Packets written to rotating capture files.
+    pub capture_file_packets: u64,
+    /// Rotating capture files deleted (count or size cap).
+    pub capture_files_deleted: u64,
+    /// pcap write errors.
+    pub write_errors: u64,
+    /// pcap writes dropped because the writer fell behind.
+    pub queue_drops: u64,
 }
 
 /// Escapes a label value (backslash, double quote, newline).
@@ -198,7 +230,8 @@ pub fn render(c: &Counters) -> String {
         &mut o,
         "wirewatch_detector_seconds_total",
         "counter",
-        "Time spent in each detector's interval work.",
+        "Time spent in each detector: interval work measured, packet and flow work estimated \
+         from one call in 64.",
     );
     for d in &c.detector_seconds {
         let _ = writeln!(
@@ -233,7 +266,103 @@ pub fn render(c: &Counters) -> String {
         );
         let _ = writeln!(o, "wirewatch_intel_quota_remaining {q}");
     }
+    if let Some(e) = &c.evidence {
+        render_evidence(&mut o, e);
+    }
     o
+}
+
+/// The packet ring and pcap writing.
+fn render_evidence(o: &mut String, e: &EvidenceCounters) {
+    let metric = |o: &mut String, name: &str, kind: &str, help: &str, v: u64| {
+        let _ = writeln!(o, "# HELP {name} {help}");
+        let _ = writeln!(o, "# TYPE {name} {kind}");
+        let _ = writeln!(o, "{name} {v}");
+    };
+    metric(
+        o,
+        "wirewatch_ring_capacity_bytes",
+        "gauge",
+        "Size of the in-memory ring of recent packets.",
+        e.ring_capacity_bytes,
+    );
+    metric(
+        o,
+        "wirewatch_ring_bytes",
+        "gauge",
+        "Bytes the packet ring holds.",
+        e.ring_bytes,
+    );
+    metric(
+        o,
+        "wirewatch_ring_packets",
+        "gauge",
+        "Packets the packet ring holds.",
+        e.ring_packets,
+    );
+    metric(
+        o,
+        "wirewatch_ring_evicted_packets_total",
+        "counter",
+        "Packets overwritten in the ring to make room.",
+        e.ring_evicted,
+    );
+    metric(
+        o,
+        "wirewatch_evidence_captures_total",
+        "counter",
+        "Evidence captures started (one per alert).",
+        e.captures_started,
+    );
+    metric(
+        o,
+        "wirewatch_evidence_captures_skipped_total",
+        "counter",
+        "Alerts that got no evidence capture because too many were open.",
+        e.captures_skipped,
+    );
+    metric(
+        o,
+        "wirewatch_evidence_packets_total",
+        "counter",
+        "Packets written to evidence captures.",
+        e.evidence_packets,
+    );
+    metric(
+        o,
+        "wirewatch_evidence_files_deleted_total",
+        "counter",
+        "Evidence files deleted to stay under the total size.",
+        e.evidence_files_deleted,
+    );
+    metric(
+        o,
+        "wirewatch_capture_file_packets_total",
+        "counter",
+        "Packets written to the rotating capture files.",
+        e.capture_file_packets,
+    );
+    metric(
+        o,
+        "wirewatch_capture_files_deleted_total",
+        "counter",
+        "Rotating capture files deleted (file count or total size cap).",
+        e.capture_files_deleted,
+    );
+    metric(
+        o,
+        "wirewatch_pcap_write_errors_total",
+        "counter",
+        "Errors writing pcap files.",
+        e.write_errors,
+    );
+    metric(
+        o,
+        "wirewatch_pcap_queue_drops_total",
+        "counter",
+        "pcap writes dropped because the writer fell behind.",
+        e.queue_drops,
+    );
 }
 
 /// `GET /metrics`.

@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Monitor live traffic (the default command): an interface, a replayed file or the demo.
-    Run(crate::run::RunArgs),
+    Run(Box<crate::run::RunArgs>),
     /// List the network interfaces Wirewatch can capture on.
     Interfaces(InterfacesArgs),
     /// Analyse capture files (pcap or pcapng) and print a report.
@@ -44,6 +44,8 @@ pub enum Command {
     Bench(crate::bench::BenchArgs),
     /// Export stored history as CSV, JSON or JSON lines.
     Export(crate::export::ExportArgs),
+    /// Extract packets by host, port, flow and time range from capture files (pcap/pcapng).
+    Extract(crate::evidence::extract::ExtractArgs),
     /// Print a new random access token for the dashboard (for `[web] token` or --token-file).
     Token,
     /// Threat intelligence: what blocklists and AbuseIPDB say about an address.
@@ -72,6 +74,13 @@ pub struct EngineArgs {
     /// Do not look into payloads: flows get only a well-known-port guess, no names.
     #[arg(long)]
     pub no_app: bool,
+    /// Save each alert's evidence capture in this directory (default: `<db name>.evidence`
+    /// next to the database).
+    #[arg(long, value_name = "DIR")]
+    pub evidence_dir: Option<PathBuf>,
+    /// Save no evidence captures.
+    #[arg(long, conflicts_with = "evidence_dir")]
+    pub no_evidence: bool,
 }
 
 impl EngineArgs {
@@ -92,6 +101,13 @@ impl EngineArgs {
         }
         if self.no_app {
             config.flows.app_decoding = false;
+        }
+        if let Some(dir) = &self.evidence_dir {
+            config.evidence.enabled = true;
+            config.evidence.dir = Some(dir.clone());
+        }
+        if self.no_evidence {
+            config.evidence.enabled = false;
         }
         config.validate()?;
         Ok(config)
@@ -166,6 +182,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Bench(args)) => crate::bench::run(&args),
         Some(Command::Run(args)) => crate::run::run(&args),
         Some(Command::Export(args)) => crate::export::run(&args),
+        Some(Command::Extract(args)) => crate::evidence::extract::run(&args),
         Some(Command::Intel(args)) => crate::intel::check::run(&args),
         Some(Command::Model(args)) => crate::model::run(&args),
         Some(Command::Train(args)) => crate::train::run(&args),
@@ -262,6 +279,10 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         alert_log: args.alert_log.clone(),
         max_report_flows: args.max_report_flows,
         top_n: args.top,
+        evidence: config
+            .evidence
+            .dir_for(args.db.as_deref())
+            .map(|dir| (config.evidence.clone(), dir)),
     };
     let mut progress = BarProgress::new(!args.no_progress && std::io::stderr().is_terminal());
     let report = analyze::analyze_files(&args.files, &options, &mut progress);

@@ -23,6 +23,8 @@ pub struct Config {
     pub intel: crate::intel::IntelSettings,
     /// Alert notifications: webhook, syslog, e-mail (`[notify]`).
     pub notify: wirewatch_notify::NotifyConfig,
+    /// The packet ring and the evidence captures of alerts (`[evidence]`).
+    pub evidence: crate::evidence::EvidenceSettings,
 }
 
 /// Dashboard settings (`[web]`). Flags of `wirewatch run` override them.
@@ -108,6 +110,7 @@ impl Config {
             "set web.token or web.token_file, not both"
         );
         self.intel.abuseipdb()?;
+        self.evidence.validate()?;
         let n = &self.notify;
         if n.webhook.is_some() || n.syslog.is_some() || n.email.is_some() {
             n.validate().map_err(|e| anyhow::anyhow!("[notify]: {e}"))?;

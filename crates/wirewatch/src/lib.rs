@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod eve;
+pub mod evidence;
 pub mod export;
 pub mod intel;
 pub mod line;

@@ -3,6 +3,7 @@
 //! One `Engine` owns all pipeline state and runs on one thread, so the hot path takes no locks.
 //! It hands closed intervals and finished flows to a [`Sink`].
 
+use crate::evidence::EvidenceRecorder;
 use crate::intel::EngineIntel;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp};
@@ -63,6 +64,8 @@ pub struct Engine {
     drops_at_close: DropCounts,
     /// Threat intelligence (blocklists, AbuseIPDB), when configured.
     intel: Option<EngineIntel>,
+    /// The packet ring, evidence captures and capture files, when recorded.
+    evidence: Option<EvidenceRecorder>,
 }
 
 impl Engine {
@@ -85,7 +88,18 @@ impl Engine {
             drops: DropCounts::default(),
             drops_at_close: DropCounts::default(),
             intel: None,
+            evidence: None,
         }
+    }
+
+    /// Records packets from now on: the ring, evidence captures, capture files.
+    pub fn set_evidence(&mut self, recorder: EvidenceRecorder) {
+        self.evidence = Some(recorder);
+    }
+
+    /// The packet recorder, when packets are recorded.
+    pub fn evidence(&self) -> Option<&EvidenceRecorder> {
+        self.evidence.as_ref()
     }
 
     /// Checks new flows against threat intelligence from now on.
@@ -151,6 +165,9 @@ impl Engine {
             }
         }
         self.deliver_flows(sink);
+        if let Some(ev) = &mut self.evidence {
+            ev.packet(frame, &pkt);
+        }
         pkt
     }
 
@@ -179,8 +196,14 @@ impl Engine {
         if let Some(d) = &mut self.detect {
             for mut u in d.on_interval_events(&m) {
                 name_alert_hosts(&mut u.alert, &self.flows);
+                if let Some(ev) = &mut self.evidence {
+                    ev.alert(&mut u.alert, u.status);
+                }
                 sink.alert(u.alert, u.status);
             }
+        }
+        if let Some(ev) = &mut self.evidence {
+            ev.interval_closed(m.end_ts());
         }
         sink.interval(m);
         sink.after_interval(self);
@@ -189,6 +212,14 @@ impl Engine {
     /// Detection counters, when detection runs.
     pub fn detect_stats(&self) -> Option<wirewatch_detect::DetectStats> {
         self.detect.as_ref().map(DetectionEngine::stats)
+    }
+
+    /// Seconds spent in each detector so far (monitoring only; empty without detection).
+    pub fn detector_seconds(&self) -> Vec<(&'static str, f64)> {
+        self.detect
+            .as_ref()
+            .map(DetectionEngine::detector_seconds)
+            .unwrap_or_default()
     }
 
     /// Continues alert ids after `last` (ids stored in a database stay unique across runs).
@@ -205,6 +236,14 @@ impl Engine {
             self.close_intervals_until(ts, sink);
         }
         self.intervals.ensure_open(ts);
+    }
+
+    /// A source ended: what is recorded so far reaches the files (captures stay open: packet
+    /// time may go on with another source).
+    pub fn source_ended(&mut self) {
+        if let Some(ev) = &mut self.evidence {
+            ev.flush();
+        }
     }
 
     /// Records the run's cumulative drop counts as the sources report them; each interval
@@ -225,9 +264,16 @@ impl Engine {
         if let Some(m) = self.intervals.close(self.flows.stats(), None) {
             self.deliver_interval(m, sink);
         }
+        // Every evidence capture is final before the alerts' last events link it.
+        if let Some(ev) = &mut self.evidence {
+            ev.finish();
+        }
         if let Some(d) = &mut self.detect {
             for mut alert in d.finish() {
                 name_alert_hosts(&mut alert, &self.flows);
+                if let Some(ev) = &mut self.evidence {
+                    ev.alert(&mut alert, IncidentStatus::Ended);
+                }
                 sink.alert(alert, IncidentStatus::Ended);
             }
         }

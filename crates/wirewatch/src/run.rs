@@ -89,6 +89,9 @@ pub struct RunArgs {
     /// (with Community IDs), for SIEM pipelines.
     #[arg(long, value_name = "FILE")]
     pub eve: Option<PathBuf>,
+    /// Rotating capture files.
+    #[command(flatten)]
+    pub pcap_files: crate::evidence::args::CaptureFileArgs,
     /// Dashboard settings.
     #[command(flatten)]
     pub web: WebArgs,
@@ -176,6 +179,9 @@ impl Sink for RunSink {
                     alert.message,
                     alert.recommendation
                 );
+                if let Some(path) = crate::evidence::evidence_path(&alert) {
+                    let _ = writeln!(out, "      evidence: {path}");
+                }
                 let _ = out.flush();
             }
         }
@@ -327,6 +333,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(i) = intel.engine.take() {
         engine.set_intel(i);
     }
+    let rotating = args.pcap_files.rotate_config()?;
+    let evidence_dir = config
+        .evidence
+        .dir_for((!args.no_db).then_some(args.db.as_path()));
+    if let Some(dir) = &evidence_dir {
+        eprintln!("wirewatch: alert evidence captures go to {}", dir.display());
+    }
+    if let Some(r) = &rotating {
+        eprintln!("wirewatch: writing capture files to {}", r.dir.display());
+    }
+    // A replay must reproduce its file, evidence included: its writes wait. Live capture and
+    // the demo never wait for the disk.
+    let ring = if config.evidence.enabled || rotating.is_some() {
+        let recorder = crate::evidence::start_recorder(
+            &config.evidence,
+            evidence_dir.clone(),
+            rotating.clone(),
+            args.read.is_some(),
+        )?;
+        let ring = recorder.ring();
+        engine.set_evidence(recorder);
+        Some(ring)
+    } else {
+        None
+    };
     crate::model::load_flow_model(&engine, &config.detect)?;
     let anomaly = engine.anomaly_slot();
     let model_path = (!args.no_db).then(|| crate::model::model_path_for(&args.db));
@@ -359,7 +390,12 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             };
             let c = Arc::new(
                 MonitorControl::new(monitor.clone(), status, publisher, live_defaults)
-                    .with_retrainer(retrainer),
+                    .with_retrainer(retrainer)
+                    .with_packets(crate::evidence::access::PacketAccess {
+                        ring: ring.clone(),
+                        evidence_dir: evidence_dir.clone(),
+                        capture_files: rotating.as_ref().map(|r| (r.dir.clone(), r.prefix.clone())),
+                    }),
             );
             control = Some(c.clone());
             let mut state = WebState::new(snapshots, c).with_version(env!("CARGO_PKG_VERSION"));

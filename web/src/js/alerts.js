@@ -1,10 +1,11 @@
 // Alerts feed of the dashboard: newest change on top, rows that arrived with the latest update
 // marked "new" (or "updated") for a few seconds; each row has data-testid="alert-row" and
-// data-kind.
+// data-kind, and links the alert's evidence capture when it has one.
 
 import { el } from './dom.js';
 import { formatDateTime, formatList, formatPercent, formatTime, toSeconds } from './format.js';
 import { DataTable } from './tables.js';
+import { evidenceCell, evidenceSortValue } from './evidence.js';
 
 /** How long an arriving alert stays marked, in milliseconds. */
 export const FRESH_MS = 8000;
@@ -62,6 +63,7 @@ export class AlertFeed {
         },
         { key: 'status', label: 'Status', value: (a) => a.status, render: (a) => el('span', { class: `status-${a.status}` }, String(a.status ?? '')) },
         { key: 'endpoints', label: 'Source → target', value: (a) => endpointsText(a), render: (a) => el('span', { class: 'mono' }, endpointsText(a)), className: 'nowrap' },
+        { key: 'evidence', label: 'Evidence', defaultDesc: true, value: (a) => evidenceSortValue(a), render: (a) => evidenceCell(a), className: 'nowrap', title: 'packets of the alert\'s hosts around it, as a pcap download' },
         { key: 'message', label: 'Message', value: (a) => a.message, render: (a) => String(a.message ?? ''), className: 'text-cell' },
         { key: 'recommendation', label: 'Recommendation', value: (a) => a.recommendation, render: (a) => String(a.recommendation ?? ''), className: 'text-cell muted' },
       ],

@@ -1,5 +1,6 @@
 // JSON API client: fetch wrapper for `/api/...` with the token, the `X-Wirewatch: 1` header on
-// POSTs, and errors turned into ApiError (status + the server's `{"error"}` message).
+// POSTs, and errors turned into ApiError (status + the server's `{"error"}` message); getFile()
+// does the same for downloads (capture files) and hands back the body as a Blob.
 
 import { getToken } from './auth.js';
 
@@ -46,13 +47,9 @@ async function errorMessage(response) {
   return `${response.status} ${response.statusText || 'error'}`.trim();
 }
 
-/**
- * Sends a request and returns the parsed JSON body (null for an empty body).
- * Options: method ('GET'), body (sent as JSON), params (query), signal.
- * Throws ApiError on a network failure (status 0) or a non-2xx answer.
- */
-export async function request(path, { method = 'GET', body, params, signal } = {}) {
-  const headers = { Accept: 'application/json' };
+/** Sends a request; resolves to the 2xx Response, throws ApiError otherwise. */
+async function send(path, { method = 'GET', body, params, signal, accept = 'application/json' } = {}) {
+  const headers = { Accept: accept };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (method !== 'GET' && method !== 'HEAD') headers['X-Wirewatch'] = '1';
@@ -76,6 +73,16 @@ export async function request(path, { method = 'GET', body, params, signal } = {
     if (response.status === 401) for (const fn of unauthorizedListeners) fn(error);
     throw error;
   }
+  return response;
+}
+
+/**
+ * Sends a request and returns the parsed JSON body (null for an empty body).
+ * Options: method ('GET'), body (sent as JSON), params (query), signal.
+ * Throws ApiError on a network failure (status 0) or a non-2xx answer.
+ */
+export async function request(path, options = {}) {
+  const response = await send(path, options);
   const text = await response.text();
   if (!text) return null;
   try {
@@ -83,6 +90,23 @@ export async function request(path, { method = 'GET', body, params, signal } = {
   } catch {
     throw new ApiError(response.status, 'the server sent a response that is not JSON');
   }
+}
+
+/**
+ * GETs a file (a download such as a capture): resolves to `{blob, headers}`. Same token
+ * handling and errors as request(): a non-2xx answer throws ApiError with the server's
+ * `{"error"}` text. Options: params (query), signal.
+ */
+export async function getFile(path, { params, signal } = {}) {
+  const response = await send(path, { params, signal, accept: '*/*' });
+  let blob;
+  try {
+    blob = await response.blob();
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'the download was cut off');
+  }
+  return { blob, headers: response.headers };
 }
 
 /** GET `path` with query `params`. */

@@ -1,5 +1,6 @@
 // Live dashboard (index.html): wires the socket, the state merging, stat boxes, charts, bars,
-// tables, alerts feed and controls together, and handles the time-range buttons and login.
+// tables, alerts feed, controls and the packets download panel together, and handles the
+// time-range buttons and login.
 
 import { $, setText } from './dom.js';
 import { get, onUnauthorized } from './api.js';
@@ -14,6 +15,7 @@ import { renderStats } from './stats.js';
 import { AlertFeed } from './alerts.js';
 import { connectionsTable, packetsTable } from './live-tables.js';
 import { Controls } from './controls.js';
+import { PacketsPanel } from './packets.js';
 import { formatCount, formatDateTime } from './format.js';
 
 /** Dashboard time ranges: the API's relative `from` and the span kept while live points arrive. */
@@ -202,6 +204,7 @@ async function main() {
   onUnauthorized((err) => showAuth(err.message));
 
   ui.controls = new Controls({ getTs: () => (live ? live.ts : null) });
+  ui.packetsPanel = new PacketsPanel($('#packets-panel'));
   ui.rateChart = new RateChart(ui.rateChartBox);
   ui.protoChart = new ProtocolChart($('#proto-chart'));
   ui.feed = new AlertFeed($('#alerts-table'), $('#alerts-count'));

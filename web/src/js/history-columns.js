@@ -5,6 +5,7 @@ import { el } from './dom.js';
 import { formatApp, formatBps, formatBytes, formatCount, formatDateTime, formatDuration, formatList, formatPercent, formatPps, toSeconds } from './format.js';
 import { SORT_COLUMNS } from './history-query.js';
 import { severityBadge } from './alerts.js';
+import { evidenceCell } from './evidence.js';
 
 const mono = (text) => el('span', { class: 'mono' }, String(text ?? ''));
 
@@ -88,6 +89,7 @@ const COLUMNS = {
     { key: 'sources', label: 'Sources', render: (r) => mono(formatList(r.sources, 4)) },
     { key: 'targets', label: 'Targets', render: (r) => mono(formatList(r.targets, 4)) },
     { key: 'ports', label: 'Ports', render: (r) => mono(formatList(r.ports, 6)) },
+    { key: 'evidence', label: 'Evidence', render: (r) => evidenceCell(r), className: 'nowrap' },
     { key: 'message', label: 'Message', render: (r) => String(r.message ?? ''), className: 'text-cell wide-text' },
     { key: 'recommendation', label: 'Recommendation', render: (r) => String(r.recommendation ?? ''), className: 'text-cell muted' },
   ],

@@ -9,6 +9,7 @@ pub mod export;
 pub mod history;
 pub mod interfaces;
 pub mod openapi;
+pub mod packets;
 pub mod snapshot;
 pub mod status;
 
@@ -52,6 +53,11 @@ pub(crate) fn table() -> Vec<(RouteInfo, MethodRouter<WebState>)> {
         (r("GET", "/api/history/flows"), history(Table::Flows)),
         (r("GET", "/api/history/alerts"), history(Table::Alerts)),
         (r("GET", "/api/export/{what}"), get(export::handler)),
+        (
+            r("GET", "/api/alerts/{id}/evidence"),
+            get(packets::evidence),
+        ),
+        (r("GET", "/api/packets"), get(packets::export)),
         (r("GET", "/api/openapi.json"), get(openapi::handler)),
         (r("GET", "/metrics"), get(crate::metrics::handler)),
         (r("GET", "/ws"), get(crate::ws::handler)),

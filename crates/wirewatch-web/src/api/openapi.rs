@@ -288,6 +288,31 @@ pub fn document() -> Value {
                     "401": error("No or wrong token."),
                     "404": error("Unknown table."),
                     "503": error("No database.")}}},
+            "/api/alerts/{id}/evidence": {"get": {"summary": "Download an alert's evidence capture (pcap)",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {"description": "The packets of the alert's hosts from before to after it \
+                                            opened (attachment).",
+                            "content": {"application/vnd.tcpdump.pcap": {"schema": {"type": "string", "format": "binary"}}}},
+                    "400": error("Not an alert id."),
+                    "401": error("No or wrong token."),
+                    "404": error("No evidence capture for that alert.")}}},
+            "/api/packets": {"get": {"summary": "Download packets by host, port, flow and time range (pcap or pcapng)",
+                "parameters": [
+                    param("source", "ring (recent packets in memory, default) or files (the --write-pcap files).", string()),
+                    param("host", "Addresses, comma-separated: packets from or to any of them.", string()),
+                    param("port", "A port, source or destination.", string()),
+                    param("flow", "PROTO ADDR:PORT ADDR:PORT, either direction.", string()),
+                    param("from", "Not before: Unix seconds or RFC 3339.", string()),
+                    param("until", "Not after: Unix seconds or RFC 3339.", string()),
+                    param("format", "pcap (default) or pcapng.", string())],
+                "responses": {
+                    "200": {"description": "An attachment; X-Packet-Count packets, X-Packets-Left-Out \
+                                            matched but left out (size cap, other link type).",
+                            "content": {"application/vnd.tcpdump.pcap": {"schema": {"type": "string", "format": "binary"}}}},
+                    "400": error("A bad parameter."),
+                    "401": error("No or wrong token."),
+                    "503": error("No packet ring or no capture files.")}}},
             "/metrics": {"get": {"summary": "Counters in the Prometheus text exposition format",
                 "responses": {"200": {"description": "Prometheus text format 0.0.4.",
                                       "content": {"text/plain": {"schema": {"type": "string"}}}},

@@ -30,6 +30,8 @@ pub struct AnalyzeOptions {
     pub top_n: usize,
     /// Blocklists to check flows against (offline analysis does no AbuseIPDB look-ups).
     pub blocklists: Option<crate::intel::SharedSet>,
+    /// Evidence settings and the directory evidence captures go to (none: no captures).
+    pub evidence: Option<(crate::evidence::EvidenceSettings, PathBuf)>,
 }
 
 impl Default for AnalyzeOptions {
@@ -41,6 +43,7 @@ impl Default for AnalyzeOptions {
             max_report_flows: DEFAULT_MAX_REPORT_FLOWS,
             top_n: 10,
             blocklists: None,
+            evidence: None,
         }
     }
 }
@@ -208,6 +211,16 @@ pub fn analyze_files(
                 .unwrap_or_default(),
             message: format!("{e:#}"),
         });
+    }
+    if let Some((settings, dir)) = &options.evidence {
+        // Analysis waits for the writer: every alert's evidence is written whole.
+        match crate::evidence::start_recorder(settings, Some(dir.clone()), None, true) {
+            Ok(recorder) => engine.set_evidence(recorder),
+            Err(e) => errors.push(Notice {
+                path: dir.clone(),
+                message: format!("{e:#}"),
+            }),
+        }
     }
     if let Some(path) = &options.alert_log {
         match crate::alertlog::AlertLog::open(path) {

@@ -148,6 +148,9 @@ pub struct AnalyzeReport {
     /// Database counters (written, dropped, errors), when storing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<wirewatch_store::StoreStats>,
+    /// Packet ring, evidence captures and capture files, when packets were recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<crate::evidence::EvidenceStats>,
 }
 
 /// Flows in the layout `wirewatch export --what flows` uses, so both read alike.
@@ -240,5 +243,8 @@ pub(super) fn build(
         warnings: to_json(warnings),
         alerts: Vec::new(),
         store: None,
+        evidence: engine
+            .evidence()
+            .map(crate::evidence::EvidenceRecorder::stats),
     }
 }

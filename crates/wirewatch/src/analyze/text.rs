@@ -96,6 +96,9 @@ fn alerts(o: &mut String, alerts: &[wirewatch_core::Alert]) -> std::fmt::Result 
             a.message
         )?;
         writeln!(o, "      action: {}", a.recommendation)?;
+        if let Some(path) = crate::evidence::evidence_path(a) {
+            writeln!(o, "      evidence: {path}")?;
+        }
     }
     Ok(())
 }

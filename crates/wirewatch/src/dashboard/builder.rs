@@ -15,7 +15,7 @@ use wirewatch_core::{
 };
 use wirewatch_decode::{Network, Packet, Transport};
 use wirewatch_detect::IncidentStatus;
-use wirewatch_web::metrics::{AlertCount, Counters};
+use wirewatch_web::metrics::{AlertCount, Counters, DetectorTime, EvidenceCounters};
 use wirewatch_web::snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
     MAX_PACKETS, MAX_RECENT_INTERVALS, MAX_TALKERS, PacketProto, PacketSummary, Snapshot,
@@ -114,7 +114,31 @@ impl SnapshotBuilder {
             store_queued: store.map_or(0, |s| s.queued),
             store_records_dropped: store.map_or(0, |s| s.records_dropped),
             store_write_errors: store.map_or(0, |s| s.write_errors),
-            detector_seconds: Vec::new(),
+            detector_seconds: engine
+                .detector_seconds()
+                .into_iter()
+                .map(|(name, seconds)| DetectorTime {
+                    detector: name.to_string(),
+                    seconds,
+                })
+                .collect(),
+            evidence: engine.evidence().map(|e| {
+                let s = e.stats();
+                EvidenceCounters {
+                    ring_capacity_bytes: s.ring.capacity_bytes,
+                    ring_bytes: s.ring.used_bytes,
+                    ring_packets: s.ring.packets,
+                    ring_evicted: s.ring.evicted,
+                    captures_started: s.captures_started,
+                    captures_skipped: s.captures_skipped,
+                    evidence_packets: s.packets_written,
+                    evidence_files_deleted: s.files_deleted,
+                    capture_file_packets: s.rotating_packets,
+                    capture_files_deleted: s.rotating_deleted,
+                    write_errors: s.write_errors,
+                    queue_drops: s.queue_drops,
+                }
+            }),
             intel_cache_hits: intel.as_ref().map_or(0, |s| s.cache_hits),
             intel_lookups: intel.as_ref().map_or(0, |s| s.looked_up),
             intel_quota_remaining: intel
@@ -362,12 +386,39 @@ impl Sink for SnapshotBuilder {
     }
 
     fn after_interval(&mut self, engine: &Engine) {
+        self.refresh_evidence(engine);
         self.publish(engine);
     }
 
     fn source_ended(&mut self, engine: &Engine) {
         // The totals already count the open interval: show them now, not at the next close.
+        self.refresh_evidence(engine);
         self.publish(engine);
+    }
+}
+
+impl SnapshotBuilder {
+    /// Brings the evidence links of alerts whose capture was still collecting up to date (an
+    /// alert gets no new event when its capture window closes).
+    fn refresh_evidence(&mut self, engine: &Engine) {
+        let Some(recorder) = engine.evidence() else {
+            return;
+        };
+        let seq = self.seq + 1;
+        for view in &mut self.alerts {
+            let pcap = view.alert.evidence.get("pcap");
+            if pcap.is_none_or(|p| p["complete"] == true) {
+                continue;
+            }
+            if let Some(link) = recorder.link(view.alert.id)
+                && let Ok(v) = serde_json::to_value(link)
+                && let Some(e) = view.alert.evidence.as_object_mut()
+            {
+                e.insert("pcap".into(), v);
+                // Changed: the next delta carries it.
+                view.seq = seq;
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //! intervals) still shows as stopped.
 
 use super::builder::{SharedPublisher, SharedStatus};
+use crate::evidence::access::PacketAccess;
 use crate::live::monitor::{ControlError, Monitor, MonitorStatus, SourceSpec};
 use crate::pipeline::Sink;
 use std::sync::Arc;
@@ -12,7 +13,10 @@ use wirewatch_capture::live::{LiveConfig, default_interface, list_interfaces};
 use wirewatch_detect::detectors::ml_anomaly::AnomalySlot;
 use wirewatch_ml::anomaly::TrainerConfig;
 use wirewatch_store::params::parse_time;
-use wirewatch_web::{CaptureStatus, Control, ControlFailure, InterfaceView, RetrainOutcome};
+use wirewatch_web::{
+    CaptureStatus, Control, ControlFailure, InterfaceView, PacketExport, PacketQuery,
+    RetrainOutcome,
+};
 
 /// What retraining the anomaly model from the dashboard needs.
 pub struct Retrainer {
@@ -35,6 +39,8 @@ pub struct MonitorControl<S: Sink + Send + 'static> {
     live_defaults: LiveConfig,
     /// Retraining, when there is a database and an anomaly detector.
     retrainer: Option<Retrainer>,
+    /// Recorded packets: evidence files, the ring, capture files.
+    packets: PacketAccess,
 }
 
 impl<S: Sink + Send + 'static> MonitorControl<S> {
@@ -52,6 +58,7 @@ impl<S: Sink + Send + 'static> MonitorControl<S> {
             publisher,
             live_defaults,
             retrainer: None,
+            packets: PacketAccess::default(),
         };
         c.refresh();
         c
@@ -60,6 +67,12 @@ impl<S: Sink + Send + 'static> MonitorControl<S> {
     /// Enables retraining the anomaly model from the dashboard.
     pub fn with_retrainer(mut self, retrainer: Option<Retrainer>) -> Self {
         self.retrainer = retrainer;
+        self
+    }
+
+    /// Gives the dashboard the recorded packets (evidence downloads and exports).
+    pub fn with_packets(mut self, packets: PacketAccess) -> Self {
+        self.packets = packets;
         self
     }
 
@@ -200,5 +213,13 @@ impl<S: Sink + Send + 'static> Control for MonitorControl<S> {
             eprintln!("warning: the retrained anomaly model is in force but was not saved: {e}");
         }
         Ok(outcome)
+    }
+
+    fn evidence_capture(&self, id: u64) -> Result<std::path::PathBuf, ControlFailure> {
+        self.packets.evidence_capture(id)
+    }
+
+    fn export_packets(&self, query: PacketQuery) -> Result<PacketExport, ControlFailure> {
+        self.packets.export(&query)
     }
 }

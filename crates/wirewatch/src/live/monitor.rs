@@ -348,6 +348,7 @@ fn engine_loop<S: Sink>(
                 if let Some(e) = &error {
                     sink.error(e.clone());
                 }
+                engine.source_ended();
                 sink.source_ended(&engine);
                 if let Ok(mut ended) = shared.ended.lock() {
                     *ended = Some((source, error));

@@ -1,0 +1,94 @@
+//! What the dashboard reaches of the recorded packets: evidence files by alert id, and exports
+//! from the ring or the rotating capture files.
+
+use super::export::{ExportSummary, export_files, export_ring};
+use super::filter::parse_filter;
+use super::recorder::SharedRing;
+use super::spool::evidence_file_name;
+use std::path::PathBuf;
+use wirewatch_capture::write::{PcapFormat, list_files};
+use wirewatch_web::{ControlFailure, PacketExport, PacketQuery};
+
+/// The most packet bytes one download carries (narrow the filter for more).
+pub const MAX_EXPORT_BYTES: u64 = 256 << 20;
+
+/// Recorded packets as the web layer sees them.
+#[derive(Clone, Default)]
+pub struct PacketAccess {
+    /// The ring of recent packets, when recorded.
+    pub ring: Option<SharedRing>,
+    /// Where evidence captures are, when kept.
+    pub evidence_dir: Option<PathBuf>,
+    /// The rotating capture files' directory and name prefix, when written.
+    pub capture_files: Option<(PathBuf, String)>,
+}
+
+impl PacketAccess {
+    /// The evidence capture of alert `id`.
+    pub fn evidence_capture(&self, id: u64) -> Result<PathBuf, ControlFailure> {
+        let Some(dir) = &self.evidence_dir else {
+            return Err(ControlFailure::not_found(
+                "no evidence captures are kept by this run (no database or evidence disabled)",
+            ));
+        };
+        let path = dir.join(evidence_file_name(id));
+        if !path.is_file() {
+            return Err(ControlFailure::not_found(format!(
+                "alert {id} has no evidence capture"
+            )));
+        }
+        Ok(path)
+    }
+
+    /// The packets `q` selects, as a capture file.
+    pub fn export(&self, q: &PacketQuery) -> Result<PacketExport, ControlFailure> {
+        let hosts: Vec<String> = q.host.iter().cloned().collect();
+        let filter = parse_filter(
+            &hosts,
+            q.port.as_deref(),
+            q.flow.as_deref(),
+            q.from.as_deref(),
+            q.until.as_deref(),
+        )
+        .map_err(ControlFailure::invalid)?;
+        let format: PcapFormat = match &q.format {
+            Some(f) => f
+                .parse()
+                .map_err(|e| ControlFailure::invalid(format!("{e}")))?,
+            None => PcapFormat::Pcap,
+        };
+        let source = q.source.as_deref().unwrap_or("ring");
+        let fail = |e: anyhow::Error| ControlFailure::unavailable(format!("{e:#}"));
+        let (data, summary): (Vec<u8>, ExportSummary) = match source {
+            "ring" => {
+                let ring = self.ring.as_ref().ok_or_else(|| {
+                    ControlFailure::unavailable("no packet ring in this run (evidence disabled)")
+                })?;
+                export_ring(ring, &filter, format, Vec::new(), MAX_EXPORT_BYTES).map_err(fail)?
+            }
+            "files" => {
+                let (dir, prefix) = self.capture_files.as_ref().ok_or_else(|| {
+                    ControlFailure::unavailable(
+                        "no capture files in this run (start it with --write-pcap DIR)",
+                    )
+                })?;
+                let files = list_files(dir, prefix).map_err(|e| {
+                    ControlFailure::unavailable(format!("cannot list {}: {e}", dir.display()))
+                })?;
+                export_files(&files, &filter, format, Vec::new(), MAX_EXPORT_BYTES).map_err(fail)?
+            }
+            other => {
+                return Err(ControlFailure::invalid(format!(
+                    "`{}` is not a packet source: use ring or files",
+                    other.escape_debug()
+                )));
+            }
+        };
+        Ok(PacketExport {
+            data,
+            filename: format!("wirewatch-{source}.{}", format.extension()),
+            packets: summary.packets,
+            left_out: summary.over_cap + summary.other_linktype,
+        })
+    }
+}
