@@ -43,6 +43,10 @@ pub struct BenchArgs {
     /// measured, so the cost of application decoding shows).
     #[arg(long)]
     pub no_app: bool,
+    /// Record packets as `run` does (the packet ring, and an evidence capture per alert in
+    /// `<data dir>/evidence`), to measure what recording costs.
+    #[arg(long)]
+    pub evidence: bool,
     /// Internal: measure one run in this process and print its result as JSON.
     #[arg(long, hide = true)]
     pub worker: bool,
@@ -80,7 +84,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
         }
     };
     if args.worker {
-        let result = measure(&file, args.no_detect, args.no_app)?;
+        let evidence = args.evidence.then(|| args.data_dir.join("evidence"));
+        let result = measure(&file, args.no_detect, args.no_app, evidence)?;
         println!("{}", serde_json::to_string(&result)?);
         return Ok(0);
     }
@@ -115,7 +120,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
     let mut best: [Option<RunResult>; 2] = [None, None];
     for i in 1..=args.runs.max(1) {
         for &app in variants {
-            let r = run_worker(&exe, &file, args.no_detect, app)
+            let r = run_worker(&exe, &file, args, app)
                 .with_context(|| format!("benchmark run {i} failed"))?;
             if !args.json {
                 eprintln!("run {i} ({}): {}", variant_name(app), describe(&r));
@@ -181,11 +186,15 @@ fn variant_name(app: bool) -> &'static str {
 }
 
 /// One measured run in a fresh process.
-fn run_worker(exe: &Path, file: &Path, no_detect: bool, app: bool) -> anyhow::Result<RunResult> {
+fn run_worker(exe: &Path, file: &Path, args: &BenchArgs, app: bool) -> anyhow::Result<RunResult> {
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["bench", "--worker", "--file"]).arg(file);
-    if no_detect {
+    cmd.arg("--data-dir").arg(&args.data_dir);
+    if args.no_detect {
         cmd.arg("--no-detect");
+    }
+    if args.evidence {
+        cmd.arg("--evidence");
     }
     if !app {
         cmd.arg("--no-app");
@@ -206,13 +215,19 @@ pub fn generate_file(path: &Path, config: &GeneratorConfig) -> anyhow::Result<Ge
     Ok(summary)
 }
 
-fn measure(file: &Path, no_detect: bool, no_app: bool) -> anyhow::Result<RunResult> {
+fn measure(
+    file: &Path,
+    no_detect: bool,
+    no_app: bool,
+    evidence: Option<PathBuf>,
+) -> anyhow::Result<RunResult> {
     let file_bytes = std::fs::metadata(file)
         .with_context(|| format!("cannot read {}", file.display()))?
         .len();
     let mut options = AnalyzeOptions::default();
     options.engine.detect.enabled = !no_detect;
     options.engine.flows.app_decoding = !no_app;
+    options.evidence = evidence.map(|dir| (crate::evidence::EvidenceSettings::default(), dir));
     let start = Instant::now();
     let report = analyze::analyze_files(&[file.to_path_buf()], &options, &mut NoProgress);
     let text = analyze::text::render(&report);

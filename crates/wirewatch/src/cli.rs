@@ -138,6 +138,10 @@ pub struct AnalyzeArgs {
     /// Append every alert (opened and ended) as a JSON line to this file.
     #[arg(long, value_name = "PATH")]
     pub alert_log: Option<PathBuf>,
+    /// Append alerts and finished flows to this file as JSON lines in Suricata's EVE layout
+    /// (with Community IDs), for SIEM pipelines.
+    #[arg(long, value_name = "FILE")]
+    pub eve: Option<PathBuf>,
     /// Engine settings.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -271,12 +275,16 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     if let Some(path) = &args.alert_log {
         crate::alertlog::AlertLog::open(path)?; // refuse a bad path before any work
     }
+    if let Some(path) = &args.eve {
+        crate::eve::open(path)?; // refuse a bad path before any work
+    }
     let blocklists = crate::intel::load_blocklists(&config.intel)?;
     let options = AnalyzeOptions {
         blocklists,
         engine: config.engine(),
         store,
         alert_log: args.alert_log.clone(),
+        eve: args.eve.clone(),
         max_report_flows: args.max_report_flows,
         top_n: args.top,
         evidence: config

@@ -122,8 +122,6 @@ struct RunSink {
     dashboard: Option<SnapshotBuilder>,
     /// Alert notifications, when a channel is configured.
     notifier: Option<wirewatch_notify::Notifier>,
-    /// The EVE JSON output, when asked for.
-    eve: Option<crate::eve::EveWriter<std::fs::File>>,
 }
 
 impl RunSink {
@@ -145,10 +143,6 @@ impl RunSink {
 
 impl Sink for RunSink {
     fn interval(&mut self, metrics: IntervalMetrics) {
-        if let Some(e) = &mut self.eve {
-            // Flushes the EVE output about once per second of packet time.
-            e.tick(metrics.end_ts());
-        }
         if self.lines {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(
@@ -188,9 +182,6 @@ impl Sink for RunSink {
         if let Some(d) = &mut self.dashboard {
             d.alert(alert.clone(), status);
         }
-        if let Some(e) = &mut self.eve {
-            e.alert(&alert, status);
-        }
         if let Some(n) = &self.notifier {
             // Never blocks: a full queue or the rate limit drops (and counts) it.
             n.notify(&alert, status == IncidentStatus::Opened);
@@ -199,9 +190,6 @@ impl Sink for RunSink {
     }
 
     fn flow(&mut self, record: FlowRecord) {
-        if let Some(e) = &mut self.eve {
-            e.flow(&record);
-        }
         self.collector.flow(record);
     }
 
@@ -304,6 +292,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(path) = &args.alert_log {
         collector.alert_log = Some(AlertLog::open(path)?);
     }
+    if let Some(path) = &args.eve {
+        collector.eve = Some(crate::eve::open(path)?);
+    }
     let web_plan = crate::dashboard::serve::plan(&config.web, &args.web)?;
     let (publisher, snapshots) = snapshot_channel();
     let publisher: SharedPublisher = Arc::new(Mutex::new(publisher));
@@ -314,16 +305,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         alerts: 0,
         store: store.clone(),
         notifier: start_notifier(&config.notify)?,
-        eve: match &args.eve {
-            Some(path) => Some(crate::eve::EveWriter::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .with_context(|| format!("cannot open the EVE output {}", path.display()))?,
-            )),
-            None => None,
-        },
         dashboard: web_plan.as_ref().map(|_| {
             SnapshotBuilder::new(publisher.clone(), status.clone()).with_store(store.clone())
         }),
@@ -345,19 +326,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
     // A replay must reproduce its file, evidence included: its writes wait. Live capture and
     // the demo never wait for the disk.
-    let ring = if config.evidence.enabled || rotating.is_some() {
-        let recorder = crate::evidence::start_recorder(
+    let recording = config.evidence.enabled || rotating.is_some();
+    if recording {
+        engine.set_evidence(crate::evidence::start_recorder(
             &config.evidence,
             evidence_dir.clone(),
             rotating.clone(),
             args.read.is_some(),
-        )?;
-        let ring = recorder.ring();
-        engine.set_evidence(recorder);
-        Some(ring)
-    } else {
-        None
-    };
+        )?);
+    }
     crate::model::load_flow_model(&engine, &config.detect)?;
     let anomaly = engine.anomaly_slot();
     let model_path = (!args.no_db).then(|| crate::model::model_path_for(&args.db));
@@ -392,7 +369,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
                 MonitorControl::new(monitor.clone(), status, publisher, live_defaults)
                     .with_retrainer(retrainer)
                     .with_packets(crate::evidence::access::PacketAccess {
-                        ring: ring.clone(),
+                        ring: recording.then(|| {
+                            monitor.clone() as Arc<dyn crate::evidence::access::RingAccess>
+                        }),
                         evidence_dir: evidence_dir.clone(),
                         capture_files: rotating.as_ref().map(|r| (r.dir.clone(), r.prefix.clone())),
                     }),
@@ -464,7 +443,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         bail!("the engine thread failed");
     };
     intel.stop();
-    if let Some(e) = &mut tee.inner.eve {
+    if let Some(e) = &mut tee.inner.collector.eve {
         e.flush();
     }
     if let Some(slot) = &anomaly {

@@ -566,3 +566,42 @@ fn run_writes_eve_lines_for_every_flow_and_alert() {
             .all(|e| e["community_id"].as_str().unwrap().starts_with("1:"))
     );
 }
+
+#[test]
+fn analyze_writes_the_same_eve_lines_as_the_live_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scenarios/nmap_syn_scan.pcap");
+    let eve_of = |args: &[&str], name: &str| {
+        let eve = dir.path().join(name);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+            .args(args)
+            .arg(&pcap)
+            .arg("--eve")
+            .arg(&eve)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut lines: Vec<String> = std::fs::read_to_string(&eve)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let offline = eve_of(&["analyze", "--json", "--no-progress"], "analyze.json");
+    let live = eve_of(
+        &[
+            "run", "--speed", "max", "--no-web", "--no-db", "--json", "--read",
+        ],
+        "run.json",
+    );
+    assert!(offline.len() > 100, "{}", offline.len());
+    assert!(
+        offline
+            .iter()
+            .any(|l| l.contains("\"event_type\":\"alert\""))
+    );
+    assert_eq!(offline, live);
+}

@@ -24,6 +24,8 @@ pub struct AnalyzeOptions {
     pub store: Option<Arc<dyn Store>>,
     /// Where to log alert events (JSON lines), if anywhere.
     pub alert_log: Option<PathBuf>,
+    /// Where to append EVE JSON lines (alerts and flows), if anywhere.
+    pub eve: Option<PathBuf>,
     /// At most this many flows are kept for the report; later ones are counted, not listed.
     pub max_report_flows: usize,
     /// How many top talkers the report lists.
@@ -40,6 +42,7 @@ impl Default for AnalyzeOptions {
             engine: EngineConfig::default(),
             store: None,
             alert_log: None,
+            eve: None,
             max_report_flows: DEFAULT_MAX_REPORT_FLOWS,
             top_n: 10,
             blocklists: None,
@@ -100,6 +103,8 @@ pub struct ReportCollector {
     pub alerts_omitted: u64,
     /// Where alert events are logged as JSON lines, if anywhere.
     pub alert_log: Option<crate::alertlog::AlertLog>,
+    /// The EVE JSON output (alerts and finished flows for SIEMs), if asked for.
+    pub eve: Option<crate::eve::EveWriter<std::fs::File>>,
 }
 
 /// At most this many alerts are kept for a report (the detection engine's own rate limits
@@ -144,10 +149,17 @@ impl ReportCollector {
 
 impl Sink for ReportCollector {
     fn interval(&mut self, metrics: IntervalMetrics) {
+        if let Some(e) = &mut self.eve {
+            // Flushes the EVE output about once per second of packet time.
+            e.tick(metrics.end_ts());
+        }
         self.intervals.push(metrics);
     }
 
     fn flow(&mut self, record: FlowRecord) {
+        if let Some(e) = &mut self.eve {
+            e.flow(&record);
+        }
         self.app_totals.add(&record);
         if self.flows.len() < self.max_flows {
             self.flows.push(record);
@@ -157,6 +169,9 @@ impl Sink for ReportCollector {
     }
 
     fn alert(&mut self, alert: Alert, status: wirewatch_detect::IncidentStatus) {
+        if let Some(e) = &mut self.eve {
+            e.alert(&alert, status);
+        }
         if let Some(log) = &mut self.alert_log {
             log.record(&alert, status == wirewatch_detect::IncidentStatus::Ended);
         }
@@ -231,6 +246,15 @@ pub fn analyze_files(
             }),
         }
     }
+    if let Some(path) = &options.eve {
+        match crate::eve::open(path) {
+            Ok(w) => collector.eve = Some(w),
+            Err(e) => errors.push(Notice {
+                path: path.clone(),
+                message: format!("{e:#}"),
+            }),
+        }
+    }
     let mut sink = StoreTee::new(collector, options.store.clone(), true);
     let mut files = Vec::new();
     let mut warnings = Vec::new();
@@ -249,7 +273,10 @@ pub fn analyze_files(
     engine.finish(&mut sink);
     sink.submit();
     let store = sink.store().cloned();
-    let collector = sink.inner;
+    let mut collector = sink.inner;
+    if let Some(e) = &mut collector.eve {
+        e.flush();
+    }
     let alerts: Vec<Alert> = collector.alerts.into_values().collect();
     let mut report = report::build(
         &engine,

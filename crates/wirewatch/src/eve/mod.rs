@@ -165,6 +165,17 @@ impl<S: Sink, W: Write> Sink for EveSink<S, W> {
     }
 }
 
+/// Opens (creating, appending to) an EVE output file.
+pub fn open(path: &std::path::Path) -> anyhow::Result<EveWriter<std::fs::File>> {
+    use anyhow::Context;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open the EVE output {}", path.display()))?;
+    Ok(EveWriter::new(file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,22 +1,49 @@
 //! What the dashboard reaches of the recorded packets: evidence files by alert id, and exports
 //! from the ring or the rotating capture files.
 
-use super::export::{ExportSummary, export_files, export_ring};
-use super::filter::parse_filter;
-use super::recorder::SharedRing;
+use super::export::{ExportSummary, RingCopy, copy_from_ring, export_files, write_ring_copy};
+use super::filter::{PacketFilter, parse_filter};
 use super::spool::evidence_file_name;
+use crate::live::Monitor;
+use crate::pipeline::Sink;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 use wirewatch_capture::write::{PcapFormat, list_files};
 use wirewatch_web::{ControlFailure, PacketExport, PacketQuery};
 
 /// The most packet bytes one download carries (narrow the filter for more).
 pub const MAX_EXPORT_BYTES: u64 = 256 << 20;
 
+/// Where the ring is: a copy of its matching packets on request.
+pub trait RingAccess: Send + Sync {
+    /// Copies the packets `filter` takes (at most `max_bytes` of data); `None` when the ring
+    /// is not reachable (no recorder, or the engine has stopped).
+    fn copy(&self, filter: PacketFilter, max_bytes: u64) -> Option<RingCopy>;
+}
+
+/// How long a download waits for the engine thread to copy the packets.
+const RING_WAIT: Duration = Duration::from_secs(10);
+
+impl<S: Sink + Send + 'static> RingAccess for Monitor<S> {
+    fn copy(&self, filter: PacketFilter, max_bytes: u64) -> Option<RingCopy> {
+        self.run_on_engine(
+            move |engine| {
+                engine
+                    .evidence()
+                    .map(|e| copy_from_ring(e.ring(), &filter, max_bytes))
+            },
+            RING_WAIT,
+        )
+        .flatten()
+    }
+}
+
 /// Recorded packets as the web layer sees them.
 #[derive(Clone, Default)]
 pub struct PacketAccess {
     /// The ring of recent packets, when recorded.
-    pub ring: Option<SharedRing>,
+    pub ring: Option<Arc<dyn RingAccess>>,
     /// Where evidence captures are, when kept.
     pub evidence_dir: Option<PathBuf>,
     /// The rotating capture files' directory and name prefix, when written.
@@ -64,7 +91,10 @@ impl PacketAccess {
                 let ring = self.ring.as_ref().ok_or_else(|| {
                     ControlFailure::unavailable("no packet ring in this run (evidence disabled)")
                 })?;
-                export_ring(ring, &filter, format, Vec::new(), MAX_EXPORT_BYTES).map_err(fail)?
+                let copy = ring.copy(filter, MAX_EXPORT_BYTES).ok_or_else(|| {
+                    ControlFailure::unavailable("the engine did not answer (is it stopping?)")
+                })?;
+                write_ring_copy(&copy, format, Vec::new()).map_err(fail)?
             }
             "files" => {
                 let (dir, prefix) = self.capture_files.as_ref().ok_or_else(|| {

@@ -3,8 +3,7 @@
 
 use super::batch::PacketBatch;
 use super::filter::PacketFilter;
-use super::recorder::{SharedRing, lock_ring};
-use super::ring::PacketMeta;
+use super::ring::{PacketMeta, PacketRing};
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -76,33 +75,42 @@ impl<W: Write> Exporter<W> {
     }
 }
 
-/// Exports the ring's packets that `filter` takes (at most `max_bytes` of packet data). The
-/// ring is locked only while the matching packets are copied out.
-pub fn export_ring<W: Write>(
-    ring: &SharedRing,
-    filter: &PacketFilter,
-    format: PcapFormat,
-    out: W,
-    max_bytes: u64,
-) -> anyhow::Result<(W, ExportSummary)> {
-    let mut batch = PacketBatch::default();
-    let mut scanned = 0u64;
-    let mut over_cap = 0u64;
-    {
-        let ring = lock_ring(ring);
-        for (meta, data) in ring.iter() {
-            scanned += 1;
-            if filter.matches(&meta) {
-                if (batch.bytes() + data.len()) as u64 > max_bytes {
-                    over_cap += 1;
-                } else {
-                    batch.push(&meta, data);
-                }
+/// Packets copied out of the ring for an export.
+#[derive(Debug, Default)]
+pub struct RingCopy {
+    /// The packets that matched (within the size cap).
+    pub batch: PacketBatch,
+    /// Packets looked at.
+    pub scanned: u64,
+    /// Packets that matched beyond the size cap.
+    pub over_cap: u64,
+}
+
+/// Copies the ring's packets that `filter` takes (at most `max_bytes` of packet data). Runs
+/// where the ring lives (the engine thread); writing the file happens elsewhere.
+pub fn copy_from_ring(ring: &PacketRing, filter: &PacketFilter, max_bytes: u64) -> RingCopy {
+    let mut copy = RingCopy::default();
+    for (meta, data) in ring.iter() {
+        copy.scanned += 1;
+        if filter.matches(&meta) {
+            if (copy.batch.bytes() + data.len()) as u64 > max_bytes {
+                copy.over_cap += 1;
+            } else {
+                copy.batch.push(&meta, data);
             }
         }
     }
-    let mut ex = Exporter::new(out, format, max_bytes)?;
-    for (e, data) in batch.iter() {
+    copy
+}
+
+/// Writes packets copied out of the ring as a capture file.
+pub fn write_ring_copy<W: Write>(
+    copy: &RingCopy,
+    format: PcapFormat,
+    out: W,
+) -> anyhow::Result<(W, ExportSummary)> {
+    let mut ex = Exporter::new(out, format, u64::MAX)?;
+    for (e, data) in copy.batch.iter() {
         let meta = PacketMeta {
             ts: e.ts,
             wire_len: e.wire_len,
@@ -114,8 +122,8 @@ pub fn export_ring<W: Write>(
         };
         ex.write(&meta, data)?;
     }
-    ex.summary.scanned = scanned;
-    ex.summary.over_cap += over_cap;
+    ex.summary.scanned = copy.scanned;
+    ex.summary.over_cap += copy.over_cap;
     ex.finish()
 }
 

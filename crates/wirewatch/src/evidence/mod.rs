@@ -13,7 +13,7 @@ pub mod ring;
 pub mod spool;
 
 pub use filter::{FlowSpec, PacketFilter};
-pub use recorder::{EvidenceLink, EvidenceRecorder, EvidenceStats, SharedRing};
+pub use recorder::{EvidenceLink, EvidenceRecorder, EvidenceStats};
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};

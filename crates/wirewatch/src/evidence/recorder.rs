@@ -9,18 +9,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
 use wirewatch_core::{Alert, Frame, Timestamp};
 use wirewatch_decode::Packet;
 use wirewatch_detect::IncidentStatus;
-
-/// The ring, shared with the exporters (the dashboard's download locks it briefly).
-pub type SharedRing = Arc<Mutex<PacketRing>>;
-
-/// Locks the ring, even after a panic elsewhere (the ring stays consistent between calls).
-pub fn lock_ring(ring: &SharedRing) -> MutexGuard<'_, PacketRing> {
-    ring.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 /// How evidence captures are cut.
 #[derive(Debug, Clone)]
@@ -107,7 +98,9 @@ const MAX_LINKS: usize = 4096;
 
 /// Evidence and capture-file recording on the engine thread.
 pub struct EvidenceRecorder {
-    ring: SharedRing,
+    /// Owned by the engine thread alone: no lock on the hot path (others reach it through
+    /// `Monitor::run_on_engine`).
+    ring: PacketRing,
     rules: CaptureRules,
     open: Vec<Capture>,
     links: BTreeMap<u64, EvidenceLink>,
@@ -122,7 +115,7 @@ impl EvidenceRecorder {
     /// whether writes wait or drop). `rotating`: feed the spool's rotating files.
     pub fn new(ring_bytes: usize, rules: CaptureRules, spool: Spool, rotating: bool) -> Self {
         EvidenceRecorder {
-            ring: Arc::new(Mutex::new(PacketRing::new(ring_bytes))),
+            ring: PacketRing::new(ring_bytes),
             rules,
             open: Vec::new(),
             links: BTreeMap::new(),
@@ -139,14 +132,14 @@ impl EvidenceRecorder {
     }
 
     /// The ring, for exports.
-    pub fn ring(&self) -> SharedRing {
-        self.ring.clone()
+    pub fn ring(&self) -> &PacketRing {
+        &self.ring
     }
 
     /// A packet was processed (after any alert it made an interval close on).
     pub fn packet(&mut self, frame: &Frame<'_>, pkt: &Packet) {
         let meta = PacketMeta::of(frame, pkt);
-        lock_ring(&self.ring).push(&meta, frame.data);
+        self.ring.push(&meta, frame.data);
         if !self.open.is_empty() {
             self.add_to_captures(&meta, frame.data);
         }
@@ -233,8 +226,8 @@ impl EvidenceRecorder {
                 self.links.remove(&oldest);
             }
         }
-        let ring = lock_ring(&self.ring);
-        let missing_before = ring.newest_evicted().is_some_and(|t| t >= from);
+        let ring = &self.ring;
+        let missing_before = ring.may_miss_since(from);
         self.links.insert(
             alert.id,
             EvidenceLink {
@@ -270,7 +263,6 @@ impl EvidenceRecorder {
                 );
             }
         }
-        drop(ring);
         self.open.push(capture);
     }
 
@@ -341,7 +333,7 @@ impl EvidenceRecorder {
         let c = self.spool.counters();
         let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
         EvidenceStats {
-            ring: lock_ring(&self.ring).stats(),
+            ring: self.ring.stats(),
             dir: self.rules.dir.clone(),
             captures_started: self.started,
             captures_open: self.open.len() as u64,

@@ -134,16 +134,15 @@ pub struct RingStats {
 /// The most recent packets in a fixed number of bytes.
 pub struct PacketRing {
     buf: Vec<u8>,
-    /// Offsets of the packets kept, oldest first.
-    index: VecDeque<u32>,
+    /// Offset and captured length of the packets kept, oldest first (the length is here, not
+    /// only in the buffer, so overwriting the oldest reads no cold memory).
+    index: VecDeque<(u32, u32)>,
     /// Where the next packet goes.
     head: usize,
     used: usize,
     pushed: u64,
     evicted: u64,
     too_large: u64,
-    /// Capture time of the newest packet overwritten so far.
-    newest_evicted: Option<Timestamp>,
 }
 
 impl PacketRing {
@@ -159,7 +158,6 @@ impl PacketRing {
             pushed: 0,
             evicted: 0,
             too_large: 0,
-            newest_evicted: None,
         }
     }
 
@@ -176,7 +174,7 @@ impl PacketRing {
             self.head
         } else {
             // Wrap: everything from the old head to the end is the oldest; drop it.
-            while let Some(&off) = self.index.front() {
+            while let Some(&(off, _)) = self.index.front() {
                 if (off as usize) < self.head {
                     break;
                 }
@@ -185,7 +183,7 @@ impl PacketRing {
             0
         };
         // Drop the oldest packets the new one overlaps (the oldest starts at or after `start`).
-        while let Some(&off) = self.index.front() {
+        while let Some(&(off, _)) = self.index.front() {
             let off = off as usize;
             if off < start || off >= start + need {
                 break;
@@ -196,17 +194,15 @@ impl PacketRing {
         meta.encode(caplen, &mut self.buf[start..start + HEADER_BYTES]);
         self.buf[start + HEADER_BYTES..start + need].copy_from_slice(data);
         // `start` < cap ≤ u32::MAX.
-        self.index.push_back(start as u32);
+        self.index.push_back((start as u32, caplen));
         self.used += need;
         self.head = start + need;
     }
 
     fn evict_front(&mut self) {
-        if let Some(off) = self.index.pop_front() {
-            let (meta, caplen) = self.meta_at(off as usize);
+        if let Some((_, caplen)) = self.index.pop_front() {
             self.used -= HEADER_BYTES + caplen as usize;
             self.evicted += 1;
-            self.newest_evicted = Some(meta.ts);
         }
     }
 
@@ -216,25 +212,25 @@ impl PacketRing {
 
     /// The packets kept, oldest first, with their bytes.
     pub fn iter(&self) -> impl Iterator<Item = (PacketMeta, &[u8])> + '_ {
-        self.index.iter().map(move |&off| {
+        self.index.iter().map(move |&(off, caplen)| {
             let off = off as usize;
-            let (meta, caplen) = self.meta_at(off);
+            let (meta, _) = self.meta_at(off);
             let data = &self.buf[off + HEADER_BYTES..off + HEADER_BYTES + caplen as usize];
             (meta, data)
         })
     }
 
-    /// Capture time of the newest packet overwritten so far (`None`: nothing lost yet). A
-    /// window starting at or before it is missing packets.
-    pub fn newest_evicted(&self) -> Option<Timestamp> {
-        self.newest_evicted
+    /// Whether packets from `from` on may have been overwritten already: some were, and the
+    /// oldest kept is later than `from`.
+    pub fn may_miss_since(&self, from: Timestamp) -> bool {
+        self.evicted > 0 && self.oldest().is_none_or(|o| o > from)
     }
 
     /// Capture time of the oldest packet kept.
     pub fn oldest(&self) -> Option<Timestamp> {
         self.index
             .front()
-            .map(|&off| self.meta_at(off as usize).0.ts)
+            .map(|&(off, _)| self.meta_at(off as usize).0.ts)
     }
 
     /// The counters.
@@ -299,7 +295,7 @@ mod tests {
         }
         assert_eq!(ring.stats().packets, fits as u64);
         assert_eq!(ring.stats().evicted, 0);
-        assert_eq!(ring.newest_evicted(), None);
+        assert!(!ring.may_miss_since(Timestamp(0)));
         // Ten thousand more: the ring holds the newest and never more than its size.
         for i in fits as u64..fits as u64 + 10_000 {
             let mut d = data.clone();
@@ -318,8 +314,9 @@ mod tests {
         for w in kept.windows(2) {
             assert_eq!(w[1], w[0] + 1);
         }
-        assert_eq!(ring.newest_evicted(), Some(Timestamp(kept[0] - 1)));
         assert_eq!(ring.oldest(), Some(Timestamp(kept[0])));
+        assert!(ring.may_miss_since(Timestamp(kept[0] - 1)));
+        assert!(!ring.may_miss_since(Timestamp(kept[0])));
         // The bytes are each packet's own.
         for (m, d) in ring.iter() {
             assert_eq!(d.len(), 1000);

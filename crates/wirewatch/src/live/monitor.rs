@@ -254,6 +254,22 @@ impl<S: Sink + Send + 'static> Monitor<S> {
         }
     }
 
+    /// Runs `f` on the engine thread between two batches and returns its result (`None` when
+    /// the engine has stopped or did not answer within `timeout`).
+    pub fn run_on_engine<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Engine) -> T + Send + 'static,
+        timeout: Duration,
+    ) -> Option<T> {
+        let tx = self.tx.clone()?;
+        let (reply_tx, reply_rx) = std::sync::mpsc::channel();
+        let call = super::source::EngineCall(Box::new(move |engine| {
+            let _ = reply_tx.send(f(engine));
+        }));
+        tx.send(SourceEvent::Call(call)).ok()?;
+        reply_rx.recv_timeout(timeout).ok()
+    }
+
     /// Frames processed so far.
     pub fn packets(&self) -> u64 {
         self.shared.packets.load(Ordering::Relaxed)
@@ -354,6 +370,7 @@ fn engine_loop<S: Sink>(
                     *ended = Some((source, error));
                 }
             }
+            SourceEvent::Call(call) => (call.0)(&engine),
         }
     }
     engine.finish(&mut sink);

@@ -51,6 +51,18 @@ pub enum SourceEvent {
         /// Cumulative drops of this source.
         drops: DropCounts,
     },
+    /// Work to run on the engine thread between batches, with read access to the engine
+    /// (e.g. copying packets out of the ring for a download).
+    Call(EngineCall),
+}
+
+/// A function the engine thread runs between batches.
+pub struct EngineCall(pub Box<dyn FnOnce(&crate::pipeline::Engine) + Send>);
+
+impl std::fmt::Debug for EngineCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EngineCall")
+    }
 }
 
 /// A batch waiting longer than this is sent even if not full, so a slow trickle of packets
