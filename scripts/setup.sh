@@ -18,6 +18,8 @@ if [ "$want_test" = 1 ]; then
   for p in tshark iproute2 iputils-ping curl python3; do have_pkg "$p" || need+=("$p"); done
   # The dashboard's browser tests drive Debian's Chromium through playwright-core.
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  # A real Prometheus server scrapes /metrics in tests/prometheus.rs.
+  have_pkg prometheus || need+=(prometheus)
 fi
 
 if [ "${#need[@]}" -gt 0 ]; then
