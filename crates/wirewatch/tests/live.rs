@@ -463,3 +463,103 @@ fn interfaces_lists_flags_addresses_and_the_default() {
         assert!(text.contains(&format!("{name}  (default)")), "{text}");
     }
 }
+
+/// A frame as a file holds it, with its decoded source and destination.
+type FileFrame = (
+    u64,
+    Vec<u8>,
+    Option<std::net::IpAddr>,
+    Option<std::net::IpAddr>,
+);
+
+/// Every frame of a capture file.
+fn frames_of(path: &std::path::Path) -> Vec<FileFrame> {
+    let mut src = wirewatch_capture::FileSource::open(path).unwrap();
+    let mut out = Vec::new();
+    while let Some(f) = src.next_frame().unwrap() {
+        let p = wirewatch_decode::decode(f.linktype, f.data);
+        out.push((
+            f.ts.nanos(),
+            f.data.to_vec(),
+            p.has_src.then_some(p.src),
+            p.has_dst.then_some(p.dst),
+        ));
+    }
+    out
+}
+
+#[test]
+fn a_live_scan_leaves_its_packets_as_evidence_and_in_the_capture_files() {
+    let Some(net) = TestNet::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let caps = dir.path().join("caps");
+    let run = Running::start(&[
+        "run",
+        "-i",
+        &net.host_if,
+        "--json",
+        "--db",
+        db.to_str().unwrap(),
+        "--write-pcap",
+        caps.to_str().unwrap(),
+    ]);
+    // A connect scan of 100 closed ports from the namespace (answered by RSTs).
+    let script = format!(
+        "import socket\nfor p in range(2000, 2100):\n    s = socket.socket()\n    \
+         s.settimeout(0.5)\n    try:\n        s.connect(('{}', p))\n    except OSError:\n        \
+         pass\n    s.close()\n",
+        net.host_ip
+    );
+    net.exec_ok(&["python3", "-c", &script]);
+    // Let the scan's interval close and the detector speak.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (code, stdout, _) = run.terminate();
+    assert_eq!(code, Some(0));
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let alert = r["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "port_scan")
+        .unwrap_or_else(|| panic!("no port scan alert: {:#}", r["alerts"]));
+    let link = &alert["evidence"]["pcap"];
+    assert_eq!(link["complete"], true, "{link}");
+    let evidence = std::path::PathBuf::from(link["path"].as_str().unwrap());
+    assert!(evidence.starts_with(dir.path().join("live.evidence")));
+
+    // The capture files hold every packet the run counted, in order.
+    let mut files: Vec<_> = std::fs::read_dir(&caps)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let all: Vec<_> = files.iter().flat_map(|f| frames_of(f)).collect();
+    assert_eq!(all.len() as u64, r["packets"].as_u64().unwrap());
+
+    // The evidence is exactly the hosts' packets in the window, as the files have them.
+    let hosts: Vec<std::net::IpAddr> = link["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(hosts.contains(&net.ns_ip.parse().unwrap()), "{link}");
+    let (from, until) = (
+        link["from"].as_u64().unwrap(),
+        link["until"].as_u64().unwrap(),
+    );
+    let involved = |ip: Option<std::net::IpAddr>| ip.is_some_and(|ip| hosts.contains(&ip));
+    let want: Vec<_> = all
+        .iter()
+        .filter(|(ts, _, s, d)| *ts >= from && *ts <= until && (involved(*s) || involved(*d)))
+        .map(|(ts, data, _, _)| (*ts, data.clone()))
+        .collect();
+    let got: Vec<_> = frames_of(&evidence)
+        .into_iter()
+        .map(|(ts, data, _, _)| (ts, data))
+        .collect();
+    // 100 SYNs and 100 RSTs at least.
+    assert!(got.len() >= 200, "{}", got.len());
+    assert_eq!(got, want);
+}
