@@ -482,6 +482,34 @@ fn the_dashboard_serves_evidence_and_packet_exports() {
     let want = expected(&scan, &hosts, 0, u64::MAX);
     assert_eq!(frames(&saved), want);
     assert_eq!(headers["x-packet-count"], want.len().to_string().as_str());
+    // The same from the command line: `extract --live` asks the running instance.
+    let live_file = dir.path().join("live.pcap");
+    let out = wirewatch(&[
+        "extract",
+        "--live",
+        &url,
+        "--host",
+        "10.210.0.1",
+        "-o",
+        live_file.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("{} packets", want.len())));
+    assert_eq!(
+        &std::fs::read(&live_file).unwrap()[..4],
+        &[0x4d, 0x3c, 0xb2, 0xa1]
+    );
+    assert_eq!(frames(&live_file), want);
+    let bad = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["extract", "--live", &url, "--port", "99999", "-o"])
+        .arg(dir.path().join("bad.pcap"))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("answered 400"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
     // One flow, both directions.
     let (status, _, body) = get(&format!(
         "{url}/api/packets?flow=tcp%2010.210.0.1:1%2010.210.0.2:2&source=ring"

@@ -13,8 +13,16 @@ use wirewatch_capture::write::PcapFormat;
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
     /// Capture files, or directories of them (e.g. a --write-pcap directory), read in order.
-    #[arg(required = true, value_name = "FILE|DIR")]
+    #[arg(required_unless_present = "live", value_name = "FILE|DIR")]
     pub inputs: Vec<PathBuf>,
+    /// Instead of files: the packet ring of a running `wirewatch run`, through its dashboard
+    /// (default http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "http://127.0.0.1:8080", conflicts_with = "inputs")]
+    pub live: Option<String>,
+    /// The dashboard's access token, for --live off loopback (first line of this file; or
+    /// the WIREWATCH_TOKEN environment variable).
+    #[arg(long, value_name = "FILE", requires = "live")]
+    pub token_file: Option<PathBuf>,
     /// Where to write the packets (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -63,6 +71,113 @@ fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The output file, or standard output for `-`.
+fn open_output(path: &Path) -> anyhow::Result<Box<dyn Write>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdout().lock()));
+    }
+    Ok(Box::new(std::fs::File::create(path).with_context(
+        || format!("cannot create {}", path.display()),
+    )?))
+}
+
+fn output_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard output".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Fetches the packets from a running Wirewatch's ring (`GET /api/packets`).
+fn from_live(args: &ExtractArgs, url: &str) -> anyhow::Result<i32> {
+    let format = args.format.unwrap_or_else(|| {
+        if args.output.extension().is_some_and(|e| e == "pcapng") {
+            PcapFormat::PcapNg
+        } else {
+            PcapFormat::Pcap
+        }
+    });
+    let mut query = vec![
+        ("source", "ring".to_string()),
+        ("format", format.name().to_string()),
+    ];
+    if !args.hosts.is_empty() {
+        query.push(("host", args.hosts.join(",")));
+    }
+    for (name, value) in [
+        ("port", &args.port),
+        ("flow", &args.flow),
+        ("from", &args.from),
+        ("until", &args.until),
+    ] {
+        if let Some(v) = value {
+            query.push((name, v.clone()));
+        }
+    }
+    let token = match &args.token_file {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read the token file {}", f.display()))?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+        ),
+        None => std::env::var("WIREWATCH_TOKEN").ok(),
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let endpoint = format!("{}/api/packets", url.trim_end_matches('/'));
+    let mut request = agent.get(&endpoint).query_pairs(query);
+    if let Some(t) = token.filter(|t| !t.is_empty()) {
+        request = request.header("Authorization", format!("Bearer {t}"));
+    }
+    let mut response = request
+        .call()
+        .with_context(|| format!("cannot reach Wirewatch at {url}"))?;
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("0")
+            .to_string()
+    };
+    let (packets, left_out) = (header("x-packet-count"), header("x-packets-left-out"));
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(super::access::MAX_EXPORT_BYTES * 2)
+        .read_to_vec()
+        .with_context(|| format!("cannot read the answer of {url}"))?;
+    if status != 200 {
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(String::from))
+            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
+        anyhow::bail!("Wirewatch at {url} answered {status}: {message}");
+    }
+    let mut out = open_output(&args.output)?;
+    out.write_all(&body)
+        .and_then(|()| out.flush())
+        .context("cannot write the output")?;
+    eprintln!(
+        "wirewatch: {packets} packets from the ring of {url} written to {}{}",
+        output_name(&args.output),
+        if left_out == "0" {
+            String::new()
+        } else {
+            format!(" ({left_out} left out: narrow the filter)")
+        }
+    );
+    Ok(0)
+}
+
 fn is_capture_name(p: &Path) -> bool {
     p.is_file()
         && p.extension()
@@ -72,6 +187,9 @@ fn is_capture_name(p: &Path) -> bool {
 
 /// Runs `wirewatch extract`.
 pub fn run(args: &ExtractArgs) -> anyhow::Result<i32> {
+    if let Some(url) = &args.live {
+        return from_live(args, url);
+    }
     let filter = parse_filter(
         &args.hosts,
         args.port.as_deref(),
@@ -88,15 +206,7 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<i32> {
             PcapFormat::Pcap
         }
     });
-    let to_stdout = args.output.as_os_str() == "-";
-    let out: Box<dyn Write> = if to_stdout {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(
-            std::fs::File::create(&args.output)
-                .with_context(|| format!("cannot create {}", args.output.display()))?,
-        )
-    };
+    let out = open_output(&args.output)?;
     let (mut out, summary) = export_files(&files, &filter, format, out, u64::MAX)?;
     out.flush().context("cannot write the output")?;
     for w in &summary.warnings {
@@ -114,11 +224,7 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<i32> {
         summary.scanned,
         summary.bytes,
         files.len(),
-        if to_stdout {
-            "standard output".to_string()
-        } else {
-            args.output.display().to_string()
-        }
+        output_name(&args.output)
     );
     Ok(
         if summary.warnings.len() == files.len() && !files.is_empty() {
