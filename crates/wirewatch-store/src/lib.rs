@@ -30,7 +30,7 @@ pub use error::StoreError;
 pub use ip::{blob_to_ip, ip_to_blob};
 pub use query::{
     AppColumns, DEFAULT_LIMIT, FlowRow, IntervalRow, MAX_LIMIT, Page, Query, Resolution, TalkerRow,
-    ThreatColumns, parse_ip_filter, sort_columns,
+    ThreatColumns, for_each_page, parse_ip_filter, sort_columns,
 };
 pub use sqlite::{CachedIntel, IntelCache};
 pub use sqlite::{SqliteStore, bulk_insert_flows, create_at_version, live_bytes, migration_count};

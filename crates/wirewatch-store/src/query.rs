@@ -322,6 +322,28 @@ pub struct Page<T> {
     pub limit: usize,
 }
 
+/// Reads every row of `query`, `page_size` rows at a time from the first: `fetch` runs the
+/// query for one page (e.g. `|q| store.flows(q)`), `each` takes its rows. Stops when a page
+/// comes back empty or the whole filtered set has been read.
+pub fn for_each_page<R, E: From<crate::StoreError>>(
+    mut query: Query,
+    page_size: usize,
+    mut fetch: impl FnMut(&Query) -> Result<Page<R>, crate::StoreError>,
+    mut each: impl FnMut(Vec<R>) -> Result<(), E>,
+) -> Result<(), E> {
+    query.limit = page_size;
+    query.offset = 0;
+    loop {
+        let page = fetch(&query)?;
+        let n = page.rows.len();
+        each(page.rows)?;
+        query.offset += n;
+        if n == 0 || query.offset as u64 >= page.total {
+            return Ok(());
+        }
+    }
+}
+
 /// One interval, or one roll-up row covering several (`intervals` says how many).
 ///
 /// For a roll-up: counters are exact sums of the intervals it covers; `duration_s` is the sum
@@ -683,6 +705,30 @@ fn canonical_ip(ip: IpAddr) -> IpAddr {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn for_each_page_reads_every_row_once_in_order() {
+        let data: Vec<u32> = (0..23).collect();
+        let mut offsets = Vec::new();
+        let mut seen = Vec::new();
+        let fetch = |q: &Query| {
+            offsets.push(q.offset);
+            let rows: Vec<u32> = data.iter().skip(q.offset).take(q.limit).copied().collect();
+            Ok(Page {
+                rows,
+                total: data.len() as u64,
+                offset: q.offset,
+                limit: q.limit,
+            })
+        };
+        for_each_page(Query::default(), 10, fetch, |rows| {
+            seen.extend(rows);
+            Ok::<(), crate::StoreError>(())
+        })
+        .unwrap();
+        assert_eq!(seen, data);
+        assert_eq!(offsets, vec![0, 10, 20]);
+    }
     use super::*;
 
     fn msg(e: StoreError) -> String {

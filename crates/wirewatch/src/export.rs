@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use wirewatch_core::{Severity, Timestamp};
 use wirewatch_store::params::{flatten, parse_proto, parse_severity, parse_time};
-use wirewatch_store::{Query, Resolution, SqliteStore, Store, StoreConfig, parse_ip_filter};
+use wirewatch_store::{
+    Query, Resolution, SqliteStore, Store, StoreConfig, for_each_page, parse_ip_filter,
+};
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -165,24 +167,18 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         return export_cicflowmeter(&store, query, &args.label, out);
     }
     let mut writer = RowWriter::new(args.format, out);
-    query.limit = PAGE;
-    query.offset = 0;
-    loop {
-        let (rows, total) = match args.what {
-            What::Intervals => page(store.intervals(&query)?),
-            What::Talkers => page(store.talkers(&query)?),
-            What::Flows => page(store.flows(&query)?),
-            What::Alerts => page(store.alerts(&query)?),
-        };
-        let n = rows.len();
+    let fetch = |q: &Query| match args.what {
+        What::Intervals => store.intervals(q).map(as_values),
+        What::Talkers => store.talkers(q).map(as_values),
+        What::Flows => store.flows(q).map(as_values),
+        What::Alerts => store.alerts(q).map(as_values),
+    };
+    for_each_page(query, PAGE, fetch, |rows| -> anyhow::Result<()> {
         for row in rows {
             writer.row(row)?;
         }
-        query.offset += n;
-        if n == 0 || query.offset as u64 >= total {
-            break;
-        }
-    }
+        Ok(())
+    })?;
     writer.finish().context("cannot write the export")?;
     Ok(0)
 }
@@ -190,34 +186,32 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
 /// Writes the flows matching `query` that have features, as a CICIDS2017-style CSV.
 fn export_cicflowmeter(
     store: &SqliteStore,
-    mut query: Query,
+    query: Query,
     label: &str,
     out: Box<dyn Write>,
 ) -> anyhow::Result<i32> {
     use wirewatch_ml::flowclass::{CicCsvWriter, FEATURE_COUNT};
     let mut w = CicCsvWriter::new(out).context("cannot write the export")?;
-    query.limit = PAGE;
-    query.offset = 0;
     let (mut written, mut without) = (0u64, 0u64);
-    loop {
-        let page = store.flows(&query)?;
-        let n = page.rows.len();
-        for row in page.rows {
-            match row.features.as_deref() {
-                Some(f) if f.len() == FEATURE_COUNT => {
-                    let mut v = [0.0; FEATURE_COUNT];
-                    v.copy_from_slice(f);
-                    w.write_flow(&v, label).context("cannot write the export")?;
-                    written += 1;
+    for_each_page(
+        query,
+        PAGE,
+        |q| store.flows(q),
+        |rows| -> anyhow::Result<()> {
+            for row in rows {
+                match row.features.as_deref() {
+                    Some(f) if f.len() == FEATURE_COUNT => {
+                        let mut v = [0.0; FEATURE_COUNT];
+                        v.copy_from_slice(f);
+                        w.write_flow(&v, label).context("cannot write the export")?;
+                        written += 1;
+                    }
+                    _ => without += 1,
                 }
-                _ => without += 1,
             }
-        }
-        query.offset += n;
-        if n == 0 || query.offset as u64 >= page.total {
-            break;
-        }
-    }
+            Ok(())
+        },
+    )?;
     w.into_inner().context("cannot write the export")?.flush()?;
     if written == 0 && without > 0 {
         bail!(
@@ -231,13 +225,18 @@ fn export_cicflowmeter(
     Ok(0)
 }
 
-fn page<T: Serialize>(p: wirewatch_store::Page<T>) -> (Vec<Value>, u64) {
-    let rows = p
-        .rows
-        .iter()
-        .filter_map(|r| serde_json::to_value(r).ok())
-        .collect();
-    (rows, p.total)
+/// A page's rows as JSON values (one writer for every table).
+fn as_values<T: Serialize>(p: wirewatch_store::Page<T>) -> wirewatch_store::Page<Value> {
+    wirewatch_store::Page {
+        rows: p
+            .rows
+            .iter()
+            .filter_map(|r| serde_json::to_value(r).ok())
+            .collect(),
+        total: p.total,
+        offset: p.offset,
+        limit: p.limit,
+    }
 }
 
 /// Writes rows in one of the formats.

@@ -76,28 +76,23 @@ pub fn stored_intervals(
     from: Option<wirewatch_core::Timestamp>,
     to: Option<wirewatch_core::Timestamp>,
 ) -> anyhow::Result<Vec<IntervalMetrics>> {
-    let mut q = Query {
+    let q = Query {
         from,
         to,
         resolution: Resolution::Raw,
         sort: Some("start_ts".into()),
-        limit: PAGE,
         ..Query::default()
     };
     let mut out = Vec::new();
-    loop {
-        let page = store.intervals(&q)?;
-        let n = page.rows.len();
-        out.extend(
-            page.rows
-                .iter()
-                .map(wirewatch_store::IntervalRow::to_metrics),
-        );
-        q.offset += n;
-        if n == 0 || q.offset as u64 >= page.total {
-            break;
-        }
-    }
+    wirewatch_store::for_each_page(
+        q,
+        PAGE,
+        |q| store.intervals(q),
+        |rows| {
+            out.extend(rows.iter().map(wirewatch_store::IntervalRow::to_metrics));
+            Ok::<(), anyhow::Error>(())
+        },
+    )?;
     Ok(out)
 }
 

@@ -14,6 +14,41 @@ pub const PCAP_MAGIC_NANOS: u32 = 0xa1b2_3c4d;
 /// Size of the internal write buffer: large enough that a write syscall moves ~1000 frames.
 const BUFFER_BYTES: usize = 1 << 20;
 
+/// The 24-byte classic pcap file header: version 2.4, little-endian, `linktype`, `snaplen`,
+/// nanosecond (`nanos`) or microsecond timestamps.
+pub fn pcap_file_header(linktype: LinkType, snaplen: u32, nanos: bool) -> [u8; 24] {
+    let magic = if nanos {
+        PCAP_MAGIC_NANOS
+    } else {
+        PCAP_MAGIC_MICROS
+    };
+    let mut hdr = [0u8; 24];
+    hdr[0..4].copy_from_slice(&magic.to_le_bytes());
+    hdr[4..6].copy_from_slice(&2u16.to_le_bytes());
+    hdr[6..8].copy_from_slice(&4u16.to_le_bytes());
+    // thiszone and sigfigs stay zero.
+    hdr[16..20].copy_from_slice(&snaplen.to_le_bytes());
+    hdr[20..24].copy_from_slice(&linktype.0.to_le_bytes());
+    hdr
+}
+
+/// The 16-byte classic pcap record header for `caplen` captured bytes of a `wire_len` frame
+/// (the original length recorded is at least `caplen`).
+pub fn pcap_record_header(ts: Timestamp, caplen: u32, wire_len: u32, nanos: bool) -> [u8; 16] {
+    let secs = ts.nanos() / 1_000_000_000;
+    let mut frac = ts.nanos() % 1_000_000_000;
+    if !nanos {
+        frac /= 1000;
+    }
+    let mut rec = [0u8; 16];
+    // Classic pcap has 32-bit seconds: dates after 2106 wrap, as in every other writer.
+    rec[0..4].copy_from_slice(&(secs as u32).to_le_bytes());
+    rec[4..8].copy_from_slice(&(frac as u32).to_le_bytes());
+    rec[8..12].copy_from_slice(&caplen.to_le_bytes());
+    rec[12..16].copy_from_slice(&wire_len.max(caplen).to_le_bytes());
+    rec
+}
+
 /// Writes frames to a pcap file.
 #[derive(Debug)]
 pub struct PcapWriter<W: Write> {
@@ -27,19 +62,7 @@ impl<W: Write> PcapWriter<W> {
     /// nanosecond (`nanos`) or microsecond timestamps.
     pub fn new(w: W, linktype: LinkType, snaplen: u32, nanos: bool) -> io::Result<Self> {
         let mut out = BufWriter::with_capacity(BUFFER_BYTES, w);
-        let magic = if nanos {
-            PCAP_MAGIC_NANOS
-        } else {
-            PCAP_MAGIC_MICROS
-        };
-        let mut hdr = [0u8; 24];
-        hdr[0..4].copy_from_slice(&magic.to_le_bytes());
-        hdr[4..6].copy_from_slice(&2u16.to_le_bytes());
-        hdr[6..8].copy_from_slice(&4u16.to_le_bytes());
-        // thiszone and sigfigs stay zero.
-        hdr[16..20].copy_from_slice(&snaplen.to_le_bytes());
-        hdr[20..24].copy_from_slice(&linktype.0.to_le_bytes());
-        out.write_all(&hdr)?;
+        out.write_all(&pcap_file_header(linktype, snaplen, nanos))?;
         Ok(PcapWriter {
             out,
             snaplen,
@@ -51,19 +74,7 @@ impl<W: Write> PcapWriter<W> {
     /// length is `wire_len`, or the data length if that is larger.
     pub fn write_frame(&mut self, ts: Timestamp, data: &[u8], wire_len: u32) -> io::Result<()> {
         let data = &data[..data.len().min(self.snaplen as usize)];
-        let caplen = data.len() as u32;
-        let orig = wire_len.max(caplen);
-        let secs = ts.nanos() / 1_000_000_000;
-        let mut frac = ts.nanos() % 1_000_000_000;
-        if !self.nanos {
-            frac /= 1000;
-        }
-        let mut rec = [0u8; 16];
-        // Classic pcap has 32-bit seconds: dates after 2106 wrap, as in every other writer.
-        rec[0..4].copy_from_slice(&(secs as u32).to_le_bytes());
-        rec[4..8].copy_from_slice(&(frac as u32).to_le_bytes());
-        rec[8..12].copy_from_slice(&caplen.to_le_bytes());
-        rec[12..16].copy_from_slice(&orig.to_le_bytes());
+        let rec = pcap_record_header(ts, data.len() as u32, wire_len, self.nanos);
         self.out.write_all(&rec)?;
         self.out.write_all(data)
     }

@@ -16,7 +16,7 @@ pub use pcapng::PcapNgWriter;
 pub use rotate::{RotateConfig, RotateStats, RotatingWriter, list_files};
 
 use crate::file::MAX_CAPLEN;
-use crate::synth::pcap_writer::PCAP_MAGIC_NANOS;
+use crate::synth::pcap_writer::pcap_record_header;
 use std::fmt;
 use std::io::{self, BufWriter, Write};
 use std::str::FromStr;
@@ -114,14 +114,7 @@ pub(crate) fn effective_snaplen(snaplen: u32) -> u32 {
 
 /// The classic pcap file header: version 2.4, nanosecond magic, little-endian.
 pub(crate) fn pcap_file_header(linktype: LinkType, snaplen: u32) -> [u8; 24] {
-    let mut hdr = [0u8; 24];
-    hdr[0..4].copy_from_slice(&PCAP_MAGIC_NANOS.to_le_bytes());
-    hdr[4..6].copy_from_slice(&2u16.to_le_bytes());
-    hdr[6..8].copy_from_slice(&4u16.to_le_bytes());
-    // thiszone and sigfigs stay zero.
-    hdr[16..20].copy_from_slice(&snaplen.to_le_bytes());
-    hdr[20..24].copy_from_slice(&linktype.0.to_le_bytes());
-    hdr
+    crate::synth::pcap_writer::pcap_file_header(linktype, snaplen, true)
 }
 
 /// The size of a classic pcap record for `data_len` captured bytes under `snaplen`.
@@ -162,14 +155,8 @@ impl<W: Write> ClassicPcap<W> {
             self.scratch
                 .extend_from_slice(&pcap_file_header(linktype, self.snaplen));
         }
-        let secs = ts.nanos() / 1_000_000_000;
-        let frac = ts.nanos() % 1_000_000_000;
-        // Classic pcap has 32-bit seconds: dates after 2106 wrap, as in every other writer.
-        self.scratch.extend_from_slice(&(secs as u32).to_le_bytes());
-        self.scratch.extend_from_slice(&(frac as u32).to_le_bytes());
-        self.scratch.extend_from_slice(&caplen.to_le_bytes());
         self.scratch
-            .extend_from_slice(&wire_len.max(caplen).to_le_bytes());
+            .extend_from_slice(&pcap_record_header(ts, caplen, wire_len, true));
         self.scratch.extend_from_slice(data);
         self.out.write_all(&self.scratch)?;
         self.linktype = Some(linktype);
