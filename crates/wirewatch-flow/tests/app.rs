@@ -3,58 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 use proptest::prelude::*;
-use std::net::IpAddr;
 use wirewatch_core::proto::tcp_flags::{ACK, PSH, SYN};
 use wirewatch_core::{AppProto, AppSource, FlowRecord, NameSource, Timestamp};
-use wirewatch_decode::{Network, Packet, TcpInfo, Transport, UdpInfo};
+use wirewatch_decode::Packet;
 use wirewatch_flow::{FlowConfig, FlowTable, MAX_INSPECTED_PAYLOADS};
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn tcp(src: &str, sp: u16, dst: &str, dp: u16, flags: u8, len: usize) -> Packet {
-    Packet {
-        class: wirewatch_core::ProtoClass::Tcp,
-        network: Network::Ipv4,
-        has_src: true,
-        has_dst: true,
-        src: ip(src),
-        dst: ip(dst),
-        ip_proto: 6,
-        transport: Transport::Tcp(TcpInfo {
-            src_port: sp,
-            dst_port: dp,
-            seq: 0,
-            ack: 0,
-            flags,
-            window: 1024,
-            header_len: 20,
-            options: Default::default(),
-        }),
-        payload_len: len as u32,
-        ..Packet::default()
-    }
-}
-
-fn udp(src: &str, sp: u16, dst: &str, dp: u16, len: usize) -> Packet {
-    Packet {
-        class: wirewatch_core::ProtoClass::Udp,
-        network: Network::Ipv4,
-        has_src: true,
-        has_dst: true,
-        src: ip(src),
-        dst: ip(dst),
-        ip_proto: 17,
-        transport: Transport::Udp(UdpInfo {
-            src_port: sp,
-            dst_port: dp,
-            length: (len + 8) as u16,
-        }),
-        payload_len: len as u32,
-        ..Packet::default()
-    }
-}
+mod common;
+use common::{ip, tcp, udp};
 
 fn ts(ms: u64) -> Timestamp {
     Timestamp(ms * 1_000_000)

@@ -3,59 +3,22 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
 use proptest::prelude::*;
-use std::net::IpAddr;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, PSH, RST, SYN};
 use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
-use wirewatch_decode::{Fragment, IcmpInfo, Network, Packet, TcpInfo, Transport, UdpInfo};
+use wirewatch_decode::{Fragment, IcmpInfo, Network, Packet, Transport};
 use wirewatch_flow::{FlowConfig, FlowTable};
+
+mod common;
+use common::ip;
 
 const SEC: u64 = 1_000_000_000;
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
 fn tcp(src: &str, sp: u16, dst: &str, dp: u16, flags: u8) -> Packet {
-    Packet {
-        class: wirewatch_core::ProtoClass::Tcp,
-        network: Network::Ipv4,
-        has_src: true,
-        has_dst: true,
-        src: ip(src),
-        dst: ip(dst),
-        ip_proto: 6,
-        transport: Transport::Tcp(TcpInfo {
-            src_port: sp,
-            dst_port: dp,
-            seq: 0,
-            ack: 0,
-            flags,
-            window: 1024,
-            header_len: 20,
-            options: Default::default(),
-        }),
-        payload_len: 10,
-        ..Packet::default()
-    }
+    common::tcp(src, sp, dst, dp, flags, 10)
 }
 
 fn udp(src: &str, sp: u16, dst: &str, dp: u16) -> Packet {
-    Packet {
-        class: wirewatch_core::ProtoClass::Udp,
-        network: Network::Ipv4,
-        has_src: true,
-        has_dst: true,
-        src: ip(src),
-        dst: ip(dst),
-        ip_proto: 17,
-        transport: Transport::Udp(UdpInfo {
-            src_port: sp,
-            dst_port: dp,
-            length: 20,
-        }),
-        payload_len: 12,
-        ..Packet::default()
-    }
+    common::udp(src, sp, dst, dp, 12)
 }
 
 fn icmp(src: &str, dst: &str, icmp_type: u8, id: u16) -> Packet {
