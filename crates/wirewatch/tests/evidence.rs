@@ -6,13 +6,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
+mod support;
+
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+use support::dashboard::{start, stop};
 use wirewatch_capture::FileSource;
 use wirewatch_decode::decode;
 
@@ -122,20 +124,16 @@ fn hosts_of(link: &Value) -> BTreeSet<IpAddr> {
 }
 
 /// A config with a short evidence window, so the window cuts the capture.
-fn short_window(dir: &Path, extra: &str) -> PathBuf {
+fn short_window(dir: &Path) -> PathBuf {
     let path = dir.join("wirewatch.toml");
-    std::fs::write(
-        &path,
-        format!("[evidence]\nbefore_secs = 1\nafter_secs = 1\n{extra}"),
-    )
-    .unwrap();
+    std::fs::write(&path, "[evidence]\nbefore_secs = 1\nafter_secs = 1\n").unwrap();
     path
 }
 
 #[test]
 fn an_alerts_evidence_is_exactly_its_hosts_packets_in_the_window() {
     let dir = tempfile::tempdir().unwrap();
-    let config = short_window(dir.path(), "");
+    let config = short_window(dir.path());
     let db = dir.path().join("history.db");
     let scan = fixture("nmap_syn_scan.pcap");
     let out = wirewatch(&[
@@ -215,7 +213,7 @@ fn an_alerts_evidence_is_exactly_its_hosts_packets_in_the_window() {
 #[test]
 fn the_live_pipeline_saves_the_same_evidence_as_analyze() {
     let dir = tempfile::tempdir().unwrap();
-    let config = short_window(dir.path(), "");
+    let config = short_window(dir.path());
     let scan = fixture("nmap_syn_scan.pcap");
     let analyzed = dir.path().join("a");
     wirewatch(&[
@@ -381,28 +379,6 @@ fn write_pcap_rotates_on_packet_time_and_extract_selects_from_the_files() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("99999"));
 }
 
-/// Starts `wirewatch ARGS` and waits for the dashboard URL on stderr.
-fn start(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(url) = line.strip_prefix("wirewatch: dashboard at ") {
-            std::thread::spawn(move || for _ in lines {});
-            return (child, url.trim_end_matches('/').to_string());
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("no dashboard URL");
-}
-
 /// GET: status, headers, body.
 fn get(url: &str) -> (u16, ureq::http::HeaderMap, Vec<u8>) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -422,7 +398,7 @@ fn the_dashboard_serves_evidence_and_packet_exports() {
     let db = dir.path().join("web.db");
     let scan = fixture("nmap_syn_scan.pcap");
     // A short window, so the capture is complete before the replay ends.
-    let config = short_window(dir.path(), "");
+    let config = short_window(dir.path());
     let (child, url) = start(&[
         "run",
         "--config",
@@ -540,10 +516,5 @@ fn the_dashboard_serves_evidence_and_packet_exports() {
             .any(|l| l.starts_with("wirewatch_detector_seconds_total{detector=\"port_scan\"}")),
         "{text}"
     );
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(child.id() as i32),
-        nix::sys::signal::Signal::SIGINT,
-    );
-    let mut child = child;
-    assert!(child.wait().unwrap().success());
+    stop(child);
 }

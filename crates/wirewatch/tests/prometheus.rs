@@ -4,11 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
+mod support;
+
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::dashboard::start;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -68,31 +70,18 @@ fn a_prometheus_server_scrapes_the_replays_totals() {
         report["bytes"].as_f64().unwrap(),
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args([
-            "run",
-            "--speed",
-            "max",
-            "--stay",
-            "--no-db",
-            "--listen",
-            "127.0.0.1:0",
-            "--read",
-        ])
-        .arg(&flood)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let (child, url) = start(&[
+        "run",
+        "--speed",
+        "max",
+        "--stay",
+        "--no-db",
+        "--listen",
+        "127.0.0.1:0",
+        "--read",
+        flood.to_str().unwrap(),
+    ]);
     let _wirewatch = Running(child);
-    let url = loop {
-        let line = lines.next().expect("wirewatch exited").unwrap();
-        if let Some(u) = line.strip_prefix("wirewatch: dashboard at ") {
-            break u.trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
     let target = url.trim_start_matches("http://").to_string();
 
     let dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use wirewatch_capture::FileSource;
 use wirewatch_capture::write::{PacketWriter, PcapFormat, WriteError};
+use wirewatch_core::{LinkType, Timestamp};
 use wirewatch_decode::decode;
 
 /// Snapshot length written in export headers.
@@ -47,15 +48,18 @@ impl<W: Write> Exporter<W> {
         })
     }
 
-    fn write(&mut self, meta: &PacketMeta, data: &[u8]) -> anyhow::Result<()> {
+    fn write(
+        &mut self,
+        ts: Timestamp,
+        linktype: LinkType,
+        wire_len: u32,
+        data: &[u8],
+    ) -> anyhow::Result<()> {
         if self.summary.bytes + data.len() as u64 > self.max_bytes {
             self.summary.over_cap += 1;
             return Ok(());
         }
-        match self
-            .writer
-            .write(meta.ts, meta.linktype, data, meta.wire_len)
-        {
+        match self.writer.write(ts, linktype, data, wire_len) {
             Ok(()) => {
                 self.summary.packets += 1;
                 self.summary.bytes += data.len() as u64;
@@ -111,16 +115,7 @@ pub fn write_ring_copy<W: Write>(
 ) -> anyhow::Result<(W, ExportSummary)> {
     let mut ex = Exporter::new(out, format, u64::MAX)?;
     for (e, data) in copy.batch.iter() {
-        let meta = PacketMeta {
-            ts: e.ts,
-            wire_len: e.wire_len,
-            linktype: e.linktype,
-            src: None,
-            dst: None,
-            ip_proto: 0,
-            ports: None,
-        };
-        ex.write(&meta, data)?;
+        ex.write(e.ts, e.linktype, e.wire_len, data)?;
     }
     ex.summary.scanned = copy.scanned;
     ex.summary.over_cap += copy.over_cap;
@@ -158,7 +153,7 @@ pub fn export_files<W: Write>(
                     let pkt = decode(frame.linktype, frame.data);
                     let meta = PacketMeta::of(&frame, &pkt);
                     if filter.matches(&meta) {
-                        ex.write(&meta, frame.data)?;
+                        ex.write(frame.ts, frame.linktype, frame.wire_len, frame.data)?;
                     }
                 }
                 Ok(None) => break,

@@ -71,6 +71,17 @@ fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// `--format`, else pcapng when the output's name ends in `.pcapng`, else pcap.
+fn output_format(args: &ExtractArgs) -> PcapFormat {
+    args.format.unwrap_or_else(|| {
+        if args.output.extension().is_some_and(|e| e == "pcapng") {
+            PcapFormat::PcapNg
+        } else {
+            PcapFormat::Pcap
+        }
+    })
+}
+
 /// The output file, or standard output for `-`.
 fn open_output(path: &Path) -> anyhow::Result<Box<dyn Write>> {
     if path.as_os_str() == "-" {
@@ -91,13 +102,7 @@ fn output_name(path: &Path) -> String {
 
 /// Fetches the packets from a running Wirewatch's ring (`GET /api/packets`).
 fn from_live(args: &ExtractArgs, url: &str) -> anyhow::Result<i32> {
-    let format = args.format.unwrap_or_else(|| {
-        if args.output.extension().is_some_and(|e| e == "pcapng") {
-            PcapFormat::PcapNg
-        } else {
-            PcapFormat::Pcap
-        }
-    });
+    let format = output_format(args);
     let mut query = vec![
         ("source", "ring".to_string()),
         ("format", format.name().to_string()),
@@ -199,13 +204,7 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<i32> {
     )
     .map_err(anyhow::Error::msg)?;
     let files = expand(&args.inputs)?;
-    let format = args.format.unwrap_or_else(|| {
-        if args.output.extension().is_some_and(|e| e == "pcapng") {
-            PcapFormat::PcapNg
-        } else {
-            PcapFormat::Pcap
-        }
-    });
+    let format = output_format(args);
     let out = open_output(&args.output)?;
     let (mut out, summary) = export_files(&files, &filter, format, out, u64::MAX)?;
     out.flush().context("cannot write the output")?;

@@ -88,9 +88,23 @@ pub struct EvidenceLink {
 
 struct Capture {
     id: u64,
+    /// The hosts and the window (`from` and `until` always set).
     filter: PacketFilter,
-    until: Timestamp,
     batch: PacketBatch,
+}
+
+impl Capture {
+    /// The window's last instant.
+    fn until(&self) -> Timestamp {
+        self.filter.until.unwrap_or(Timestamp(u64::MAX))
+    }
+
+    /// Hands what is batched to the writer.
+    fn hand_on(&mut self, spool: &Spool) {
+        if !self.batch.is_empty() {
+            spool.send(Job::Write(Target::Evidence(self.id), self.batch.take()));
+        }
+    }
 }
 
 /// At most this many alert links are remembered (the oldest whose capture is closed go first).
@@ -146,21 +160,14 @@ impl EvidenceRecorder {
         if let Some(batch) = &mut self.rotating {
             batch.push(&meta, frame.data);
             if batch.is_full() {
-                let b = batch.take();
-                self.spool.send(Job::Write(Target::Rotating, b));
+                self.spool.send(Job::Write(Target::Rotating, batch.take()));
             }
         }
     }
 
     fn add_to_captures(&mut self, meta: &PacketMeta, data: &[u8]) {
-        let mut i = 0;
-        while i < self.open.len() {
-            if meta.ts > self.open[i].until {
-                let c = self.open.swap_remove(i);
-                self.close(c);
-                continue;
-            }
-            let c = &mut self.open[i];
+        self.close_expired(meta.ts);
+        for c in &mut self.open {
             if c.filter.matches(meta) {
                 add(
                     c,
@@ -171,7 +178,19 @@ impl EvidenceRecorder {
                     data,
                 );
             }
-            i += 1;
+        }
+    }
+
+    /// Ends the captures whose window is over at `now`.
+    fn close_expired(&mut self, now: Timestamp) {
+        let mut i = 0;
+        while i < self.open.len() {
+            if now > self.open[i].until() {
+                let c = self.open.swap_remove(i);
+                self.close(c);
+            } else {
+                i += 1;
+            }
         }
     }
 
@@ -248,7 +267,6 @@ impl EvidenceRecorder {
         let mut capture = Capture {
             id: alert.id,
             filter,
-            until,
             batch: PacketBatch::default(),
         };
         for (meta, data) in ring.iter() {
@@ -267,10 +285,7 @@ impl EvidenceRecorder {
     }
 
     fn close(&mut self, mut c: Capture) {
-        if !c.batch.is_empty() {
-            self.spool
-                .send(Job::Write(Target::Evidence(c.id), c.batch.take()));
-        }
+        c.hand_on(&self.spool);
         self.spool.send(Job::Close(c.id));
         if let Some(link) = self.links.get_mut(&c.id) {
             link.complete = true;
@@ -281,15 +296,7 @@ impl EvidenceRecorder {
     /// sends no packet to do it) and hands on what is batched, so files trail by at most an
     /// interval.
     pub fn interval_closed(&mut self, end: Timestamp) {
-        let mut i = 0;
-        while i < self.open.len() {
-            if end > self.open[i].until {
-                let c = self.open.swap_remove(i);
-                self.close(c);
-            } else {
-                i += 1;
-            }
-        }
+        self.close_expired(end);
         self.flush();
     }
 
@@ -297,16 +304,12 @@ impl EvidenceRecorder {
     /// at each interval end, and when a source ends.
     pub fn flush(&mut self) {
         for c in &mut self.open {
-            if !c.batch.is_empty() {
-                self.spool
-                    .send(Job::Write(Target::Evidence(c.id), c.batch.take()));
-            }
+            c.hand_on(&self.spool);
         }
         if let Some(batch) = &mut self.rotating
             && !batch.is_empty()
         {
-            let b = batch.take();
-            self.spool.send(Job::Write(Target::Rotating, b));
+            self.spool.send(Job::Write(Target::Rotating, batch.take()));
         }
         if !self.open.is_empty() || self.rotating.is_some() {
             self.spool.send(Job::Flush);
@@ -319,12 +322,7 @@ impl EvidenceRecorder {
         for c in std::mem::take(&mut self.open) {
             self.close(c);
         }
-        if let Some(batch) = &mut self.rotating
-            && !batch.is_empty()
-        {
-            let b = batch.take();
-            self.spool.send(Job::Write(Target::Rotating, b));
-        }
+        self.flush();
         self.spool.finish();
     }
 
@@ -371,6 +369,6 @@ fn add(
     link.bytes += data.len() as u64;
     c.batch.push(meta, data);
     if c.batch.is_full() {
-        spool.send(Job::Write(Target::Evidence(c.id), c.batch.take()));
+        c.hand_on(spool);
     }
 }

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use wirewatch_capture::write::{PacketWriter, PcapFormat, RotateConfig, RotatingWriter};
+use wirewatch_capture::write::{
+    PacketWriter, PcapFormat, RotateConfig, RotateStats, RotatingWriter,
+};
 
 /// Jobs the queue holds; with batches of at most 1 MiB this bounds its memory to 64 MiB.
 pub const SPOOL_QUEUE: usize = 64;
@@ -219,7 +221,7 @@ fn writer_loop(
                         counters.error(format!("capture files: {e}"));
                     }
                 }
-                publish_rotating(w, counters);
+                publish_rotating(w.stats(), counters);
             }
             Job::Flush => {
                 for (id, w) in &mut open {
@@ -248,26 +250,16 @@ fn writer_loop(
         }
     }
     if let Some(w) = rotating {
-        publish_rotating(&w, counters);
+        // The counts before closing, then the final ones (closing may write or delete).
+        publish_rotating(w.stats(), counters);
         match w.finish() {
-            Ok(s) => {
-                counters
-                    .rotating_packets
-                    .store(s.packets, Ordering::Relaxed);
-                counters
-                    .rotating_files
-                    .store(s.files_created, Ordering::Relaxed);
-                counters
-                    .rotating_deleted
-                    .store(s.files_deleted, Ordering::Relaxed);
-            }
+            Ok(s) => publish_rotating(s, counters),
             Err(e) => counters.error(format!("capture files: {e}")),
         }
     }
 }
 
-fn publish_rotating(w: &RotatingWriter, counters: &SpoolCounters) {
-    let s = w.stats();
+fn publish_rotating(s: RotateStats, counters: &SpoolCounters) {
     counters
         .rotating_packets
         .store(s.packets, Ordering::Relaxed);
