@@ -8,7 +8,7 @@
 use crate::detectors;
 use crate::sketch::{Map, new_map};
 use crate::suppress::Compiled;
-use crate::{AlertDraft, DetectConfig, DetectError, Detector, IncidentConfig, kind};
+use crate::{AlertDraft, DetectConfig, DetectError, Detector, IncidentConfig, Ingested, kind};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
 use serde::Serialize;
@@ -535,16 +535,29 @@ impl DetectionEngine {
     /// (as the pipeline does before accounting the packet), so it counts in the open interval.
     #[inline]
     pub fn on_packet(&mut self, pkt: &Packet, wire_len: u32, ts: Timestamp) {
+        self.on_packet_in_flow(pkt, wire_len, ts, None);
+    }
+
+    /// One decoded packet with what the flow table made of it (see
+    /// [`Detector::on_flow_packet`]); same call order as [`on_packet`](Self::on_packet).
+    #[inline]
+    pub fn on_packet_in_flow(
+        &mut self,
+        pkt: &Packet,
+        wire_len: u32,
+        ts: Timestamp,
+        flow: Option<&Ingested>,
+    ) {
         self.timing.packets += 1;
         let timed = self.timing.packets.is_multiple_of(TIMING_SAMPLE);
         for &i in &self.packet_detectors {
             if let Some(d) = self.detectors.get_mut(i) {
                 if timed {
                     let start = std::time::Instant::now();
-                    d.on_packet(pkt, wire_len, ts);
+                    d.on_flow_packet(pkt, wire_len, ts, flow);
                     self.timing.add(i, start, TIMING_SAMPLE);
                 } else {
-                    d.on_packet(pkt, wire_len, ts);
+                    d.on_flow_packet(pkt, wire_len, ts, flow);
                 }
             }
         }
@@ -620,6 +633,7 @@ impl DetectionEngine {
                 self.book.accept(name, draft, now);
             }
         }
+        let batch = drop_explained(batch, &mut self.book.stats.explained);
         for (name, draft) in batch {
             if draft.kind == kind::SPIKE {
                 if explained(draft.ts, self.last_volumetric) {
@@ -710,4 +724,41 @@ fn invalid(field: &'static str, value: &str, reason: &'static str) -> DetectErro
         value: value.to_string(),
         reason,
     }
+}
+
+/// Drops the drafts of this interval whose packets another draft of it already explains, so
+/// one attack is one incident (each drop counted in `explained`):
+/// - a specific finding about a target (`syn_flood`, `icmp_flood`, `udp_flood`,
+///   `dns_amplification`) explains a `dos`/`ddos` draft about the same target;
+/// - a scan explains a network-wide SYN flood (`syn_flood|*`): a fast horizontal scan is many
+///   SYNs to many hosts, and names its scanner instead of the interval's bystanders.
+fn drop_explained(
+    batch: Vec<(&'static str, AlertDraft)>,
+    explained: &mut u64,
+) -> Vec<(&'static str, AlertDraft)> {
+    const SPECIFIC: [&str; 4] = [
+        kind::SYN_FLOOD,
+        kind::ICMP_FLOOD,
+        kind::UDP_FLOOD,
+        kind::DNS_AMPLIFICATION,
+    ];
+    let scanning = batch.iter().any(|(_, d)| d.kind == kind::PORT_SCAN);
+    let specific_targets: HashSet<IpAddr> = batch
+        .iter()
+        .filter(|(_, d)| SPECIFIC.contains(&d.kind))
+        .flat_map(|(_, d)| d.targets.iter().copied())
+        .collect();
+    let before = batch.len();
+    let kept: Vec<(&'static str, AlertDraft)> = batch
+        .into_iter()
+        .filter(|(_, d)| {
+            let generic_dos = (d.kind == kind::DOS || d.kind == kind::DDOS)
+                && !d.targets.is_empty()
+                && d.targets.iter().all(|t| specific_targets.contains(t));
+            let scan_syns = scanning && d.kind == kind::SYN_FLOOD && d.incident_key.ends_with("|*");
+            !(generic_dos || scan_syns)
+        })
+        .collect();
+    *explained += (before - kept.len()) as u64;
+    kept
 }

@@ -20,6 +20,7 @@
 //! | [`detectors::syn_flood`] | `syn_flood` | packets (SYN / SYN-ACK per destination) + intervals |
 //! | [`detectors::port_scan`] | `port_scan` | packets (probes and answers per source) |
 //! | [`detectors::dos`] | `dos`, `ddos` | packets (per destination) |
+//! | [`detectors::reflection`] | `ddos`, `dos`, `dns_amplification` | packets (unsolicited answers per victim) |
 //! | [`detectors::brute_force`] | `brute_force` | flows |
 //! | [`detectors::flood`] | `icmp_flood`, `udp_flood` | packets (per destination) |
 //!
@@ -35,6 +36,7 @@
 pub mod detectors;
 mod engine;
 pub mod kind;
+mod policy;
 mod present;
 mod sketch;
 mod suppress;
@@ -47,13 +49,15 @@ pub use engine::{
 pub use suppress::SuppressRule;
 
 use detectors::{
-    brute_force, dns, dos, flood, ml_anomaly, ml_threat, port_scan, spike, syn_flood, threat_intel,
+    brute_force, dns, dos, flood, ml_anomaly, ml_threat, port_scan, reflection, spike, syn_flood,
+    threat_intel,
 };
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
 use wirewatch_core::{FlowRecord, IntervalMetrics, Severity, ThreatHit, Timestamp};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
+pub use wirewatch_flow::Ingested;
 
 /// A detector's finding before incident grouping.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,6 +103,19 @@ pub trait Detector: Send {
     /// One decoded packet of `wire_len` bytes seen at `ts`. Called after the intervals that
     /// end at or before `ts` were closed, so the packet belongs to the open interval.
     fn on_packet(&mut self, _pkt: &Packet, _wire_len: u32, _ts: Timestamp) {}
+    /// Like [`on_packet`](Self::on_packet), with what the flow table made of the packet (`None`
+    /// for packets outside any flow, such as ARP, or when no flow table runs). Detectors whose
+    /// signal depends on the connection (a handshake completed, an answer nobody asked for)
+    /// override this one; the default forwards to `on_packet`.
+    fn on_flow_packet(
+        &mut self,
+        pkt: &Packet,
+        wire_len: u32,
+        ts: Timestamp,
+        _flow: Option<&Ingested>,
+    ) {
+        self.on_packet(pkt, wire_len, ts);
+    }
     /// One finished flow.
     fn on_flow(&mut self, _flow: &FlowRecord) {}
     /// Whether `on_dns` should be called.
@@ -148,6 +165,8 @@ pub struct DetectConfig {
     pub port_scan: port_scan::Config,
     /// DoS / DDoS against one destination.
     pub dos: dos::Config,
+    /// Reflection and amplification (unsolicited SYN-ACKs, large UDP answers).
+    pub reflection: reflection::Config,
     /// Brute force against authentication services.
     pub brute_force: brute_force::Config,
     /// ICMP and UDP floods.
@@ -172,6 +191,7 @@ impl Default for DetectConfig {
             syn_flood: syn_flood::Config::default(),
             port_scan: port_scan::Config::default(),
             dos: dos::Config::default(),
+            reflection: reflection::Config::default(),
             brute_force: brute_force::Config::default(),
             flood: flood::Config::default(),
             dns: dns::Config::default(),

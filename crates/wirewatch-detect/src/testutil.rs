@@ -136,3 +136,16 @@ pub fn tcp_flow(
         features: None,
     }
 }
+
+/// What the flow table says of a packet: whether it starts a flow, is the responder's first
+/// packet, completes a TCP handshake.
+pub fn in_flow(new_flow: bool, first_reply: bool, handshake_completed: bool) -> crate::Ingested {
+    crate::Ingested {
+        new_flow,
+        first_in_epoch: new_flow,
+        forward: !first_reply,
+        app: wirewatch_core::AppProto::Unknown,
+        first_reply,
+        handshake_completed,
+    }
+}

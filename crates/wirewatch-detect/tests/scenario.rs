@@ -48,7 +48,8 @@ impl Harness {
         self.intervals
             .record_packet(&pkt, wire_len, data.len() as u32, ts, flow);
         if self.engine.wants_packets() {
-            self.engine.on_packet(&pkt, wire_len, ts);
+            self.engine
+                .on_packet_in_flow(&pkt, wire_len, ts, flow.as_ref());
         }
         for record in self.flows.drain_finished() {
             self.engine.on_flow(&record);

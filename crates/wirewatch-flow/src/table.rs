@@ -48,6 +48,11 @@ pub struct Ingested {
     pub forward: bool,
     /// The flow's application protocol after this packet (payload or port guess).
     pub app: AppProto,
+    /// The packet is the responder's first in this flow (an answer to the initiator).
+    pub first_reply: bool,
+    /// The packet completed the TCP three-way handshake (the initiator's ACK after the
+    /// responder's SYN-ACK).
+    pub handshake_completed: bool,
 }
 
 /// Counters of the table's life so far.
@@ -218,11 +223,15 @@ impl FlowTable {
         dir.packets += 1;
         dir.bytes += u64::from(wire_len);
         dir.payload_bytes += u64::from(pkt.payload_len);
+        let side_packets = dir.packets;
         let mut became_terminal = false;
+        let mut handshake_completed = false;
         if let Some(f) = flags {
             dir.tcp_flags |= f;
             let next = next_tcp_state(entry, side, f);
             became_terminal = next.is_terminal() && !entry.state.is_terminal();
+            handshake_completed =
+                entry.state == TcpState::Handshake && next == TcpState::Established;
             entry.state = next;
         }
         let first_in_epoch = entry.epoch != epoch;
@@ -256,6 +265,8 @@ impl FlowTable {
             first_in_epoch,
             forward,
             app,
+            first_reply: !forward && side_packets == 1,
+            handshake_completed,
         })
     }
 

@@ -150,7 +150,7 @@ impl Engine {
         if self.detect_packets
             && let Some(d) = &mut self.detect
         {
-            d.on_packet(&pkt, frame.wire_len, ts);
+            d.on_packet_in_flow(&pkt, frame.wire_len, ts, flow.as_ref());
         }
         if self.detect_dns
             && !payload.is_empty()

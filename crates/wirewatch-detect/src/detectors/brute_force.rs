@@ -9,23 +9,28 @@
 //!
 //! # Signal
 //!
-//! From finished flows (TCP only, answered by the server at least once): per (source, target,
-//! port), the attempts within the last `window_secs`. On an authentication port (`auth_ports`) an attempt is a connection that
-//! failed — reset, never established (handshake only) or ≤ 3 packets from the client — or was
-//! short (≤ `max_attempt_secs`); long interactive sessions do not count. On a web port
-//! (`web_ports`) only completed connections that are both short (≤ `web_max_secs`) and small
-//! (≤ `web_max_packets` packets) count, because browsers open many connections anyway. Flows are
-//! reported when they end (a closed connection lingers 10 s in the flow table), so the alert
-//! comes about that much after the attempts.
+//! From finished flows: per (source, target, port), the login attempts within the last
+//! `window_secs`. An attempt is a TCP connection whose handshake completed and in which *both*
+//! sides sent application data (a banner, a greeting, credentials, an answer): a guess needs a
+//! listening service that talks. Half-open and never-established connections (SYN floods,
+//! port scans) and connections closed before any data (connect scans, health checks that
+//! only connect) are not login attempts. On an authentication port (`auth_ports`) an attempt
+//! also has to be short (≤ `max_attempt_secs`) or reset, so long interactive sessions do not
+//! count. On a web port (`web_ports`) only connections that are both short (≤ `web_max_secs`)
+//! and small (≤ `web_max_packets` packets) count, because browsers open many connections
+//! anyway. Attempts are counted exactly per time slot (1/60 of the window), so the count in a
+//! message is the number of attempts, never a cap. Flows are reported when they end (a closed
+//! connection lingers 10 s in the flow table), so the alert comes about that much after the
+//! attempts.
 //!
 //! # Thresholds
 //!
 //! ≥ `min_attempts` (10) attempts within `window_secs` (60 s) on an authentication port, ≥
-//! `web_min_attempts` (100) on a web port. Severity grows with the ratio over the threshold,
-//! one step more when most attempts failed outright. Bounded: at most `max_keys` (16,384)
-//! (source, target, port) triples, least recently active evicted (preferring, among the oldest
-//! few, one with a single attempt) and counted
-//! ([`Detector::evictions`]); at most `MAX_ATTEMPTS_KEPT` attempt times per triple.
+//! `web_min_attempts` (100) on a web port. Severity follows [`crate::policy`] (credential:
+//! medium, high from 4× the threshold or from a source inside the network). Bounded: at most
+//! `max_keys` (16,384) (source, target, port) triples, least recently active evicted
+//! (preferring, among the oldest few, one with a single attempt) and counted
+//! ([`Detector::evictions`]); at most 61 time slots per triple.
 //!
 //! # False positives
 //!
@@ -40,7 +45,8 @@
 //! enforce key-based authentication / MFA and a lock-out such as fail2ban.
 
 use super::check;
-use crate::present::{confidence_for, count, endpoint, raise, service, severity_for};
+use crate::policy::{self, Family, Impact};
+use crate::present::{count, endpoint, is_internal, service};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
@@ -51,11 +57,9 @@ use std::net::IpAddr;
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{FlowRecord, IntervalMetrics, TcpState, Timestamp};
 
-/// Attempt times kept per (source, target, port): more than any threshold needs; older ones
-/// are dropped first (their count survives in the total).
-const MAX_ATTEMPTS_KEPT: usize = 1024;
-/// A connection with at most this many client packets never got to authenticate.
-const FAILED_MAX_CLIENT_PACKETS: u64 = 3;
+/// Time slots a window is cut into: counts stay exact to 1/60 of the window at any attempt
+/// rate, with at most 61 slots per triple.
+const SLOTS_PER_WINDOW: u64 = 60;
 /// Least recently active triples looked at when one must go.
 const EVICT_SCAN: usize = 8;
 
@@ -109,10 +113,22 @@ struct Key {
     port: u16,
 }
 
+/// Attempts that ended in one time slot.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Slot number (packet time / slot length).
+    n: u64,
+    attempts: u64,
+    /// Of those, reset by either side.
+    failed: u64,
+}
+
 #[derive(Debug)]
 struct Attempts {
-    /// End times of attempts, oldest first, each with whether it failed outright.
-    times: VecDeque<(Timestamp, bool)>,
+    /// Attempts per time slot, oldest first (at most `SLOTS_PER_WINDOW + 1`).
+    slots: VecDeque<Slot>,
+    /// End time of the latest attempt.
+    last: Timestamp,
     total: u64,
     web: bool,
     dirty: bool,
@@ -128,6 +144,8 @@ pub struct BruteForce {
     dirty: Vec<Key>,
     evicted: u64,
     window_ns: u64,
+    /// Length of one time slot, ns.
+    slot_ns: u64,
 }
 
 impl BruteForce {
@@ -182,6 +200,7 @@ impl BruteForce {
             dirty: Vec::new(),
             evicted: 0,
             window_ns: cfg.window_secs.saturating_mul(NANOS_PER_SEC),
+            slot_ns: (cfg.window_secs.saturating_mul(NANOS_PER_SEC) / SLOTS_PER_WINDOW).max(1),
         })
     }
 
@@ -190,34 +209,40 @@ impl BruteForce {
         self.keys.len()
     }
 
-    /// Whether `flow` is an attempt, and whether it failed outright; `None` if not counted.
+    /// Whether `flow` is a login attempt, and whether it was reset; `None` if not counted.
     fn classify(&self, flow: &FlowRecord) -> Option<(bool, bool)> {
-        if flow.ip_proto != 6 {
+        if flow.ip_proto != 6 || flow.state == TcpState::Handshake {
+            return None;
+        }
+        // A guess is a conversation: the client sent something (credentials, a request) and
+        // the service said something (a banner, a prompt, a refusal). Floods and scans never
+        // get that far.
+        if flow.fwd.payload_bytes == 0 || flow.rev.payload_bytes == 0 {
             return None;
         }
         let secs = flow.last_ts.since(flow.first_ts) as f64 / NANOS_PER_SEC as f64;
-        let failed = matches!(flow.state, TcpState::Reset | TcpState::Handshake)
-            || flow.fwd.packets <= FAILED_MAX_CLIENT_PACKETS;
-        // A guess needs a listening server: a SYN nobody answered (a filtered port, a
-        // spoofed flood) is a probe, not a login attempt.
-        if flow.rev.packets == 0 {
-            return None;
-        }
+        let failed = flow.state == TcpState::Reset;
         if self.cfg.auth_ports.contains(&flow.dst_port) {
             (failed || secs <= self.cfg.max_attempt_secs).then_some((false, failed))
         } else if self.cfg.web_ports.contains(&flow.dst_port) {
-            // A web login is a request: the handshake must have completed.
-            (flow.state != TcpState::Handshake
-                && secs <= self.cfg.web_max_secs
-                && flow.packets() <= self.cfg.web_max_packets)
+            (secs <= self.cfg.web_max_secs && flow.packets() <= self.cfg.web_max_packets)
                 .then_some((true, failed))
         } else {
             None
         }
     }
 
+    /// Attempts and reset attempts of `a` inside the window ending at `now`.
+    fn in_window(&self, a: &Attempts, now: Timestamp) -> (u64, u64) {
+        let first = now.nanos().saturating_sub(self.window_ns) / self.slot_ns;
+        a.slots
+            .iter()
+            .filter(|s| s.n >= first)
+            .fold((0, 0), |(n, f), s| (n + s.attempts, f + s.failed))
+    }
+
     fn draft(&self, key: &Key, a: &Attempts, now: Timestamp) -> Option<AlertDraft> {
-        let n = a.times.len() as u64;
+        let (n, failed) = self.in_window(a, now);
         let threshold = if a.web {
             self.cfg.web_min_attempts
         } else {
@@ -226,16 +251,15 @@ impl BruteForce {
         if n < u64::from(threshold) {
             return None;
         }
-        let failed = a.times.iter().filter(|(_, f)| *f).count() as u64;
         let over = n as f64 / f64::from(threshold);
-        let mut severity = severity_for(over);
-        if failed * 2 > n {
-            severity = raise(severity);
-        }
+        let severity = policy::severity(&Impact {
+            internal_source: is_internal(key.src),
+            ..Impact::new(Family::Credential, over)
+        });
         let svc = service(key.port).map_or_else(String::new, |s| format!(" ({s})"));
         let target = endpoint(key.dst, Some(key.port));
         let message = format!(
-            "{} made {} short or failed connections to {target}{svc} in the last {} s ({} reset or never established)",
+            "{} made {} login attempts (short connections exchanging data) with {target}{svc} in the last {} s ({} reset)",
             key.src,
             count(n),
             self.cfg.window_secs,
@@ -255,7 +279,7 @@ impl BruteForce {
         Some(AlertDraft {
             kind: kind::BRUTE_FORCE,
             severity,
-            confidence: confidence_for(over),
+            confidence: policy::confidence(over, failed as f64 / n.max(1) as f64),
             ts: now,
             sources: vec![key.src],
             targets: vec![key.dst],
@@ -264,7 +288,7 @@ impl BruteForce {
             recommendation,
             evidence: json!({
                 "attempts_in_window": n,
-                "failed_in_window": failed,
+                "reset_in_window": failed,
                 "attempts_total": a.total,
                 "window_secs": self.cfg.window_secs,
                 "threshold": threshold,
@@ -302,7 +326,7 @@ impl Detector for BruteForce {
                     .keys
                     .iter()
                     .take(EVICT_SCAN)
-                    .find(|(_, a)| a.times.len() <= 1)
+                    .find(|(_, a)| a.total <= 1)
                     .map(|(k, _)| *k)
                     .or_else(|| self.keys.front().map(|(k, _)| *k));
                 if victim.and_then(|k| self.keys.remove(&k)).is_none() {
@@ -313,7 +337,8 @@ impl Detector for BruteForce {
             self.keys.insert(
                 key,
                 Attempts {
-                    times: VecDeque::new(),
+                    slots: VecDeque::new(),
+                    last: flow.last_ts,
                     total: 0,
                     web,
                     dirty: false,
@@ -322,11 +347,31 @@ impl Detector for BruteForce {
         } else {
             self.keys.to_back(&key);
         }
+        let slot_ns = self.slot_ns;
         if let Some(a) = self.keys.get_mut(&key) {
-            if a.times.len() >= MAX_ATTEMPTS_KEPT {
-                a.times.pop_front();
+            let n = flow.last_ts.nanos() / slot_ns;
+            match a.slots.back_mut() {
+                Some(s) if s.n == n => {
+                    s.attempts += 1;
+                    s.failed += u64::from(failed);
+                }
+                // Flows end in time order, but a late one joins its slot or the newest.
+                Some(s) if s.n > n => {
+                    s.attempts += 1;
+                    s.failed += u64::from(failed);
+                }
+                _ => {
+                    if a.slots.len() > SLOTS_PER_WINDOW as usize {
+                        a.slots.pop_front();
+                    }
+                    a.slots.push_back(Slot {
+                        n,
+                        attempts: 1,
+                        failed: u64::from(failed),
+                    });
+                }
             }
-            a.times.push_back((flow.last_ts, failed));
+            a.last = a.last.max(flow.last_ts);
             a.total += 1;
             if !a.dirty {
                 a.dirty = true;
@@ -340,7 +385,7 @@ impl Detector for BruteForce {
         let start = Timestamp(now.nanos().saturating_sub(self.window_ns));
         // Triples with no attempt in the window are forgotten (least recently active first).
         while let Some((_, a)) = self.keys.front() {
-            if a.times.back().is_some_and(|(t, _)| *t >= start) {
+            if a.last >= start {
                 break;
             }
             self.keys.pop_front();
@@ -355,8 +400,9 @@ impl Detector for BruteForce {
                 continue;
             }
             a.dirty = false;
-            while a.times.front().is_some_and(|(t, _)| *t < start) {
-                a.times.pop_front();
+            let first = start.nanos() / self.slot_ns;
+            while a.slots.front().is_some_and(|s| s.n < first) {
+                a.slots.pop_front();
             }
             found.push(*key);
         }
@@ -382,8 +428,27 @@ impl Detector for BruteForce {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::{at, interval, ip, tcp_flow};
+    use crate::testutil::{at, interval, ip};
     use wirewatch_core::Severity;
+
+    /// A TCP flow as `testutil::tcp_flow` makes it, in which both sides sent data when the
+    /// client sent at least 3 packets (SYN, ACK, data) and the server 2 (SYN-ACK, data).
+    fn tcp_flow(
+        src: &str,
+        dst: &str,
+        dport: u16,
+        state: TcpState,
+        packets: (u64, u64),
+        end: Timestamp,
+        secs: f64,
+    ) -> FlowRecord {
+        let mut f = crate::testutil::tcp_flow(src, dst, dport, state, packets, end, secs);
+        if packets.0 >= 3 && packets.1 >= 2 {
+            f.fwd.payload_bytes = 40 * (packets.0 - 2);
+            f.rev.payload_bytes = 60 * (packets.1 - 1);
+        }
+        f
+    }
 
     fn close(d: &mut BruteForce, i: u64) -> Vec<AlertDraft> {
         let mut out = Vec::new();
@@ -415,17 +480,17 @@ mod tests {
         assert_eq!(a.targets, vec![ip("10.1.0.22")]);
         assert_eq!(a.ports, vec![22]);
         assert_eq!(a.incident_key, "brute_force|203.0.113.5|10.1.0.22:22");
-        assert_eq!(a.severity, Severity::Low);
+        assert_eq!(a.severity, Severity::Medium);
         assert_eq!(
             a.message,
-            "203.0.113.5 made 12 short or failed connections to 10.1.0.22:22 (ssh) in the last 60 s (0 reset or never established)"
+            "203.0.113.5 made 12 login attempts (short connections exchanging data) with 10.1.0.22:22 (ssh) in the last 60 s (0 reset)"
         );
         // No new attempts: no new draft.
         assert!(close(&mut d, 25).is_empty());
     }
 
     #[test]
-    fn failed_rdp_attempts_are_more_severe() {
+    fn many_rdp_attempts_are_more_severe() {
         let mut d = BruteForce::new(&Config::default()).unwrap();
         for i in 0..25 {
             let f = tcp_flow(
@@ -440,15 +505,27 @@ mod tests {
             d.on_flow(&f);
         }
         let out = close(&mut d, 30);
-        assert_eq!(
-            out[0].severity,
-            Severity::High,
-            "2.5× is Medium, mostly failed: High"
-        );
+        assert_eq!(out[0].severity, Severity::Medium, "2.5× the threshold");
         assert!(
-            out[0].message.contains("(rdp)")
-                && out[0].message.contains("(25 reset or never established)")
+            out[0].message.contains("(rdp)") && out[0].message.contains("(25 reset)"),
+            "{}",
+            out[0].message
         );
+        // 4× the threshold: high.
+        for i in 0..20 {
+            let f = tcp_flow(
+                "203.0.113.5",
+                "10.1.0.23",
+                3389,
+                TcpState::Reset,
+                (3, 2),
+                at(31.0 + f64::from(i) * 0.1),
+                0.2,
+            );
+            d.on_flow(&f);
+        }
+        let out = close(&mut d, 34);
+        assert_eq!(out[0].severity, Severity::High, "{}", out[0].message);
     }
 
     #[test]
@@ -570,6 +647,76 @@ mod tests {
     }
 
     #[test]
+    fn floods_and_scans_of_a_login_port_are_not_guessing() {
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        // A SYN flood against sshd with SYN cookies: SYN, SYN-ACK, the flooder's RST.
+        for i in 0..5000 {
+            d.on_flow(&tcp_flow(
+                "10.210.0.1",
+                "10.1.0.22",
+                22,
+                TcpState::Reset,
+                (2, 1),
+                at(f64::from(i) * 0.0002),
+                0.0001,
+            ));
+        }
+        // A connect scan / a connection flood: the handshake completes, nothing is said.
+        for i in 0..500 {
+            d.on_flow(&tcp_flow(
+                "10.210.0.1",
+                "10.1.0.22",
+                22,
+                TcpState::Reset,
+                (3, 1),
+                at(1.0 + f64::from(i) * 0.001),
+                0.001,
+            ));
+        }
+        assert!(close(&mut d, 2).is_empty());
+        assert_eq!(d.tracked_keys(), 0);
+    }
+
+    #[test]
+    fn counts_are_exact_at_any_rate() {
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..3000 {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                22,
+                TcpState::Reset,
+                (4, 3),
+                at(f64::from(i) * 0.01),
+                0.05,
+            ));
+        }
+        let out = close(&mut d, 30);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0].message.contains("made 3,000 login attempts"),
+            "{}",
+            out[0].message
+        );
+        assert_eq!(out[0].evidence["attempts_in_window"], 3000);
+        // The interval ending at 76 s looks back to 16 s: the attempts of 16–30 s (1,400)
+        // and the new one.
+        let out = {
+            d.on_flow(&tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                22,
+                TcpState::Reset,
+                (4, 3),
+                at(75.0),
+                0.05,
+            ));
+            close(&mut d, 75)
+        };
+        assert_eq!(out[0].evidence["attempts_in_window"], 1401);
+    }
+
+    #[test]
     fn keys_are_bounded() {
         let cfg = Config {
             max_keys: 100,
@@ -581,8 +728,8 @@ mod tests {
                 "0.0.0.0",
                 "10.1.0.22",
                 22,
-                TcpState::Handshake,
-                (1, 1),
+                TcpState::Reset,
+                (3, 2),
                 at(1.0),
                 0.0,
             );

@@ -13,6 +13,7 @@ pub mod flood;
 pub mod ml_anomaly;
 pub mod ml_threat;
 pub mod port_scan;
+pub mod reflection;
 pub mod spike;
 pub mod syn_flood;
 pub mod threat_intel;
@@ -41,6 +42,9 @@ pub(crate) fn build(config: &DetectConfig) -> Result<Vec<Box<dyn Detector>>, Det
             udp_icmp: config.flood.enabled,
         };
         v.push(Box::new(dos::Dos::new(&config.dos, defer)?));
+    }
+    if config.reflection.enabled {
+        v.push(Box::new(reflection::Reflection::new(&config.reflection)?));
     }
     if config.brute_force.enabled {
         v.push(Box::new(brute_force::BruteForce::new(&config.brute_force)?));
@@ -98,4 +102,32 @@ pub(crate) fn check(
             reason,
         })
     }
+}
+
+/// Shortest span a rate is taken over. An attack is judged on its own rate, not diluted by
+/// the interval (8,000 packets in 0.15 s are 53,000/s, not 8,000/s), but a span this short
+/// would make a handful of back-to-back packets look like a flood, so spans are at least this.
+pub(crate) const MIN_BURST_SECS: f64 = 0.1;
+/// Evidence a rate needs: at least this many seconds' worth of packets at the threshold rate
+/// (100 SYNs for a 200 SYNs/s threshold), however short the burst.
+pub(crate) const MIN_EVIDENCE_SECS: f64 = 0.5;
+
+/// The rate of `count` events seen from `first` to `last` inside an interval of
+/// `interval_secs`: over their own span (at least [`MIN_BURST_SECS`], at most the interval).
+/// `None` when `count` is below [`MIN_EVIDENCE_SECS`] worth of `threshold`: too few to judge.
+pub(crate) fn burst_rate(
+    count: u64,
+    first: wirewatch_core::Timestamp,
+    last: wirewatch_core::Timestamp,
+    interval_secs: f64,
+    threshold: f64,
+) -> Option<f64> {
+    if (count as f64) < threshold * MIN_EVIDENCE_SECS || count == 0 {
+        return None;
+    }
+    let span = last.since(first) as f64 / NANOS_PER_SEC as f64;
+    let secs = span
+        .max(MIN_BURST_SECS)
+        .min(interval_secs.max(MIN_BURST_SECS));
+    Some(count as f64 / secs)
 }

@@ -52,11 +52,10 @@
 //! compromised machine; isolate and examine it.
 
 use super::check;
-use crate::present::{
-    confidence_for, count, is_internal, pct, plural, port_list, raise, severity_for,
-};
+use crate::policy::{self, Family, Impact};
+use crate::present::{count, is_internal, pct, plural, port_list};
 use crate::sketch::{Map, new_map};
-use crate::{AlertDraft, DetectError, Detector, kind};
+use crate::{AlertDraft, DetectError, Detector, Ingested, kind};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
 use hashlink::linked_hash_map::RawEntryMut;
@@ -66,12 +65,16 @@ use std::net::IpAddr;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, PSH, RST, SYN, URG};
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{IntervalMetrics, Timestamp};
-use wirewatch_decode::{Packet, Transport};
+use wirewatch_decode::{ArpInfo, Network, Packet, Transport};
 
 /// Hosts or ports listed in an alert.
 const LISTED: usize = 32;
 /// Least recently active sources looked at when one must go (a few pointer hops).
 const EVICT_SCAN: usize = 8;
+/// Times `horizontal_hosts` from which an ICMP or ARP sweep counts even when most hosts
+/// answer (100 hosts in 10 s by default): nothing but a sweep asks that many hosts whether
+/// they exist so fast.
+const DENSE_SWEEP_FACTOR: f64 = 4.0;
 
 /// Port scan detector settings.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -118,12 +121,39 @@ impl Default for Config {
     }
 }
 
-/// One probed service.
+/// What a probe was carried in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Proto {
+    Tcp,
+    Udp,
+    /// ICMP or ICMPv6 echo / timestamp requests (port 0): a host sweep.
+    Icmp,
+    /// ARP requests (port 0): a host sweep of the local subnet.
+    Arp,
+}
+
+impl Proto {
+    fn name(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+            Proto::Icmp => "icmp",
+            Proto::Arp => "arp",
+        }
+    }
+
+    /// Probes that only ask whether a host is there.
+    fn is_host_probe(self) -> bool {
+        matches!(self, Proto::Icmp | Proto::Arp)
+    }
+}
+
+/// One probed service (or host, for ICMP and ARP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Target {
     ip: IpAddr,
     port: u16,
-    udp: bool,
+    proto: Proto,
 }
 
 /// What a probe got back.
@@ -161,6 +191,12 @@ enum Style {
     Null,
     Xmas,
     Udp,
+    /// A bare ACK that starts no known connection (ACK scan, TCP ACK ping).
+    Ack,
+    /// ICMP echo or timestamp request.
+    Icmp,
+    /// ARP who-has.
+    Arp,
 }
 
 /// Probes sent by a source, by kind, and what it did with open ports.
@@ -171,6 +207,9 @@ struct Styles {
     null: u64,
     xmas: u64,
     udp: u64,
+    ack: u64,
+    icmp: u64,
+    arp: u64,
     half_open: u64,
     completed: u64,
 }
@@ -183,6 +222,9 @@ impl Styles {
             Style::Null => self.null += 1,
             Style::Xmas => self.xmas += 1,
             Style::Udp => self.udp += 1,
+            Style::Ack => self.ack += 1,
+            Style::Icmp => self.icmp += 1,
+            Style::Arp => self.arp += 1,
         }
     }
 
@@ -194,6 +236,9 @@ impl Styles {
             (self.null, "null"),
             (self.xmas, "xmas"),
             (self.udp, "udp"),
+            (self.ack, "ack"),
+            (self.icmp, "icmp"),
+            (self.arp, "arp"),
         ];
         let top = counts
             .iter()
@@ -213,6 +258,9 @@ fn style_label(style: &str) -> &'static str {
         "null" => "NULL scan",
         "xmas" => "Xmas scan",
         "udp" => "UDP scan",
+        "ack" => "ACK scan",
+        "icmp" => "ICMP sweep",
+        "arp" => "ARP sweep",
         _ => "SYN scan",
     }
 }
@@ -444,6 +492,132 @@ impl PortScan {
         }
     }
 
+    /// Records what `pkt` probes or answers; `flow` is the flow table's view of it.
+    #[inline]
+    fn observe(&mut self, pkt: &Packet, ts: Timestamp, flow: Option<&Ingested>) {
+        if let Network::Arp(a) = pkt.network {
+            self.arp(a, ts);
+            return;
+        }
+        if !pkt.has_src || !pkt.has_dst {
+            return;
+        }
+        match pkt.transport {
+            Transport::Tcp(t) => {
+                let f = t.flags;
+                let to_dst = Target {
+                    ip: pkt.dst,
+                    port: t.dst_port,
+                    proto: Proto::Tcp,
+                };
+                let from_src = Target {
+                    ip: pkt.src,
+                    port: t.src_port,
+                    proto: Proto::Tcp,
+                };
+                if f & SYN != 0 {
+                    if f & ACK == 0 {
+                        self.probe(pkt.src, to_dst, Style::Syn, ts);
+                    } else {
+                        self.answer(pkt.dst, from_src, Answer::Open);
+                    }
+                } else if f & RST != 0 {
+                    if !self.answer(pkt.dst, from_src, Answer::Closed) {
+                        self.prober_reset(pkt.src, to_dst, f);
+                    }
+                } else if f & ACK == 0 {
+                    let style = if f == 0 {
+                        Style::Null
+                    } else if f & (FIN | PSH | URG) == FIN | PSH | URG {
+                        Style::Xmas
+                    } else if f == FIN {
+                        Style::Fin
+                    } else {
+                        return;
+                    };
+                    self.probe(pkt.src, to_dst, style, ts);
+                } else if let Some(flow) = flow {
+                    if flow.new_flow && f & (FIN | PSH | URG) == 0 && pkt.payload_len == 0 {
+                        // A bare ACK that belongs to no connection seen: an ACK probe (or a
+                        // connection picked up mid-stream, which its peer will answer).
+                        self.probe(pkt.src, to_dst, Style::Ack, ts);
+                    } else if flow.first_reply {
+                        // The peer of an ACK probe (or a mid-stream pickup) talks back.
+                        self.answer(pkt.dst, from_src, Answer::Open);
+                    }
+                }
+            }
+            Transport::Udp(u) => {
+                if u.dst_port <= u.src_port {
+                    let to_dst = Target {
+                        ip: pkt.dst,
+                        port: u.dst_port,
+                        proto: Proto::Udp,
+                    };
+                    self.probe(pkt.src, to_dst, Style::Udp, ts);
+                } else {
+                    let from_src = Target {
+                        ip: pkt.src,
+                        port: u.src_port,
+                        proto: Proto::Udp,
+                    };
+                    self.answer(pkt.dst, from_src, Answer::Open);
+                }
+            }
+            Transport::Icmp(i) => {
+                let (request, reply) = if pkt.ip_proto == 58 {
+                    (i.icmp_type == 128, i.icmp_type == 129)
+                } else {
+                    (matches!(i.icmp_type, 8 | 13), matches!(i.icmp_type, 0 | 14))
+                };
+                if request {
+                    let to_dst = Target {
+                        ip: pkt.dst,
+                        port: 0,
+                        proto: Proto::Icmp,
+                    };
+                    self.probe(pkt.src, to_dst, Style::Icmp, ts);
+                } else if reply {
+                    let from_src = Target {
+                        ip: pkt.src,
+                        port: 0,
+                        proto: Proto::Icmp,
+                    };
+                    self.answer(pkt.dst, from_src, Answer::Open);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// An ARP request is a probe of its target address (gratuitous ARP and address probes
+    /// with no sender are not); a reply answers it.
+    fn arp(&mut self, a: ArpInfo, ts: Timestamp) {
+        let (sender, target) = (IpAddr::V4(a.sender_ip), IpAddr::V4(a.target_ip));
+        if a.sender_ip.is_unspecified() || a.target_ip.is_unspecified() || sender == target {
+            return;
+        }
+        match a.op {
+            1 => {
+                let to = Target {
+                    ip: target,
+                    port: 0,
+                    proto: Proto::Arp,
+                };
+                self.probe(sender, to, Style::Arp, ts);
+            }
+            2 => {
+                let from = Target {
+                    ip: sender,
+                    port: 0,
+                    proto: Proto::Arp,
+                };
+                self.answer(target, from, Answer::Open);
+            }
+            _ => {}
+        }
+    }
+
     fn evaluate(&self, src: IpAddr, s: &Source, now: Timestamp) -> Option<AlertDraft> {
         let n = s.targets.len();
         let least = self
@@ -456,7 +630,7 @@ impl PortScan {
         }
         let win_start = Timestamp(now.nanos().saturating_sub(self.window_ns));
         let mut per_host: Map<IpAddr, u32> = new_map();
-        let mut per_port: Map<(u16, bool), u32> = new_map();
+        let mut per_port: Map<(u16, Proto), u32> = new_map();
         let (mut recent, mut recent_open, mut all_open) = (0u32, 0u32, 0u32);
         let mut earliest = now;
         for (t, p) in &s.targets {
@@ -466,19 +640,23 @@ impl PortScan {
                 recent += 1;
                 recent_open += u32::from(open);
                 *per_host.entry(t.ip).or_insert(0) += 1;
-                *per_port.entry((t.port, t.udp)).or_insert(0) += 1;
+                *per_port.entry((t.port, t.proto)).or_insert(0) += 1;
                 earliest = earliest.min(p.first.max(win_start));
             }
         }
         let (vhost, vports) = max_entry(&per_host).map_or((None, 0), |(h, c)| (Some(h), c));
-        let ((hport, hudp), hhosts) = max_entry(&per_port).unwrap_or(((0, false), 0));
+        let ((hport, hproto), hhosts) = max_entry(&per_port).unwrap_or(((0, Proto::Tcp), 0));
         let share = f64::from(recent_open) / f64::from(recent.max(1));
         let v_over = f64::from(vports) / f64::from(self.cfg.vertical_ports);
         let h_over = f64::from(hhosts) / f64::from(self.cfg.horizontal_hosts);
         let style = s.styles.name();
         let label = style_label(style);
         let span = now.since(earliest).div_ceil(NANOS_PER_SEC).max(1);
-        if (v_over >= 1.0 || h_over >= 1.0) && share <= self.cfg.max_answered_share {
+        // Host probes ask only whether a host is there: a sweep of a populated subnet is
+        // mostly answered, so a dense one (4× the threshold) counts whatever the answers.
+        let dense_sweep = hproto.is_host_probe() && h_over >= DENSE_SWEEP_FACTOR;
+        if (v_over >= 1.0 || h_over >= 1.0) && (share <= self.cfg.max_answered_share || dense_sweep)
+        {
             let host = vhost?;
             let vertical = v_over >= h_over;
             let over = v_over.max(h_over);
@@ -506,29 +684,40 @@ impl PortScan {
                 let mut hosts: Vec<IpAddr> = s
                     .targets
                     .iter()
-                    .filter(|(t, p)| t.port == hport && t.udp == hudp && p.last >= win_start)
+                    .filter(|(t, p)| t.port == hport && t.proto == hproto && p.last >= win_start)
                     .map(|(t, _)| t.ip)
                     .collect();
                 hosts.sort_unstable();
                 hosts.truncate(LISTED);
-                let msg = format!(
-                    "{src} probed port {hport}/{} on {} hosts in {span} s ({label}); {} answered",
-                    if hudp { "udp" } else { "tcp" },
-                    count(u64::from(hhosts)),
-                    pct(share)
-                );
-                (hosts, vec![hport], msg, "horizontal")
+                if hproto.is_host_probe() {
+                    let msg = format!(
+                        "{src} swept {} hosts with {} requests in {span} s ({label}); {} answered",
+                        count(u64::from(hhosts)),
+                        hproto.name().to_uppercase(),
+                        pct(share)
+                    );
+                    (hosts, Vec::new(), msg, "sweep")
+                } else {
+                    let msg = format!(
+                        "{src} probed port {hport}/{} on {} hosts in {span} s ({label}); {} answered",
+                        hproto.name(),
+                        count(u64::from(hhosts)),
+                        pct(share)
+                    );
+                    (hosts, vec![hport], msg, "horizontal")
+                }
             };
-            let mut severity = severity_for(over);
-            if is_internal(src) {
-                severity = raise(severity);
-            }
+            let severity = policy::severity(&Impact {
+                targets: u64::from(vports.max(hhosts)),
+                internal_source: is_internal(src),
+                ..Impact::new(Family::Reconnaissance, over)
+            });
             return Some(self.draft(
                 src,
                 now,
                 DraftParts {
                     severity,
-                    confidence: (confidence_for(over) + 0.1 * (1.0 - share)).min(0.99),
+                    confidence: policy::confidence(over, 1.0 - share),
                     targets,
                     ports,
                     message,
@@ -543,7 +732,7 @@ impl PortScan {
                         "top_host": host,
                         "hosts_on_top_port": hhosts,
                         "top_port": hport,
-                        "top_port_udp": hudp,
+                        "top_port_proto": hproto.name(),
                         "answered_open": recent_open,
                         "answered_share": share,
                         "vertical_ports": self.cfg.vertical_ports,
@@ -575,16 +764,18 @@ impl PortScan {
         let (n_hosts, n_ports) = (hosts.len(), ports.len());
         hosts.truncate(LISTED);
         ports.truncate(LISTED);
-        let mut severity = severity_for(over).min(wirewatch_core::Severity::Medium);
-        if is_internal(src) {
-            severity = raise(severity);
-        }
+        let severity = policy::severity(&Impact {
+            targets: n as u64,
+            internal_source: is_internal(src),
+            // Slow scans stay under the fast thresholds: scored below 1.
+            ..Impact::new(Family::Reconnaissance, 0.0)
+        });
         Some(self.draft(
             src,
             now,
             DraftParts {
                 severity,
-                confidence: (confidence_for(over) - 0.1).max(0.5),
+                confidence: (policy::confidence(over, 0.0) - 0.1).max(0.5),
                 targets: hosts,
                 ports,
                 message,
@@ -667,64 +858,18 @@ impl Detector for PortScan {
 
     #[inline]
     fn on_packet(&mut self, pkt: &Packet, _wire_len: u32, ts: Timestamp) {
-        if !pkt.has_src || !pkt.has_dst {
-            return;
-        }
-        match pkt.transport {
-            Transport::Tcp(t) => {
-                let f = t.flags;
-                let to_dst = Target {
-                    ip: pkt.dst,
-                    port: t.dst_port,
-                    udp: false,
-                };
-                let from_src = Target {
-                    ip: pkt.src,
-                    port: t.src_port,
-                    udp: false,
-                };
-                if f & SYN != 0 {
-                    if f & ACK == 0 {
-                        self.probe(pkt.src, to_dst, Style::Syn, ts);
-                    } else {
-                        self.answer(pkt.dst, from_src, Answer::Open);
-                    }
-                } else if f & RST != 0 {
-                    if !self.answer(pkt.dst, from_src, Answer::Closed) {
-                        self.prober_reset(pkt.src, to_dst, f);
-                    }
-                } else if f & ACK == 0 {
-                    let style = if f == 0 {
-                        Style::Null
-                    } else if f & (FIN | PSH | URG) == FIN | PSH | URG {
-                        Style::Xmas
-                    } else if f == FIN {
-                        Style::Fin
-                    } else {
-                        return;
-                    };
-                    self.probe(pkt.src, to_dst, style, ts);
-                }
-            }
-            Transport::Udp(u) => {
-                if u.dst_port <= u.src_port {
-                    let to_dst = Target {
-                        ip: pkt.dst,
-                        port: u.dst_port,
-                        udp: true,
-                    };
-                    self.probe(pkt.src, to_dst, Style::Udp, ts);
-                } else {
-                    let from_src = Target {
-                        ip: pkt.src,
-                        port: u.src_port,
-                        udp: true,
-                    };
-                    self.answer(pkt.dst, from_src, Answer::Open);
-                }
-            }
-            _ => {}
-        }
+        self.observe(pkt, ts, None);
+    }
+
+    #[inline]
+    fn on_flow_packet(
+        &mut self,
+        pkt: &Packet,
+        _wire_len: u32,
+        ts: Timestamp,
+        flow: Option<&Ingested>,
+    ) {
+        self.observe(pkt, ts, flow);
     }
 
     fn on_interval(&mut self, m: &IntervalMetrics, out: &mut Vec<AlertDraft>) {
@@ -813,7 +958,7 @@ impl Book<'_> {
         if let Some(p) = s.targets.get_mut(&target) {
             p.last = ts;
             // A new TCP attempt waits for its own answer; a UDP port that answered stays open.
-            if !target.udp {
+            if target.proto != Proto::Udp {
                 if p.answer.is_open() {
                     s.open = s.open.saturating_sub(1);
                 }

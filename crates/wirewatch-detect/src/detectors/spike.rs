@@ -23,7 +23,12 @@
 //! `factor` × baseline **and** ≥ `min_bps`. Defaults: factor 3, EWMA α = 0.05 (about 20
 //! intervals of memory), 10 warm-up intervals, at least 1,000 packets/s or 10 Mbit/s — so a quiet
 //! LAN going from 3 to 9 packets/s stays silent. The classic "rate > 2× the running average" is
-//! `factor = 2`, `baseline = "mean"`. Severity grows with the ratio over `factor` × baseline.
+//! `factor = 2`, `baseline = "mean"`. A baseline below `min_pps / factor` (or `min_bps /
+//! factor`) is taken as that floor: a quiet link has no meaningful normal to be thousands of
+//! times above. Severity follows [`crate::policy`] for notices: `low`, `medium` only for an
+//! unexplained jump of ≥ 4× over the threshold and ≥ 100 Mbit/s (or 20,000 packets/s); one host's
+//! TCP transfer carrying ≥ 80 % of the bytes (a download, an upload, a backup) stays `low`
+//! whatever its size.
 //!
 //! # False positives
 //!
@@ -39,7 +44,8 @@
 //! suppress `spike` for that source); if not, rate-limit or block the host and check it.
 
 use super::{check, interval_secs};
-use crate::present::{bits, confidence_for, endpoint, rate, severity_for};
+use crate::policy::{self, Family, Impact};
+use crate::present::{bits, endpoint, rate};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -190,14 +196,18 @@ impl Detector for Spike {
             self.learn(pps, bps);
             return;
         }
-        let ratio_pps = pps / self.pps.max(1e-9);
-        let ratio_bps = bps / self.bps.max(1e-9);
+        // Before a baseline is worth the name (a quiet link averaging next to nothing), rates
+        // are compared with the floor below which no spike is reported, not with ~0: a
+        // download on an idle link is not "28,000× the baseline".
+        let ratio_pps = pps / self.pps.max(self.cfg.min_pps / f);
+        let ratio_bps = bps / self.bps.max(self.cfg.min_bps / f);
         let ratio = match (pps_hit, bps_hit) {
             (true, true) => ratio_pps.max(ratio_bps),
             (true, false) => ratio_pps,
             _ => ratio_bps,
         };
         let over = ratio / f;
+        let ordinary = one_transfer(m);
         let src = m.top_sources_by_bytes.first();
         let dst = m.top_destinations_by_bytes.first();
         let talker = match (src, dst) {
@@ -235,8 +245,13 @@ impl Detector for Spike {
         };
         out.push(AlertDraft {
             kind: kind::SPIKE,
-            severity: severity_for(over),
-            confidence: confidence_for(over),
+            severity: policy::severity(&Impact {
+                pps,
+                bps,
+                ordinary,
+                ..Impact::new(Family::Notice, over)
+            }),
+            confidence: policy::confidence(over, if ordinary { 0.0 } else { 0.5 }),
             ts: m.end_ts(),
             sources: m
                 .top_sources_by_bytes
@@ -263,6 +278,7 @@ impl Detector for Spike {
                 "factor": f,
                 "baseline": self.cfg.baseline,
                 "bare_syns_excluded": syn,
+                "one_host_tcp_transfer": ordinary,
                 "top_sources": talkers(&m.top_sources_by_bytes),
                 "top_destinations": talkers(&m.top_destinations_by_bytes),
             }),
@@ -277,6 +293,21 @@ impl Detector for Spike {
             self.learn(pps, bps);
         }
     }
+}
+
+/// Share of an interval's bytes one host must send or receive, with TCP carrying as large a
+/// share of its packets, for a spike to be one host's transfer: TCP moves data only as fast
+/// as the receiver acknowledges it, so such a spike is a download, upload or backup, not an
+/// attack (floods have their own detectors, which explain the spikes they cause).
+const TRANSFER_SHARE: f64 = 0.8;
+
+/// Whether one host's TCP transfer explains the interval's traffic.
+fn one_transfer(m: &IntervalMetrics) -> bool {
+    let total = m.bytes.max(1) as f64;
+    let top = |v: &[wirewatch_core::Talker]| v.first().map_or(0.0, |t| t.bytes as f64 / total);
+    let one_host = top(&m.top_sources_by_bytes).max(top(&m.top_destinations_by_bytes));
+    let tcp = m.protocols.tcp as f64 / m.packets.max(1) as f64;
+    one_host >= TRANSFER_SHARE && tcp >= TRANSFER_SHARE
 }
 
 #[cfg(test)]
@@ -304,6 +335,53 @@ mod tests {
         out
     }
 
+    /// One interval of `mbit` Mbit/s in 1,500-byte TCP packets, `host_share` of the bytes
+    /// sent by one server to one client.
+    fn transfer(i: u64, mbit: f64, host_share: f64) -> IntervalMetrics {
+        let bytes = (mbit * 1e6 / 8.0) as u64;
+        let packets = (bytes / 1500).max(1);
+        let mut m = interval(i, packets, bytes);
+        m.protocols.tcp = packets;
+        let top = (bytes as f64 * host_share) as u64;
+        m.top_sources_by_bytes = vec![wirewatch_core::Talker {
+            ip: "10.1.0.2".parse().unwrap(),
+            packets: packets / 2,
+            bytes: top,
+        }];
+        m.top_destinations_by_bytes = vec![wirewatch_core::Talker {
+            ip: "10.1.0.3".parse().unwrap(),
+            packets: packets / 2,
+            bytes: top,
+        }];
+        m
+    }
+
+    #[test]
+    fn a_download_on_a_quiet_link_is_a_low_notice_measured_against_the_floor() {
+        let mut d = Spike::new(&Config::default()).unwrap();
+        let mut out = Vec::new();
+        // A quiet link: 8 kbit/s.
+        for i in 0..30 {
+            d.on_interval(&interval(i, 2, 1000), &mut out);
+        }
+        assert!(out.is_empty());
+        d.on_interval(&transfer(30, 236.0, 0.97), &mut out);
+        assert_eq!(out.len(), 1);
+        let a = &out[0];
+        assert_eq!(a.severity, Severity::Low, "{}", a.message);
+        assert_eq!(a.evidence["one_host_tcp_transfer"], true);
+        // Compared with the 3.3 Mbit/s floor (min_bps / factor), not with 8 kbit/s.
+        let r = a.evidence["ratio_bps"].as_f64().unwrap();
+        assert!((70.0..72.0).contains(&r), "{r}");
+        // The same volume spread over many hosts, unexplained: medium, never more.
+        out.clear();
+        d.on_interval(&transfer(31, 236.0, 0.2), &mut out);
+        assert_eq!(out[0].severity, Severity::Medium);
+        out.clear();
+        d.on_interval(&transfer(32, 50_000.0, 0.2), &mut out);
+        assert_eq!(out[0].severity, Severity::Medium);
+    }
+
     #[test]
     fn fires_on_a_spike_and_does_not_learn_from_it() {
         let mut d = Spike::new(&Config::default()).unwrap();
@@ -329,7 +407,8 @@ mod tests {
             "{}",
             a.message
         );
-        assert_eq!(a.severity, Severity::Medium);
+        // 2.4× over the trigger and 62 Mbit/s: a notice, low.
+        assert_eq!(a.severity, Severity::Low);
         // The baseline stayed where it was during the spike.
         assert!((d.baseline().0 - 1500.0).abs() < 1.0);
         assert!(out[19].magnitude > 7.0);
