@@ -140,6 +140,20 @@ impl<K: Copy + Eq, const N: usize> TopK<K, N> {
     }
 }
 
+/// Share of a target's packets (or bytes) a source must carry to be named in an alert: a host
+/// that sent one ping or one connection while someone else flooded took no part in the flood.
+pub(crate) const NAMED_SOURCE_SHARE: f64 = 0.05;
+
+/// The heavy hitters of `top` (from [`TopK::top`]) carrying at least
+/// [`NAMED_SOURCE_SHARE`] of `total`: the only sources an alert names. A spoofed flood from
+/// thousands of addresses has none (the count says how many there were).
+pub(crate) fn named_sources(top: &[(IpAddr, u64)], total: u64) -> Vec<IpAddr> {
+    top.iter()
+        .filter(|(_, n)| *n as f64 >= NAMED_SOURCE_SHARE * total.max(1) as f64)
+        .map(|(ip, _)| *ip)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,10 +164,9 @@ fn a_five_minute_syn_flood_is_one_incident_that_ends_after_the_quiet_time() {
     assert_eq!(ups[0].alert.updates, 299);
     assert_eq!(ups[0].alert.targets, vec![target]);
     assert_eq!(ups[0].alert.ports, vec![80]);
-    assert_eq!(
-        ups[0].alert.sources.len(),
-        32,
-        "sources merged up to the cap"
+    assert!(
+        ups[0].alert.sources.is_empty(),
+        "90,000 spoofed sources of one SYN each: none took a notable part, none is named"
     );
     let st = e.stats();
     assert_eq!((st.drafts, st.incidents_opened, st.updates), (300, 1, 299));

@@ -44,7 +44,7 @@
 
 use super::{check, interval_secs};
 use crate::present::{bits, confidence_for, count, endpoint, pct, rate, severity_for};
-use crate::sketch::{Map, SourceCounter, TopK, new_map};
+use crate::sketch::{Map, SourceCounter, TopK, named_sources, new_map};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -234,11 +234,7 @@ impl Flood {
             severity: severity_for(over),
             confidence: confidence_for(over),
             ts,
-            sources: if sources > 20 {
-                e.sources.sample().to_vec()
-            } else {
-                tops.iter().map(|(ip, _)| *ip).collect()
-            },
+            sources: named_sources(&tops, e.packets),
             targets: vec![dst],
             ports: Vec::new(),
             message,
@@ -327,11 +323,7 @@ impl Flood {
             severity: severity_for(over),
             confidence: confidence_for(over),
             ts,
-            sources: if distributed {
-                e.sources.sample().to_vec()
-            } else {
-                tops.iter().map(|(ip, _)| *ip).collect()
-            },
+            sources: named_sources(&tops, e.packets),
             targets: vec![dst],
             ports: main_ports,
             message,
@@ -650,7 +642,7 @@ mod tests {
             "{}",
             out[1].message
         );
-        assert_eq!(out[1].sources.len(), 8);
+        assert!(out[1].sources.is_empty(), "spoofed: none stands out");
         assert!(
             out[2]
                 .message

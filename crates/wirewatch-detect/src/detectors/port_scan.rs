@@ -645,7 +645,17 @@ impl PortScan {
             }
         }
         let (vhost, vports) = max_entry(&per_host).map_or((None, 0), |(h, c)| (Some(h), c));
-        let ((hport, hproto), hhosts) = max_entry(&per_port).unwrap_or(((0, Proto::Tcp), 0));
+        // The port on most hosts; on a tie a service port before a host probe (nmap's host
+        // discovery pings every host it then scans), then the lowest port.
+        let ((hport, hproto), hhosts) = per_port
+            .iter()
+            .map(|(k, c)| (*k, *c))
+            .max_by(|a, b| {
+                a.1.cmp(&b.1)
+                    .then(b.0.1.is_host_probe().cmp(&a.0.1.is_host_probe()))
+                    .then(b.0.0.cmp(&a.0.0))
+            })
+            .unwrap_or(((0, Proto::Tcp), 0));
         let share = f64::from(recent_open) / f64::from(recent.max(1));
         let v_over = f64::from(vports) / f64::from(self.cfg.vertical_ports);
         let h_over = f64::from(hhosts) / f64::from(self.cfg.horizontal_hosts);
@@ -691,20 +701,39 @@ impl PortScan {
                 hosts.truncate(LISTED);
                 if hproto.is_host_probe() {
                     let msg = format!(
-                        "{src} swept {} hosts with {} requests in {span} s ({label}); {} answered",
+                        "{src} swept {} hosts with {} requests in {span} s ({} sweep); {} answered",
                         count(u64::from(hhosts)),
+                        hproto.name().to_uppercase(),
                         hproto.name().to_uppercase(),
                         pct(share)
                     );
                     (hosts, Vec::new(), msg, "sweep")
                 } else {
+                    // Every service port that reached the threshold, the top one first.
+                    let mut wide: Vec<((u16, Proto), u32)> = per_port
+                        .iter()
+                        .filter(|((_, proto), c)| {
+                            !proto.is_host_probe() && **c >= self.cfg.horizontal_hosts
+                        })
+                        .map(|(k, c)| (*k, *c))
+                        .collect();
+                    wide.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.0.cmp(&b.0.0)));
+                    let mut ports: Vec<u16> = vec![hport];
+                    ports.extend(wide.iter().map(|((p, _), _)| *p).filter(|p| *p != hport));
+                    ports.dedup();
+                    ports.truncate(LISTED);
+                    let also = if ports.len() > 1 {
+                        format!(" (and {})", port_list(&ports[1..], 5))
+                    } else {
+                        String::new()
+                    };
                     let msg = format!(
-                        "{src} probed port {hport}/{} on {} hosts in {span} s ({label}); {} answered",
+                        "{src} probed port {hport}/{}{also} on {} hosts in {span} s ({label}); {} answered",
                         hproto.name(),
                         count(u64::from(hhosts)),
                         pct(share)
                     );
-                    (hosts, vec![hport], msg, "horizontal")
+                    (hosts, ports, msg, "horizontal")
                 }
             };
             let severity = policy::severity(&Impact {

@@ -47,7 +47,7 @@
 use super::{burst_rate, check, interval_secs};
 use crate::policy::{self, Family, Impact};
 use crate::present::{bits, count, rate};
-use crate::sketch::{Map, SourceCounter, TopK, new_map};
+use crate::sketch::{Map, SourceCounter, TopK, named_sources, new_map};
 use crate::{AlertDraft, DetectError, Detector, Ingested, kind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -135,6 +135,7 @@ struct Victim {
     tcp_first: Timestamp,
     tcp_last: Timestamp,
     tcp_sources: Option<SourceCounter>,
+    tcp_top: TopK<IpAddr, 4>,
     tcp_ports: TopK<u16, 4>,
     /// Answer bytes (whole datagrams: every fragment) from amplification ports.
     amp_bytes: u64,
@@ -143,6 +144,7 @@ struct Victim {
     amp_first: Timestamp,
     amp_last: Timestamp,
     amp_sources: Option<SourceCounter>,
+    amp_top: TopK<IpAddr, 4>,
     amp_ports: TopK<u16, 4>,
     /// Bytes the victim sent to amplification ports (its own requests).
     requests: u64,
@@ -155,12 +157,14 @@ impl Victim {
             tcp_first: ts,
             tcp_last: ts,
             tcp_sources: None,
+            tcp_top: TopK::new(IpAddr::from([0u8; 4])),
             tcp_ports: TopK::new(0),
             amp_bytes: 0,
             amp_datagrams: 0,
             amp_first: ts,
             amp_last: ts,
             amp_sources: None,
+            amp_top: TopK::new(IpAddr::from([0u8; 4])),
             amp_ports: TopK::new(0),
             requests: 0,
         }
@@ -259,6 +263,7 @@ impl Reflection {
                     v.tcp += 1;
                     v.tcp_last = ts;
                     count_source(&mut v.tcp_sources, pkt.src);
+                    v.tcp_top.add(pkt.src, 1);
                     v.tcp_ports.add(t.src_port, 1);
                 }
             }
@@ -316,6 +321,7 @@ impl Reflection {
         v.amp_last = ts;
         if first {
             count_source(&mut v.amp_sources, pkt.src);
+            v.amp_top.add(pkt.src, u64::from(wire_len));
             v.amp_ports.add(port, u64::from(wire_len));
         }
     }
@@ -339,7 +345,7 @@ impl Reflection {
             }),
             confidence: policy::confidence(over, (n as f64 / 1000.0).min(1.0)),
             ts,
-            sources: sources.sample().to_vec(),
+            sources: named_sources(&v.tcp_top.top(), v.tcp),
             targets: vec![dst],
             ports: ports.clone(),
             message: format!(
@@ -403,7 +409,7 @@ impl Reflection {
             }),
             confidence: policy::confidence(over, (ratio / 100.0).min(1.0)),
             ts,
-            sources: sources.sample().to_vec(),
+            sources: named_sources(&v.amp_top.top(), v.amp_bytes),
             targets: vec![dst],
             ports: vec![port],
             message: format!(
