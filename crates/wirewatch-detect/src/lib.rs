@@ -36,7 +36,7 @@
 pub mod detectors;
 mod engine;
 pub mod kind;
-mod policy;
+pub mod policy;
 mod present;
 mod sketch;
 mod suppress;

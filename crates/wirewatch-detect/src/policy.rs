@@ -12,12 +12,28 @@
 //! | credential (brute force) | — | at the threshold | ≥ 4× the threshold, or a source inside the network | never |
 //! | notice (traffic spike, anomaly) | always, unless | ≥ 4× and ≥ 100 Mbit/s or 20,000 pkt/s, not explained | never | never |
 //!
-//! A notice that one ordinary transfer explains (one host pair, a completed TCP connection)
-//! stays `low` whatever its size. The dashboard's threat level is the worst severity of the
-//! open incidents, and Prometheus counts incidents by the severity they opened with and gauges
-//! open ones by their current severity: all from the values set here.
+//! A notice that one ordinary transfer explains (one host's TCP transfer) stays `low` whatever
+//! its size; the anomaly model's verdicts are scored by [`anomaly_severity`]. The dashboard's
+//! threat level is the worst current severity of the open incidents (or the anomaly model's,
+//! if worse), level for level; Prometheus counts incidents by the severity they opened with
+//! (`wirewatch_alerts_total`) and gauges the open ones by their current severity
+//! (`wirewatch_alerts_open`, the same set the threat level is taken from): all from the values
+//! set here.
 
 use wirewatch_core::Severity;
+
+/// Severity of an anomaly-model verdict `margin` over its threshold (0 = just at it): the
+/// `ml_anomaly` alerts and the dashboard's threat level both use this. A notice, like a spike:
+/// medium from 0.2, high from 0.5 (an interval unlike anything learned).
+pub fn anomaly_severity(margin: f64) -> Severity {
+    if margin >= 0.5 {
+        Severity::High
+    } else if margin >= 0.2 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
 
 /// What kind of harm a finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,6 +51,9 @@ pub struct Counters {
     pub flows_evicted: u64,
     /// Incidents opened, by kind and severity.
     pub alerts: Vec<AlertCount>,
+    /// Incidents open now, by kind and current severity (what the threat level is taken from).
+    #[serde(default)]
+    pub alerts_open: Vec<AlertCount>,
     /// Records waiting in the store's queue.
     pub store_queued: u64,
     /// Records the store dropped.
@@ -192,6 +195,21 @@ pub fn render(c: &Counters) -> String {
         let _ = writeln!(
             o,
             "wirewatch_alerts_total{{kind=\"{}\",severity=\"{}\"}} {}",
+            label(&a.kind),
+            label(&a.severity),
+            a.count
+        );
+    }
+    family(
+        &mut o,
+        "wirewatch_alerts_open",
+        "gauge",
+        "Incidents open now, by kind and current severity (the dashboard's threat level is the worst).",
+    );
+    for a in &c.alerts_open {
+        let _ = writeln!(
+            o,
+            "wirewatch_alerts_open{{kind=\"{}\",severity=\"{}\"}} {}",
             label(&a.kind),
             label(&a.severity),
             a.count
@@ -392,11 +410,17 @@ mod tests {
                 severity: "high".into(),
                 count: 2,
             }],
+            alerts_open: vec![AlertCount {
+                kind: "syn_flood".into(),
+                severity: "critical".into(),
+                count: 1,
+            }],
             ..Counters::default()
         };
         let text = render(&c);
         assert!(text.contains("wirewatch_bytes_total{interface=\"eth\\\"0\"} 42"));
         assert!(text.contains("wirewatch_alerts_total{kind=\"port_scan\",severity=\"high\"} 2"));
+        assert!(text.contains("wirewatch_alerts_open{kind=\"syn_flood\",severity=\"critical\"} 1"));
         let mut declared = std::collections::HashSet::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("# TYPE ") {

@@ -115,7 +115,8 @@ pub struct Threat {
     pub reasons: Vec<String>,
 }
 
-/// Threat level (JSON: `low`, `medium`, `high`).
+/// Threat level (JSON: `low`, `medium`, `high`, `critical`): the worst severity open, level
+/// for level (see `wirewatch_detect::policy`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum ThreatLevel {
@@ -124,8 +125,21 @@ pub enum ThreatLevel {
     Low,
     /// Medium-severity incidents open.
     Medium,
-    /// High or critical incidents open.
+    /// High-severity incidents open.
     High,
+    /// Critical incidents open.
+    Critical,
+}
+
+impl From<wirewatch_core::Severity> for ThreatLevel {
+    fn from(s: wirewatch_core::Severity) -> Self {
+        match s {
+            wirewatch_core::Severity::Low => ThreatLevel::Low,
+            wirewatch_core::Severity::Medium => ThreatLevel::Medium,
+            wirewatch_core::Severity::High => ThreatLevel::High,
+            wirewatch_core::Severity::Critical => ThreatLevel::Critical,
+        }
+    }
 }
 
 /// One interval on the live charts.

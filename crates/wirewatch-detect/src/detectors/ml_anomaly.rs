@@ -38,7 +38,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use wirewatch_core::{IntervalMetrics, Severity};
+use wirewatch_core::IntervalMetrics;
 use wirewatch_ml::anomaly::{AnomalyModel, BaselineCollector, TrainerConfig, Verdict};
 
 /// Settings (`[detect.ml_anomaly]`).
@@ -182,13 +182,7 @@ impl MlAnomaly {
 
     fn draft(&self, m: &IntervalMetrics, v: &Verdict) -> AlertDraft {
         let margin = v.margin();
-        let severity = if margin >= 0.5 {
-            Severity::High
-        } else if margin >= 0.2 {
-            Severity::Medium
-        } else {
-            Severity::Low
-        };
+        let severity = crate::policy::anomaly_severity(margin);
         let explanation = v.explanation();
         let contributions: Vec<serde_json::Value> = v
             .contributions

@@ -53,6 +53,10 @@ pub struct SnapshotBuilder {
     intervals: u64,
     /// Incidents opened, by kind and severity (for `/metrics`).
     opened: std::collections::BTreeMap<(String, &'static str), u64>,
+    /// Incidents open now: id → kind, current severity, confidence. The threat level and the
+    /// `wirewatch_alerts_open` gauge are both taken from it (bounded by the engine's cap on
+    /// open incidents).
+    open: std::collections::BTreeMap<u64, (String, Severity, f64)>,
     /// The history database, for its counters.
     store: Option<Arc<dyn wirewatch_store::Store>>,
 }
@@ -72,6 +76,7 @@ impl SnapshotBuilder {
             pps_sum: 0.0,
             intervals: 0,
             opened: std::collections::BTreeMap::new(),
+            open: std::collections::BTreeMap::new(),
             store: None,
         }
     }
@@ -111,6 +116,7 @@ impl SnapshotBuilder {
                     count: *count,
                 })
                 .collect(),
+            alerts_open: self.open_counts(),
             store_queued: store.map_or(0, |s| s.queued),
             store_records_dropped: store.map_or(0, |s| s.records_dropped),
             store_write_errors: store.map_or(0, |s| s.write_errors),
@@ -246,12 +252,8 @@ impl SnapshotBuilder {
             }
             return t;
         };
-        let level = if !last.anomalous {
-            ThreatLevel::Low
-        } else if last.margin >= 0.5 {
-            ThreatLevel::High
-        } else if last.margin >= 0.2 {
-            ThreatLevel::Medium
+        let level = if last.anomalous {
+            ThreatLevel::from(wirewatch_detect::policy::anomaly_severity(last.margin))
         } else {
             ThreatLevel::Low
         };
@@ -274,61 +276,54 @@ impl SnapshotBuilder {
                 )
             }],
         };
-        let rank = |l: ThreatLevel| match l {
-            ThreatLevel::Low => 0,
-            ThreatLevel::Medium => 1,
-            ThreatLevel::High => 2,
-        };
-        if rank(learned.level) > rank(rules.level) {
+        if learned.level > rules.level {
             learned
-        } else if rank(rules.level) > rank(learned.level) || rules.reasons != ["no open incidents"]
-        {
+        } else if rules.level > learned.level || rules.reasons != ["no open incidents"] {
             rules
         } else {
             learned
         }
     }
 
-    /// Threat level from the open incidents: the worst severity, with its detector's
-    /// confidence; no open incident is a low level, held with full confidence.
+    /// Threat level from the open incidents: the worst current severity, level for level,
+    /// with its incident's confidence; no open incident is a low level, held with full
+    /// confidence.
     fn rule_threat(&self) -> Threat {
-        let open: Vec<&AlertView> = self
-            .alerts
-            .iter()
-            .filter(|a| a.status != AlertStatus::Ended)
-            .collect();
-        let Some(worst) = open
-            .iter()
-            .max_by(|a, b| {
-                a.alert
-                    .severity
-                    .cmp(&b.alert.severity)
-                    .then(a.alert.confidence.total_cmp(&b.alert.confidence))
-            })
-            .copied()
-        else {
+        let mut open: Vec<&(String, Severity, f64)> = self.open.values().collect();
+        open.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)));
+        let Some(worst) = open.first() else {
             return Threat {
                 level: ThreatLevel::Low,
                 confidence: 1.0,
                 reasons: vec!["no open incidents".into()],
             };
         };
-        let level = match worst.alert.severity {
-            Severity::Low => ThreatLevel::Low,
-            Severity::Medium => ThreatLevel::Medium,
-            Severity::High | Severity::Critical => ThreatLevel::High,
-        };
-        let mut sorted = open.clone();
-        sorted.sort_by_key(|a| std::cmp::Reverse(a.alert.severity));
         Threat {
-            level,
-            confidence: worst.alert.confidence,
-            reasons: sorted
+            level: ThreatLevel::from(worst.1),
+            confidence: worst.2,
+            reasons: open
                 .iter()
                 .take(3)
-                .map(|a| format!("{} ({})", a.alert.kind, a.alert.severity.name()))
+                .map(|(kind, severity, _)| format!("{kind} ({})", severity.name()))
                 .collect(),
         }
+    }
+
+    /// Open incidents by kind and current severity (for `/metrics`).
+    fn open_counts(&self) -> Vec<AlertCount> {
+        let mut counts: std::collections::BTreeMap<(&str, &'static str), u64> =
+            std::collections::BTreeMap::new();
+        for (kind, severity, _) in self.open.values() {
+            *counts.entry((kind.as_str(), severity.name())).or_insert(0) += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((kind, severity), count)| AlertCount {
+                kind: kind.to_string(),
+                severity: severity.to_string(),
+                count,
+            })
+            .collect()
     }
 }
 
@@ -357,6 +352,14 @@ impl Sink for SnapshotBuilder {
                 .opened
                 .entry((alert.kind.clone(), alert.severity.name()))
                 .or_insert(0) += 1;
+        }
+        if status == IncidentStatus::Ended {
+            self.open.remove(&alert.id);
+        } else {
+            self.open.insert(
+                alert.id,
+                (alert.kind.clone(), alert.severity, alert.confidence),
+            );
         }
         let status = match status {
             IncidentStatus::Opened => AlertStatus::Opened,
