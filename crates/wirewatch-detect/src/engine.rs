@@ -51,7 +51,9 @@ pub struct DetectStats {
     pub incidents_ended: u64,
     /// Of those, incidents ended early because `max_open` was reached.
     pub incidents_evicted: u64,
-    /// `spike` drafts dropped because a flood detector explained the same interval.
+    /// Drafts dropped because another finding of the same interval explained their packets
+    /// (a spike by a flood or scan, a generic DoS by a specific flood, a network-wide SYN
+    /// flood by a scan).
     pub explained: u64,
 }
 
@@ -66,13 +68,16 @@ pub struct DetectorState {
     pub evictions: u64,
 }
 
-/// Kinds whose attacks also raise the traffic rate (a `spike` in the same interval is theirs).
-const VOLUMETRIC: [&str; 5] = [
+/// Kinds whose attacks also raise the traffic rate (a `spike` in the same interval is theirs):
+/// the floods, and fast scans (a thousand probes and their answers in a second).
+const VOLUMETRIC: [&str; 7] = [
     kind::SYN_FLOOD,
     kind::DOS,
     kind::DDOS,
     kind::ICMP_FLOOD,
     kind::UDP_FLOOD,
+    kind::DNS_AMPLIFICATION,
+    kind::PORT_SCAN,
 ];
 
 /// What happened to an incident in one call.

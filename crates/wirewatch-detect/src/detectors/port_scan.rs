@@ -278,6 +278,9 @@ struct Source {
     /// Targets whose answer says open (kept in step with `targets`), so a source that cannot
     /// be a scanner (nearly everything it probed answered) is skipped in O(1).
     open: usize,
+    /// Targets that are host probes (ICMP, ARP), kept in step with `targets`: a dense sweep
+    /// counts even when answered, so such a source is never skipped.
+    host_probes: usize,
 }
 
 /// The port scan detector.
@@ -429,6 +432,7 @@ impl PortScan {
                     styles: Styles::default(),
                     overflow: 0,
                     open: 0,
+                    host_probes: 0,
                 },
             );
         }
@@ -639,7 +643,10 @@ impl PortScan {
             if p.last >= win_start {
                 recent += 1;
                 recent_open += u32::from(open);
-                *per_host.entry(t.ip).or_insert(0) += 1;
+                if !t.proto.is_host_probe() {
+                    // Ports of a host; asking whether it exists is not probing a port.
+                    *per_host.entry(t.ip).or_insert(0) += 1;
+                }
                 *per_port.entry((t.port, t.proto)).or_insert(0) += 1;
                 earliest = earliest.min(p.first.max(win_start));
             }
@@ -667,14 +674,24 @@ impl PortScan {
         let dense_sweep = hproto.is_host_probe() && h_over >= DENSE_SWEEP_FACTOR;
         if (v_over >= 1.0 || h_over >= 1.0) && (share <= self.cfg.max_answered_share || dense_sweep)
         {
-            let host = vhost?;
             let vertical = v_over >= h_over;
+            // A pure host sweep probes no port: there is no top host then.
+            let host = match vhost {
+                Some(h) => h,
+                None if !vertical => src,
+                None => return None,
+            };
             let over = v_over.max(h_over);
             let (targets, ports, message, shape) = if vertical {
                 let mut open: Vec<u16> = s
                     .targets
                     .iter()
-                    .filter(|(t, p)| t.ip == host && p.last >= win_start && p.answer.is_open())
+                    .filter(|(t, p)| {
+                        t.ip == host
+                            && !t.proto.is_host_probe()
+                            && p.last >= win_start
+                            && p.answer.is_open()
+                    })
                     .map(|(t, _)| t.port)
                     .collect();
                 open.sort_unstable();
@@ -758,7 +775,7 @@ impl PortScan {
                         "window_secs": self.cfg.window_secs,
                         "targets_in_window": recent,
                         "ports_on_top_host": vports,
-                        "top_host": host,
+                        "top_host": vhost,
                         "hosts_on_top_port": hhosts,
                         "top_port": hport,
                         "top_port_proto": hproto.name(),
@@ -927,19 +944,27 @@ impl Detector for PortScan {
             // Most sources are clients whose connections were answered: they cannot reach a
             // threshold, so skip them without walking their targets (their old targets go
             // when the source falls quiet, or at the next evaluation).
-            if s.targets.len().saturating_sub(s.open) < self.min_unanswered {
+            if s.targets.len().saturating_sub(s.open) < self.min_unanswered
+                && (s.host_probes as f64)
+                    < DENSE_SWEEP_FACTOR * f64::from(self.cfg.horizontal_hosts)
+            {
                 continue;
             }
             let before = s.targets.len();
             let mut open_dropped = 0;
-            s.targets.retain(|_, p| {
+            let mut host_probes_dropped = 0;
+            s.targets.retain(|t, p| {
                 let keep = p.last >= forget_before;
                 if !keep && p.answer.is_open() {
                     open_dropped += 1;
                 }
+                if !keep && t.proto.is_host_probe() {
+                    host_probes_dropped += 1;
+                }
                 keep
             });
             s.open = s.open.saturating_sub(open_dropped);
+            s.host_probes = s.host_probes.saturating_sub(host_probes_dropped);
             removed += before - s.targets.len();
             found.push(*src);
         }
@@ -1003,6 +1028,7 @@ impl Book<'_> {
                 },
             );
             *self.total_targets += 1;
+            s.host_probes += usize::from(target.proto.is_host_probe());
         } else {
             s.overflow += 1;
             *self.evicted += 1;

@@ -262,3 +262,113 @@ fn forgets_quiet_sources() {
     assert_eq!(d.tracked_targets(), 0);
     assert_eq!(d.evictions(), 0);
 }
+
+fn arp(op: u16, sender: &str, target: &str) -> Packet {
+    let (IpAddr::V4(s), IpAddr::V4(t)) = (ip(sender), ip(target)) else {
+        panic!("IPv4 only");
+    };
+    Packet {
+        network: Network::Arp(ArpInfo {
+            op,
+            sender_ip: s,
+            target_ip: t,
+        }),
+        ..Packet::default()
+    }
+}
+
+#[test]
+fn an_unanswered_icmp_echo_sweep_of_a_subnet_is_a_host_sweep() {
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for h in 1..=254u8 {
+        let dst = format!("10.9.0.{h}");
+        d.on_packet(
+            &crate::testutil::icmp_echo(SCANNER, &dst, false),
+            60,
+            at(f64::from(h) * 0.003),
+        );
+    }
+    let out = close(&mut d, 0);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let a = &out[0];
+    assert_eq!(a.evidence["shape"], "sweep");
+    assert_eq!(a.evidence["style"], "icmp");
+    assert_eq!(a.sources, vec![ip(SCANNER)]);
+    assert_eq!(a.targets.len(), 32, "a sample of the hosts");
+    assert!(a.ports.is_empty());
+    assert_eq!(
+        a.message,
+        "203.0.113.66 swept 254 hosts with ICMP requests in 1 s (ICMP sweep); 0% answered"
+    );
+}
+
+#[test]
+fn an_arp_sweep_is_a_host_sweep_even_when_the_hosts_answer() {
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for h in 1..=254u8 {
+        let dst = format!("10.9.0.{h}");
+        d.on_packet(&arp(1, "10.9.0.66", &dst), 42, at(f64::from(h) * 0.003));
+        // A populated subnet: everyone answers (and the sweeper does not ask for itself).
+        d.on_packet(&arp(2, &dst, "10.9.0.66"), 42, at(f64::from(h) * 0.003));
+    }
+    let out = close(&mut d, 0);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].sources, vec![ip("10.9.0.66")]);
+    assert_eq!(out[0].evidence["style"], "arp");
+    assert!(
+        out[0].message.contains("swept 253 hosts with ARP requests"),
+        "{}",
+        out[0].message
+    );
+    // A host resolving its gateway and a few peers, and gratuitous ARP, are not sweeps.
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for h in 1..=10u8 {
+        let dst = format!("10.9.0.{h}");
+        d.on_packet(&arp(1, "10.9.0.5", &dst), 42, at(0.1));
+        d.on_packet(&arp(1, "10.9.0.7", "10.9.0.7"), 42, at(0.1));
+        d.on_packet(&arp(1, "0.0.0.0", &dst), 42, at(0.1));
+    }
+    assert!(close(&mut d, 0).is_empty());
+}
+
+#[test]
+fn bare_acks_outside_any_connection_are_probes_answers_are_not() {
+    use crate::testutil::in_flow;
+    // nmap -sA: one ACK per port, every one answered by RST.
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for port in 1..=1000u16 {
+        let t = at(f64::from(port) * 0.0009);
+        let probe = tcp(SCANNER, 40_000, TARGET, port, ACK);
+        d.on_flow_packet(&probe, 60, t, Some(&in_flow(true, false, false)));
+        let rst = tcp(TARGET, port, SCANNER, 40_000, RST);
+        d.on_flow_packet(&rst, 60, t, Some(&in_flow(false, true, false)));
+    }
+    let out = close(&mut d, 0);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].evidence["style"], "ack");
+    assert_eq!(out[0].evidence["shape"], "vertical");
+    assert!(
+        out[0].message.contains("probed 1,000 ports on 10.1.0.10")
+            && out[0].message.contains("(ACK scan); none answered open"),
+        "{}",
+        out[0].message
+    );
+    // A capture starting mid-stream: the first packet of 40 live connections is a bare ACK
+    // to each server, and each server talks back. Not a scan.
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for h in 1..=40u8 {
+        let server = format!("198.51.100.{h}");
+        let ack = tcp("10.1.0.5", 50_000 + u16::from(h), &server, 443, ACK);
+        d.on_flow_packet(&ack, 60, at(0.1), Some(&in_flow(true, false, false)));
+        let mut data = tcp(&server, 443, "10.1.0.5", 50_000 + u16::from(h), ACK | PSH);
+        data.payload_len = 1400;
+        d.on_flow_packet(&data, 1454, at(0.1), Some(&in_flow(false, true, false)));
+    }
+    assert!(close(&mut d, 0).is_empty());
+    // Without flow information, bare ACKs are not judged (every data segment is one).
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for port in 1..=100u16 {
+        d.on_packet(&tcp(SCANNER, 40_000, TARGET, port, ACK), 60, at(0.1));
+    }
+    assert!(close(&mut d, 0).is_empty());
+}
