@@ -735,6 +735,7 @@ fn invalid(field: &'static str, value: &str, reason: &'static str) -> DetectErro
 /// one attack is one incident (each drop counted in `explained`):
 /// - a specific finding about a target (`syn_flood`, `icmp_flood`, `udp_flood`,
 ///   `dns_amplification`) explains a `dos`/`ddos` draft about the same target;
+/// - DNS amplification explains a `udp_flood` draft about the same target;
 /// - a scan explains a network-wide SYN flood (`syn_flood|*`): a fast horizontal scan is many
 ///   SYNs to many hosts, and names its scanner instead of the interval's bystanders.
 fn drop_explained(
@@ -753,6 +754,11 @@ fn drop_explained(
         .filter(|(_, d)| SPECIFIC.contains(&d.kind))
         .flat_map(|(_, d)| d.targets.iter().copied())
         .collect();
+    let amplified: HashSet<IpAddr> = batch
+        .iter()
+        .filter(|(_, d)| d.kind == kind::DNS_AMPLIFICATION)
+        .flat_map(|(_, d)| d.targets.iter().copied())
+        .collect();
     let before = batch.len();
     let kept: Vec<(&'static str, AlertDraft)> = batch
         .into_iter()
@@ -760,10 +766,78 @@ fn drop_explained(
             let generic_dos = (d.kind == kind::DOS || d.kind == kind::DDOS)
                 && !d.targets.is_empty()
                 && d.targets.iter().all(|t| specific_targets.contains(t));
+            // Amplified DNS answers are a UDP flood too: the amplification names it better.
+            let amplified_flood = d.kind == kind::UDP_FLOOD
+                && !d.targets.is_empty()
+                && d.targets.iter().all(|t| amplified.contains(t));
             let scan_syns = scanning && d.kind == kind::SYN_FLOOD && d.incident_key.ends_with("|*");
-            !(generic_dos || scan_syns)
+            !(generic_dos || amplified_flood || scan_syns)
         })
         .collect();
     *explained += (before - kept.len()) as u64;
     kept
+}
+
+#[cfg(test)]
+mod explain_tests {
+    use super::*;
+    use crate::testutil::{at, ip};
+
+    fn draft(kind: &'static str, key: &str, target: &str) -> (&'static str, AlertDraft) {
+        (
+            kind,
+            AlertDraft {
+                kind,
+                severity: wirewatch_core::Severity::Medium,
+                confidence: 0.8,
+                ts: at(1.0),
+                sources: Vec::new(),
+                targets: if target.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![ip(target)]
+                },
+                ports: Vec::new(),
+                message: String::new(),
+                recommendation: String::new(),
+                evidence: serde_json::Value::Null,
+                incident_key: key.into(),
+                magnitude: 1.0,
+            },
+        )
+    }
+
+    fn kinds(batch: Vec<(&'static str, AlertDraft)>) -> (Vec<&'static str>, u64) {
+        let mut explained = 0;
+        let kept = drop_explained(batch, &mut explained);
+        (kept.iter().map(|(_, d)| d.kind).collect(), explained)
+    }
+
+    #[test]
+    fn one_attack_is_one_finding() {
+        let (k, n) = kinds(vec![
+            draft(kind::SYN_FLOOD, "syn_flood|10.0.0.2", "10.0.0.2"),
+            draft(kind::DOS, "dos|10.0.0.2", "10.0.0.2"),
+            draft(kind::DDOS, "dos|10.0.0.9", "10.0.0.9"),
+        ]);
+        assert_eq!((k, n), (vec![kind::SYN_FLOOD, kind::DDOS], 1));
+        let (k, n) = kinds(vec![
+            draft(kind::PORT_SCAN, "port_scan|10.0.0.1", "10.0.0.2"),
+            draft(kind::SYN_FLOOD, "syn_flood|*", ""),
+            draft(kind::SYN_FLOOD, "syn_flood|10.0.0.7", "10.0.0.7"),
+        ]);
+        assert_eq!((k, n), (vec![kind::PORT_SCAN, kind::SYN_FLOOD], 1));
+        let (k, n) = kinds(vec![
+            draft(kind::UDP_FLOOD, "udp_flood|10.0.0.2", "10.0.0.2"),
+            draft(
+                kind::DNS_AMPLIFICATION,
+                "dns_amplification|10.0.0.2",
+                "10.0.0.2",
+            ),
+        ]);
+        assert_eq!((k, n), (vec![kind::DNS_AMPLIFICATION], 1));
+        // Without a scan, a network-wide SYN flood stands.
+        let (k, n) = kinds(vec![draft(kind::SYN_FLOOD, "syn_flood|*", "")]);
+        assert_eq!((k, n), (vec![kind::SYN_FLOOD], 0));
+    }
 }

@@ -1,40 +1,7 @@
-//! How findings are scored and written: severity and confidence from how far a signal is over
-//! its threshold, and numbers formatted for messages ("4,012 SYNs/s", "61.3 Mbit/s", "5%").
+//! How findings are written: numbers formatted for messages ("4,012 SYNs/s", "61.3 Mbit/s",
+//! "5%"), endpoints and services. Scoring is [`crate::policy`]'s.
 
 use std::net::IpAddr;
-use wirewatch_core::Severity;
-
-/// Severity of a signal `ratio` times its threshold (1 = just over it): Low below 2×,
-/// Medium below 4×, High below 10×, Critical from 10×.
-pub(crate) fn severity_for(ratio: f64) -> Severity {
-    if ratio >= 10.0 {
-        Severity::Critical
-    } else if ratio >= 4.0 {
-        Severity::High
-    } else if ratio >= 2.0 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    }
-}
-
-/// One step more severe (Critical stays Critical).
-pub(crate) fn raise(s: Severity) -> Severity {
-    match s {
-        Severity::Low => Severity::Medium,
-        Severity::Medium => Severity::High,
-        Severity::High | Severity::Critical => Severity::Critical,
-    }
-}
-
-/// Confidence of a signal `ratio` times its threshold: 0.6 just over it, approaching 0.99
-/// as the ratio grows (0.8 at 2×, 0.9 at 4×).
-pub(crate) fn confidence_for(ratio: f64) -> f64 {
-    if !ratio.is_finite() || ratio <= 1.0 {
-        return 0.6;
-    }
-    (1.0 - 0.4 / ratio).clamp(0.6, 0.99)
-}
 
 /// An integer with thousands separators: `4012` → `4,012`.
 pub(crate) fn count(n: u64) -> String {
@@ -178,18 +145,6 @@ mod tests {
             ),
             "10.1.0.20:80"
         );
-    }
-
-    #[test]
-    fn severity_and_confidence_grow_with_the_ratio() {
-        assert_eq!(severity_for(1.2), Severity::Low);
-        assert_eq!(severity_for(2.0), Severity::Medium);
-        assert_eq!(severity_for(5.0), Severity::High);
-        assert_eq!(severity_for(20.0), Severity::Critical);
-        assert!(confidence_for(1.0) < confidence_for(2.0));
-        assert!(confidence_for(2.0) < confidence_for(10.0));
-        assert!(confidence_for(1e9) <= 0.99);
-        assert_eq!(raise(Severity::High), Severity::Critical);
     }
 
     #[test]

@@ -17,8 +17,10 @@
 //! only connect) are not login attempts. On an authentication port (`auth_ports`) an attempt
 //! also has to be short (≤ `max_attempt_secs`) or reset, so long interactive sessions do not
 //! count. On a web port (`web_ports`) only connections that are both short (≤ `web_max_secs`)
-//! and small (≤ `web_max_packets` packets) count, because browsers open many connections
-//! anyway. Attempts are counted exactly per time slot (1/60 of the window), so the count in a
+//! and small (≤ `web_max_packets` packets) count; over plain HTTP, only those whose request was
+//! a `POST` or whose answer refused credentials (401, 403, 407) — fetching pages is not
+//! guessing. Encrypted ones cannot be told from busy API clients: they count, but the alert
+//! stays `low` until a visible login attempt is among them. Attempts are counted exactly per time slot (1/60 of the window), so the count in a
 //! message is the number of attempts, never a cap. Flows are reported when they end (a closed
 //! connection lingers 10 s in the flow table), so the alert comes about that much after the
 //! attempts.
@@ -131,6 +133,9 @@ struct Attempts {
     last: Timestamp,
     total: u64,
     web: bool,
+    /// Web attempts whose content showed a login (a POST, credentials refused); without any,
+    /// the guessing cannot be told from ordinary short requests (HTTPS) and stays low.
+    confirmed: u64,
     dirty: bool,
 }
 
@@ -225,8 +230,20 @@ impl BruteForce {
         if self.cfg.auth_ports.contains(&flow.dst_port) {
             (failed || secs <= self.cfg.max_attempt_secs).then_some((false, failed))
         } else if self.cfg.web_ports.contains(&flow.dst_port) {
-            (secs <= self.cfg.web_max_secs && flow.packets() <= self.cfg.web_max_packets)
-                .then_some((true, failed))
+            if secs > self.cfg.web_max_secs || flow.packets() > self.cfg.web_max_packets {
+                return None;
+            }
+            match flow.details.as_ref().and_then(|d| d.http.as_ref()) {
+                // Plain HTTP shows what the request was: a login is a form posted or
+                // credentials refused; a page fetched is not.
+                Some(h) => {
+                    let posted = h.method.as_deref() == Some("POST");
+                    let refused = h.status.is_some_and(|s| matches!(s, 401 | 403 | 407));
+                    (posted || refused).then_some((true, failed || refused))
+                }
+                // Encrypted: a short, small connection may be a login or any API call.
+                None => Some((true, failed)),
+            }
         } else {
             None
         }
@@ -252,10 +269,15 @@ impl BruteForce {
             return None;
         }
         let over = n as f64 / f64::from(threshold);
-        let severity = policy::severity(&Impact {
-            internal_source: is_internal(key.src),
-            ..Impact::new(Family::Credential, over)
-        });
+        let severity = if a.web && a.confirmed == 0 {
+            // Encrypted short requests: maybe guessing, maybe an eager client. A notice.
+            wirewatch_core::Severity::Low
+        } else {
+            policy::severity(&Impact {
+                internal_source: is_internal(key.src),
+                ..Impact::new(Family::Credential, over)
+            })
+        };
         let svc = service(key.port).map_or_else(String::new, |s| format!(" ({s})"));
         let target = endpoint(key.dst, Some(key.port));
         let message = format!(
@@ -293,6 +315,7 @@ impl BruteForce {
                 "window_secs": self.cfg.window_secs,
                 "threshold": threshold,
                 "web_port": a.web,
+                "web_logins_seen": a.confirmed,
             }),
             incident_key: format!("{}|{}|{}", kind::BRUTE_FORCE, key.src, target),
             magnitude: n as f64,
@@ -341,6 +364,7 @@ impl Detector for BruteForce {
                     last: flow.last_ts,
                     total: 0,
                     web,
+                    confirmed: 0,
                     dirty: false,
                 },
             );
@@ -373,6 +397,8 @@ impl Detector for BruteForce {
             }
             a.last = a.last.max(flow.last_ts);
             a.total += 1;
+            a.confirmed +=
+                u64::from(web && flow.details.as_ref().is_some_and(|d| d.http.is_some()));
             if !a.dirty {
                 a.dirty = true;
                 self.dirty.push(key);
@@ -714,6 +740,54 @@ mod tests {
             close(&mut d, 75)
         };
         assert_eq!(out[0].evidence["attempts_in_window"], 1401);
+    }
+
+    fn http(method: &str, status: u16, i: u32) -> FlowRecord {
+        let mut f = tcp_flow(
+            "10.0.1.5",
+            "10.1.0.80",
+            80,
+            TcpState::Closed,
+            (6, 5),
+            at(f64::from(i) * 0.05),
+            0.02,
+        );
+        f.details = Some(Box::new(wirewatch_core::AppDetails {
+            http: Some(wirewatch_core::app::HttpSummary {
+                method: Some(method.into()),
+                status: Some(status),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }));
+        f
+    }
+
+    #[test]
+    fn plain_http_counts_posted_or_refused_logins_not_page_fetches() {
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..400 {
+            d.on_flow(&http("GET", 200, i));
+        }
+        assert!(close(&mut d, 20).is_empty(), "400 parallel page fetches");
+        for i in 0..150 {
+            d.on_flow(&http(if i % 2 == 0 { "POST" } else { "GET" }, 401, 400 + i));
+        }
+        let out = close(&mut d, 28);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].evidence["attempts_in_window"], 150);
+        assert_eq!(out[0].evidence["web_logins_seen"], 150);
+        assert_eq!(out[0].severity, Severity::High, "internal source");
+        // The same volume over TLS (nothing visible): a low notice.
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for i in 0..150 {
+            let mut f = http("POST", 401, i);
+            f.details = None;
+            f.dst_port = 443;
+            d.on_flow(&f);
+        }
+        let out = close(&mut d, 10);
+        assert_eq!(out[0].severity, Severity::Low);
     }
 
     #[test]

@@ -45,7 +45,8 @@
 //! protection service to scrub traffic to the target.
 
 use super::{check, interval_secs};
-use crate::present::{bits, confidence_for, count, pct, raise, rate, severity_for};
+use crate::policy::{self, Family, Impact};
+use crate::present::{bits, count, pct, rate};
 use crate::sketch::{Map, SourceCounter, TopK, named_sources, new_map};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use foldhash::fast::FixedState;
@@ -281,10 +282,11 @@ impl Dos {
         let sources = e.sources.estimate();
         let ddos = sources >= self.cfg.ddos_min_sources;
         let over = (pps / self.cfg.min_pps).max(bps / self.cfg.min_bps);
-        let mut severity = severity_for(over);
-        if ddos {
-            severity = raise(severity);
-        }
+        let severity = policy::severity(&Impact {
+            pps,
+            bps,
+            ..Impact::new(Family::Volumetric, over)
+        });
         let tops = e.top_sources.top();
         let ports: Vec<u16> = e
             .ports
@@ -331,7 +333,7 @@ impl Dos {
         AlertDraft {
             kind: if ddos { kind::DDOS } else { kind::DOS },
             severity,
-            confidence: confidence_for(over),
+            confidence: policy::confidence(over, if ddos { 0.5 } else { 0.0 }),
             ts,
             sources: named_sources(&tops, e.sampled),
             targets: vec![dst],
@@ -546,8 +548,8 @@ mod tests {
         assert_eq!(out[0].kind, "ddos");
         assert_eq!(
             out[0].severity,
-            Severity::High,
-            "3× min_pps is Medium, one more for a DDoS"
+            Severity::Medium,
+            "3× min_pps (60,000 packets/s): medium; high from 4×, critical from 10×"
         );
         assert!(
             out[0].sources.is_empty(),

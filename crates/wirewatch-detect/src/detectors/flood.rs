@@ -43,7 +43,8 @@
 //! provider to filter.
 
 use super::{check, interval_secs};
-use crate::present::{bits, confidence_for, count, endpoint, pct, rate, severity_for};
+use crate::policy::{self, Family, Impact};
+use crate::present::{bits, count, endpoint, pct, rate};
 use crate::sketch::{Map, SourceCounter, TopK, named_sources, new_map};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use serde::{Deserialize, Serialize};
@@ -53,8 +54,6 @@ use std::net::IpAddr;
 use wirewatch_core::{IntervalMetrics, Timestamp};
 use wirewatch_decode::{Packet, Transport};
 
-/// Destinations named by a network-wide ICMP flood alert.
-const GLOBAL_TARGETS: usize = 5;
 /// UDP source ports of services abused for reflection and amplification.
 const REFLECTION_PORTS: [u16; 10] = [17, 19, 53, 123, 161, 389, 1900, 3702, 11211, 5353];
 
@@ -231,8 +230,11 @@ impl Flood {
         };
         Some(AlertDraft {
             kind: kind::ICMP_FLOOD,
-            severity: severity_for(over),
-            confidence: confidence_for(over),
+            severity: policy::severity(&Impact {
+                pps,
+                ..Impact::new(Family::Volumetric, over)
+            }),
+            confidence: policy::confidence(over, 0.0),
             ts,
             sources: named_sources(&tops, e.packets),
             targets: vec![dst],
@@ -320,8 +322,11 @@ impl Flood {
         };
         Some(AlertDraft {
             kind: kind::UDP_FLOOD,
-            severity: severity_for(over),
-            confidence: confidence_for(over),
+            severity: policy::severity(&Impact {
+                pps,
+                ..Impact::new(Family::Volumetric, over)
+            }),
+            confidence: policy::confidence(over, 0.0),
             ts,
             sources: named_sources(&tops, e.packets),
             targets: vec![dst],
@@ -357,16 +362,15 @@ impl Flood {
         let over = pps / self.cfg.icmp_total_pps;
         Some(AlertDraft {
             kind: kind::ICMP_FLOOD,
-            severity: severity_for(over),
-            confidence: confidence_for(over),
+            severity: policy::severity(&Impact {
+                pps,
+                ..Impact::new(Family::Volumetric, over)
+            }),
+            confidence: policy::confidence(over, 0.0),
             ts: m.end_ts(),
-            sources: m.top_sources_by_packets.iter().take(GLOBAL_TARGETS).map(|t| t.ip).collect(),
-            targets: m
-                .top_destinations_by_packets
-                .iter()
-                .take(GLOBAL_TARGETS)
-                .map(|t| t.ip)
-                .collect(),
+            sources: Vec::new(),
+            // Network-wide: the interval's top talkers may be bystanders, so nobody is named.
+            targets: Vec::new(),
             ports: Vec::new(),
             message: format!(
                 "{} ICMP packets/s across the network ({} of all packets); no single destination stands out",
