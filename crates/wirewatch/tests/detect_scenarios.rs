@@ -271,7 +271,10 @@ fn evaluate(capture: &Path, truth: &Path) -> Outcome {
     // is the heavy user, which its allowed notices may name.
     let bystander: IpAddr = BYSTANDER.parse().unwrap();
     for a in alerts.iter().filter(|_| !expected.is_empty()) {
-        if a.sources.contains(&bystander) || a.targets.contains(&bystander) {
+        // A sweep of the subnet does probe the client's address: as a scan's target it took
+        // part; as anything else it did not.
+        let swept = a.kind == "port_scan" && a.targets.contains(&bystander);
+        if a.sources.contains(&bystander) || (a.targets.contains(&bystander) && !swept) {
             deviations.insert((a.kind.clone(), Deviation::NamesBystander));
         }
     }

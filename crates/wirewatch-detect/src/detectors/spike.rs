@@ -199,8 +199,9 @@ impl Detector for Spike {
         // Before a baseline is worth the name (a quiet link averaging next to nothing), rates
         // are compared with the floor below which no spike is reported, not with ~0: a
         // download on an idle link is not "28,000× the baseline".
-        let ratio_pps = pps / self.pps.max(self.cfg.min_pps / f);
-        let ratio_bps = bps / self.bps.max(self.cfg.min_bps / f);
+        let (floor_pps, floor_bps) = (self.cfg.min_pps / f, self.cfg.min_bps / f);
+        let ratio_pps = pps / self.pps.max(floor_pps);
+        let ratio_bps = bps / self.bps.max(floor_bps);
         let ratio = match (pps_hit, bps_hit) {
             (true, true) => ratio_pps.max(ratio_bps),
             (true, false) => ratio_pps,
@@ -220,14 +221,21 @@ impl Detector for Spike {
             ),
             _ => String::new(),
         };
+        let against = |base: f64, floor: f64, text: &dyn Fn(f64) -> String| {
+            if base >= floor {
+                format!("the baseline of {}", text(base))
+            } else {
+                format!("the floor of {} on a quiet link", text(floor))
+            }
+        };
         let message = format!(
-            "traffic spike: {} packets/s ({:.1}× the baseline of {}/s) and {} ({:.1}× the baseline of {}){talker}",
+            "traffic spike: {} packets/s ({:.1}× {}) and {} ({:.1}× {}){talker}",
             rate(pps),
             ratio_pps,
-            rate(self.pps),
+            against(self.pps, floor_pps, &|x| format!("{}/s", rate(x))),
             bits(bps),
             ratio_bps,
-            bits(self.bps),
+            against(self.bps, floor_bps, &|x| bits(x)),
         );
         let who = match (src, dst) {
             (Some(s), Some(d)) => format!("{} and {}", s.ip, endpoint(d.ip, None)),
@@ -376,6 +384,11 @@ mod tests {
         // Compared with the 3.3 Mbit/s floor (min_bps / factor), not with 8 kbit/s.
         let r = a.evidence["ratio_bps"].as_f64().unwrap();
         assert!((70.0..72.0).contains(&r), "{r}");
+        assert!(
+            a.message.contains("(70.8× the floor of 3.3 Mbit/s on a quiet link)"),
+            "{}",
+            a.message
+        );
         // The same volume spread over many hosts, unexplained: medium, never more.
         out.clear();
         d.on_interval(&transfer(31, 236.0, 0.2), &mut out);
