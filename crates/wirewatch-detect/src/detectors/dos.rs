@@ -44,7 +44,7 @@
 //! many to block one by one — rate-limit at the edge and ask the upstream provider or DDoS
 //! protection service to scrub traffic to the target.
 
-use super::{check, interval_secs};
+use super::{MIN_EVIDENCE_SECS, active_secs, check, interval_secs};
 use crate::policy::{self, Family, Impact};
 use crate::present::{bits, count, pct, rate};
 use crate::sketch::{Map, SourceCounter, TopK, named_sources, new_map};
@@ -155,6 +155,9 @@ struct Dst {
     /// (protocol mix, top sources), which are only counted from then on.
     sampled: u64,
     ports: TopK<u16, 4>,
+    /// First and last packet counted in full: the span its rate is judged over.
+    first: Timestamp,
+    last: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -373,7 +376,7 @@ impl Detector for Dos {
     }
 
     #[inline]
-    fn on_packet(&mut self, pkt: &Packet, wire_len: u32, _ts: Timestamp) {
+    fn on_packet(&mut self, pkt: &Packet, wire_len: u32, ts: Timestamp) {
         if !pkt.is_ip() || !pkt.has_src || !pkt.has_dst {
             return;
         }
@@ -427,6 +430,8 @@ impl Detector for Dos {
                 top_sources: TopK::new(pkt.src),
                 sampled: 0,
                 ports: TopK::new(0),
+                first: ts,
+                last: ts,
             }),
             Entry::Vacant(_) => {
                 self.evicted += 1;
@@ -435,6 +440,7 @@ impl Detector for Dos {
         };
         e.packets += 1;
         e.sampled += 1;
+        e.last = e.last.max(ts);
         e.bytes += u64::from(wire_len);
         e.tcp += u64::from(tcp);
         e.bare_syn += u64::from(bare_syn);
@@ -454,8 +460,17 @@ impl Detector for Dos {
         self.gate.fill((0, 0));
         let mut found = Vec::new();
         for (dst, e) in &dsts {
-            let pps = e.packets as f64 / secs;
-            let bps = e.bytes as f64 * 8.0 / secs;
+            // Baselines learn the interval's average; an alert judges a burst at its own rate
+            // (8,000 packets in 0.15 s are 53,000/s).
+            let (avg_pps, avg_bps) = (e.packets as f64 / secs, e.bytes as f64 * 8.0 / secs);
+            let judged = e.packets as f64 >= self.cfg.min_pps * MIN_EVIDENCE_SECS
+                || avg_bps * secs >= self.cfg.min_bps * MIN_EVIDENCE_SECS;
+            let burst = if judged {
+                secs / active_secs(e.first, e.last, secs)
+            } else {
+                1.0 // too few packets to judge a burst: the interval's average
+            };
+            let (pps, bps) = (avg_pps * burst, avg_bps * burst);
             let base = self
                 .baselines
                 .get(dst)
@@ -468,8 +483,8 @@ impl Detector for Dos {
                 if self.excuse(e).is_none() {
                     found.push(self.draft(*dst, e, pps, bps, base, ts));
                 }
-            } else if pps >= self.cfg.baseline_min_pps {
-                self.learn(*dst, pps, bps);
+            } else if avg_pps >= self.cfg.baseline_min_pps {
+                self.learn(*dst, avg_pps, avg_bps);
             }
         }
         super::worst_first(&mut found);
@@ -506,7 +521,7 @@ mod tests {
         for i in 0..packets {
             let mut p = tcp("0.0.0.0", 1024, dst, 443, ACK);
             p.src = IpAddr::V4(Ipv4Addr::from(0xcb00_7100 + i % sources));
-            d.on_packet(&p, 60, at(0.5));
+            d.on_packet(&p, 60, at(f64::from(i) / f64::from(packets)));
         }
     }
 
@@ -531,7 +546,9 @@ mod tests {
         assert_eq!(a.severity, Severity::Low);
         assert_eq!(
             a.message,
-            "10.1.0.20 received 30,000 packets/s (14.4 Mbit/s) from 1 source, no baseline for it yet; top source 203.0.113.0 sent 100%"
+            // 30,000 packets over one second, the span counted from the packet that passed
+            // the gate (a thousand in): a little over 30,000/s.
+            "10.1.0.20 received 31,034 packets/s (14.9 Mbit/s) from 1 source, no baseline for it yet; top source 203.0.113.0 sent 100%"
         );
         assert!(
             a.recommendation
@@ -595,20 +612,28 @@ mod tests {
         for i in 0..30_000u32 {
             let mut p = tcp("0.0.0.0", 1024, "10.1.0.20", 80, SYN);
             p.src = IpAddr::V4(Ipv4Addr::from(0x6440_0000 + i));
-            d.on_packet(&p, 60, at(0.5));
-            d.on_packet(&udp("198.51.100.7", 123, "10.1.0.21", 5000), 500, at(0.5));
-            d.on_packet(&icmp_echo("198.51.100.8", "10.1.0.22", false), 98, at(0.5));
+            d.on_packet(&p, 60, at(f64::from(i) / 30_000.0));
+            d.on_packet(
+                &udp("198.51.100.7", 123, "10.1.0.21", 5000),
+                500,
+                at(f64::from(i) / 30_000.0),
+            );
+            d.on_packet(
+                &icmp_echo("198.51.100.8", "10.1.0.22", false),
+                98,
+                at(f64::from(i) / 30_000.0),
+            );
             // A bulk download: 30,000 segments, the client ACKs every second one.
             d.on_packet(
                 &tcp("198.51.100.80", 443, "10.1.0.30", 50_000, ACK),
                 1514,
-                at(0.5),
+                at(f64::from(i) / 30_000.0),
             );
             if i % 2 == 0 {
                 d.on_packet(
                     &tcp("10.1.0.30", 50_000, "198.51.100.80", 443, ACK),
                     66,
-                    at(0.5),
+                    at(f64::from(i) / 30_000.0),
                 );
             }
         }
@@ -618,8 +643,12 @@ mod tests {
         for i in 0..30_000u32 {
             let mut p = tcp("0.0.0.0", 1024, "10.1.0.20", 80, SYN);
             p.src = IpAddr::V4(Ipv4Addr::from(0x6440_0000 + i));
-            d.on_packet(&p, 60, at(0.5));
-            d.on_packet(&udp("198.51.100.7", 123, "10.1.0.21", 5000), 500, at(0.5));
+            d.on_packet(&p, 60, at(f64::from(i) / 30_000.0));
+            d.on_packet(
+                &udp("198.51.100.7", 123, "10.1.0.21", 5000),
+                500,
+                at(f64::from(i) / 30_000.0),
+            );
         }
         let mut kinds: Vec<&str> = close(&mut d, 0).iter().map(|a| a.kind).collect();
         kinds.sort_unstable();
@@ -640,7 +669,7 @@ mod tests {
         for i in 0..100u32 {
             let mut p = tcp("192.0.2.1", 1024, "0.0.0.0", 80, ACK);
             p.dst = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i));
-            d.on_packet(&p, 60, at(0.5));
+            d.on_packet(&p, 60, at(f64::from(i) / 100.0));
         }
         assert_eq!(d.tracked_maps().0, 50);
         assert_eq!(d.evictions(), 50);

@@ -42,7 +42,7 @@
 //! they are few; for reflected floods, block the reflecting source port and ask the upstream
 //! provider to filter.
 
-use super::{check, interval_secs};
+use super::{active_secs, burst_rate, check, interval_secs};
 use crate::policy::{self, Family, Impact};
 use crate::present::{bits, count, endpoint, pct, rate};
 use crate::sketch::{Map, SourceCounter, TopK, named_sources, new_map};
@@ -124,6 +124,10 @@ struct Dst {
     top_sources: TopK<IpAddr, 4>,
     ports: TopK<u16, 4>,
     src_ports: TopK<u16, 2>,
+    /// First and last packet to it in the interval: rates are taken over this span, so a
+    /// burst of a fraction of a second is judged at its own rate.
+    first: Timestamp,
+    last: Timestamp,
 }
 
 /// The ICMP / UDP flood detector.
@@ -189,7 +193,8 @@ impl Flood {
     }
 
     fn icmp_draft(&self, dst: IpAddr, e: &Dst, secs: f64, ts: Timestamp) -> Option<AlertDraft> {
-        let pps = e.unsolicited() as f64 / secs;
+        let pps = burst_rate(e.unsolicited(), e.first, e.last, secs, self.cfg.icmp_pps)?;
+        let secs = active_secs(e.first, e.last, secs);
         if pps < self.cfg.icmp_pps {
             return None;
         }
@@ -261,7 +266,6 @@ impl Flood {
     }
 
     fn udp_draft(&self, dst: IpAddr, e: &Dst, secs: f64, ts: Timestamp) -> Option<AlertDraft> {
-        let pps = e.unsolicited() as f64 / secs;
         let sources = e.sources.estimate();
         let distributed = sources >= self.cfg.udp_min_sources;
         let threshold = if distributed {
@@ -269,6 +273,8 @@ impl Flood {
         } else {
             self.cfg.udp_pps
         };
+        let pps = burst_rate(e.unsolicited(), e.first, e.last, secs, threshold)?;
+        let secs = active_secs(e.first, e.last, secs);
         if pps < threshold {
             return None;
         }
@@ -400,7 +406,7 @@ impl Detector for Flood {
     }
 
     #[inline]
-    fn on_packet(&mut self, pkt: &Packet, wire_len: u32, _ts: Timestamp) {
+    fn on_packet(&mut self, pkt: &Packet, wire_len: u32, ts: Timestamp) {
         if !pkt.has_src || !pkt.has_dst {
             return;
         }
@@ -449,6 +455,8 @@ impl Detector for Flood {
                 top_sources: TopK::new(pkt.src),
                 ports: TopK::new(0),
                 src_ports: TopK::new(0),
+                first: ts,
+                last: ts,
             }),
             Entry::Vacant(_) => {
                 self.dropped += 1;
@@ -458,6 +466,7 @@ impl Detector for Flood {
         e.packets += 1;
         e.bytes += u64::from(wire_len);
         e.echo_requests += u64::from(echo_request);
+        e.last = e.last.max(ts);
         match dir {
             Dir::Request => e.requests_in += 1,
             Dir::Reply => e.replies_in += 1,
@@ -516,10 +525,18 @@ mod tests {
     #[test]
     fn ping_flood_from_one_source() {
         let mut d = Flood::new(&Config::default()).unwrap();
-        for i in 0..5000 {
-            d.on_packet(&icmp_echo("203.0.113.9", "10.1.0.20", false), 98, at(0.5));
+        for i in 0..5000u32 {
+            d.on_packet(
+                &icmp_echo("203.0.113.9", "10.1.0.20", false),
+                98,
+                at(f64::from(i) / 4999.0),
+            );
             if i % 2 == 0 {
-                d.on_packet(&icmp_echo("10.1.0.20", "203.0.113.9", true), 98, at(0.5));
+                d.on_packet(
+                    &icmp_echo("10.1.0.20", "203.0.113.9", true),
+                    98,
+                    at(f64::from(i) / 4999.0),
+                );
             }
         }
         let out = close(&mut d, &interval(0, 7500, 0));
@@ -595,33 +612,59 @@ mod tests {
     }
 
     #[test]
-    fn udp_floods_direct_distributed_and_reflected() {
+    fn a_burst_of_a_fraction_of_a_second_is_judged_at_its_own_rate() {
         let mut d = Flood::new(&Config::default()).unwrap();
-        // Direct, one source, 12,000/s to port 27015.
-        for _ in 0..12_000 {
+        // 8,000 datagrams in 0.15 s: 53,000/s, though only 8,000 in the 1-s interval.
+        for i in 0..8000u32 {
             d.on_packet(
                 &udp("203.0.113.9", 40_000, "10.1.0.20", 27015),
                 100,
-                at(0.5),
+                at(0.4 + 0.15 * f64::from(i) / 7999.0),
+            );
+        }
+        let out = close(&mut d, &interval(0, 8000, 0));
+        assert_eq!(out.len(), 1, "{out:?}");
+        let pps = out[0].evidence["pps"].as_f64().unwrap();
+        assert!((53_000.0..53_600.0).contains(&pps), "{pps}");
+        // A handful of back-to-back datagrams is too little to judge.
+        for i in 0..100u32 {
+            d.on_packet(
+                &udp("203.0.113.9", 40_000, "10.1.0.20", 27015),
+                100,
+                at(1.5 + f64::from(i) * 1e-6),
+            );
+        }
+        assert!(close(&mut d, &interval(1, 100, 0)).is_empty());
+    }
+
+    #[test]
+    fn udp_floods_direct_distributed_and_reflected() {
+        let mut d = Flood::new(&Config::default()).unwrap();
+        // Direct, one source, 12,000/s to port 27015.
+        for i in 0..12_000u32 {
+            d.on_packet(
+                &udp("203.0.113.9", 40_000, "10.1.0.20", 27015),
+                100,
+                at(f64::from(i) / 11_999.0),
             );
         }
         // Distributed: 3,000/s from 1,000 sources to port 5060.
         for i in 0..3000u32 {
             let mut p = udp("0.0.0.0", 40_000, "10.1.0.21", 5060);
             p.src = IpAddr::V4(Ipv4Addr::from(0xc633_6400 + i % 1000));
-            d.on_packet(&p, 200, at(0.5));
+            d.on_packet(&p, 200, at(f64::from(i) / 2999.0));
         }
         // Reflected DNS answers: 2,500/s from 300 resolvers, source port 53.
         for i in 0..2500u32 {
             let mut p = udp("0.0.0.0", 53, "10.1.0.22", 1024 + (i % 50_000) as u16);
             p.src = IpAddr::V4(Ipv4Addr::from(0x0800_0000 + i % 300));
-            d.on_packet(&p, 1400, at(0.5));
+            d.on_packet(&p, 1400, at(f64::from(i) / 2499.0));
         }
         // Below: 1,500/s from 100 sources.
         for i in 0..1500u32 {
             let mut p = udp("0.0.0.0", 40_000, "10.1.0.23", 53);
             p.src = IpAddr::V4(Ipv4Addr::from(0x0a00_0100 + i % 100));
-            d.on_packet(&p, 80, at(0.5));
+            d.on_packet(&p, 80, at(f64::from(i) / 1499.0));
         }
         let out = close(&mut d, &interval(0, 19_000, 0));
         let keys: Vec<&str> = out.iter().map(|a| a.incident_key.as_str()).collect();

@@ -125,9 +125,17 @@ pub(crate) fn burst_rate(
     if (count as f64) < threshold * MIN_EVIDENCE_SECS || count == 0 {
         return None;
     }
+    Some(count as f64 / active_secs(first, last, interval_secs))
+}
+
+/// The seconds a rate of events seen from `first` to `last` is taken over: their span, at
+/// least [`MIN_BURST_SECS`], at most the interval.
+pub(crate) fn active_secs(
+    first: wirewatch_core::Timestamp,
+    last: wirewatch_core::Timestamp,
+    interval_secs: f64,
+) -> f64 {
     let span = last.since(first) as f64 / NANOS_PER_SEC as f64;
-    let secs = span
-        .max(MIN_BURST_SECS)
-        .min(interval_secs.max(MIN_BURST_SECS));
-    Some(count as f64 / secs)
+    span.max(MIN_BURST_SECS)
+        .min(interval_secs.max(MIN_BURST_SECS))
 }

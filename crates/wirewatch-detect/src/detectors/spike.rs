@@ -385,7 +385,8 @@ mod tests {
         let r = a.evidence["ratio_bps"].as_f64().unwrap();
         assert!((70.0..72.0).contains(&r), "{r}");
         assert!(
-            a.message.contains("(70.8× the floor of 3.3 Mbit/s on a quiet link)"),
+            a.message
+                .contains("(70.8× the floor of 3.3 Mbit/s on a quiet link)"),
             "{}",
             a.message
         );
