@@ -111,21 +111,26 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
         generate_file(&file, &config)?;
     }
     let exe = std::env::current_exe().context("cannot locate the wirewatch executable")?;
-    // Variants alternate run by run, so a change in the machine's load hits both alike.
-    let variants: &[bool] = if args.no_app {
-        &[false]
-    } else {
-        &[true, false]
-    };
-    let mut best: [Option<RunResult>; 2] = [None, None];
+    // Variants alternate run by run, so a change in the machine's load hits all alike: the
+    // full engine, the engine without application decoding and, as the reference detection is
+    // measured against, the engine without detection.
+    let mut variants: Vec<Variant> = Vec::new();
+    if !args.no_app {
+        variants.push(Variant::Full);
+    }
+    variants.push(Variant::NoApp);
+    if !args.no_detect && !args.no_app {
+        variants.push(Variant::NoDetect);
+    }
+    let mut best: [Option<RunResult>; 3] = [None, None, None];
     for i in 1..=args.runs.max(1) {
-        for &app in variants {
-            let r = run_worker(&exe, &file, args, app)
+        for &v in &variants {
+            let r = run_worker(&exe, &file, args, v)
                 .with_context(|| format!("benchmark run {i} failed"))?;
             if !args.json {
-                eprintln!("run {i} ({}): {}", variant_name(app), describe(&r));
+                eprintln!("run {i} ({}): {}", v.name(), describe(&r));
             }
-            let slot = &mut best[usize::from(!app)];
+            let slot = &mut best[v as usize];
             if slot
                 .as_ref()
                 .is_none_or(|b| r.packets_per_second > b.packets_per_second)
@@ -134,36 +139,68 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let [with_app, without_app] = best;
-    let cost = match (&with_app, &without_app) {
+    let [with_app, without_app, without_detection] = best;
+    let cost = |with: &Option<RunResult>, without: &Option<RunResult>| match (with, without) {
         (Some(a), Some(b)) if b.packets_per_second > 0.0 => {
             Some((1.0 - a.packets_per_second / b.packets_per_second) * 100.0)
         }
         _ => None,
     };
+    let app_cost = cost(&with_app, &without_app);
+    let detect_cost = cost(&with_app, &without_detection);
     if args.json {
         let out = BenchResult {
             with_app,
             without_app,
-            app_decoding_cost_percent: cost,
+            without_detection,
+            app_decoding_cost_percent: app_cost,
+            detection_cost_percent: detect_cost,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        for (r, app) in [(&with_app, true), (&without_app, false)] {
+        for (r, v) in [
+            (&with_app, Variant::Full),
+            (&without_app, Variant::NoApp),
+            (&without_detection, Variant::NoDetect),
+        ] {
             if let Some(r) = r {
                 println!(
                     "wirewatch bench ({}): {} ({})",
-                    variant_name(app),
+                    v.name(),
                     describe(r),
                     file.display()
                 );
             }
         }
-        if let Some(cost) = cost {
+        if let Some(cost) = app_cost {
             println!("application decoding costs {cost:.1} % of the throughput");
+        }
+        if let Some(cost) = detect_cost {
+            println!("detection costs {cost:.1} % of the throughput");
         }
     }
     Ok(0)
+}
+
+/// What one measured run leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    /// Everything (detection as `--no-detect` says).
+    Full = 0,
+    /// Without application decoding.
+    NoApp = 1,
+    /// With application decoding, without the detectors: detection's reference.
+    NoDetect = 2,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Full => "with application decoding",
+            Variant::NoApp => "without application decoding",
+            Variant::NoDetect => "with application decoding, without detection",
+        }
+    }
 }
 
 /// The best runs of `wirewatch bench --json`.
@@ -173,30 +210,32 @@ struct BenchResult {
     with_app: Option<RunResult>,
     /// Best run without application decoding.
     without_app: Option<RunResult>,
+    /// Best run with application decoding and without detection (the detection reference).
+    without_detection: Option<RunResult>,
     /// How much slower application decoding makes the engine, in percent.
     app_decoding_cost_percent: Option<f64>,
-}
-
-fn variant_name(app: bool) -> &'static str {
-    if app {
-        "with application decoding"
-    } else {
-        "without application decoding"
-    }
+    /// How much slower detection makes the engine, in percent (measured against
+    /// `without_detection` in the same run).
+    detection_cost_percent: Option<f64>,
 }
 
 /// One measured run in a fresh process.
-fn run_worker(exe: &Path, file: &Path, args: &BenchArgs, app: bool) -> anyhow::Result<RunResult> {
+fn run_worker(
+    exe: &Path,
+    file: &Path,
+    args: &BenchArgs,
+    variant: Variant,
+) -> anyhow::Result<RunResult> {
     let mut cmd = std::process::Command::new(exe);
     cmd.args(["bench", "--worker", "--file"]).arg(file);
     cmd.arg("--data-dir").arg(&args.data_dir);
-    if args.no_detect {
+    if args.no_detect || variant == Variant::NoDetect {
         cmd.arg("--no-detect");
     }
     if args.evidence {
         cmd.arg("--evidence");
     }
-    if !app {
+    if variant == Variant::NoApp {
         cmd.arg("--no-app");
     }
     let out = cmd.output().context("cannot start a benchmark run")?;

@@ -427,3 +427,33 @@ fn alerts_go_to_the_report_and_the_alert_log() {
         stderr(&out)
     );
 }
+
+#[test]
+fn bench_measures_what_detection_and_application_decoding_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, summary) = generated(dir.path(), 20_000, 500);
+    let out = wirewatch(&[
+        "bench",
+        "--file",
+        file.to_str().unwrap(),
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--runs",
+        "1",
+        "--json",
+    ]);
+    assert!(out.status.success(), "bench failed: {}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // Three runs of the same capture: the full engine, without application decoding, and
+    // without detection (the reference the detection cost is measured against).
+    for run in ["with_app", "without_app", "without_detection"] {
+        assert_eq!(v[run]["packets"], summary.packets, "{run}: {v}");
+        assert!(v[run]["packets_per_second"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(
+        v["without_detection"]["alerts"], 0,
+        "no detection, no alerts"
+    );
+    assert!(v["detection_cost_percent"].is_f64(), "{v}");
+    assert!(v["app_decoding_cost_percent"].is_f64(), "{v}");
+}
