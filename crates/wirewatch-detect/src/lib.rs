@@ -23,16 +23,17 @@
 //! | [`detectors::reflection`] | `ddos`, `dos`, `dns_amplification` | packets (unsolicited answers per victim) |
 //! | [`detectors::brute_force`] | `brute_force` | flows |
 //! | [`detectors::flood`] | `icmp_flood`, `udp_flood` | packets (per destination) |
+//! | [`detectors::dns`] | `dns_tunnel`, `dns_amplification` | DNS messages |
 //!
-//! Overlaps are resolved in the detectors, so one attack is one incident: `dos`/`ddos` leave a
-//! destination whose traffic is mostly bare SYNs to `syn_flood` and mostly UDP or ICMP to
-//! `flood`; `syn_flood` leaves a single source probing many ports to `port_scan`; `spike` leaves
-//! bare SYNs out of the rate it watches, so a SYN flood is not also a traffic spike.
+//! Overlaps are resolved so that one attack is one incident: in the detectors (`dos`/`ddos`
+//! leave a destination whose traffic is mostly bare SYNs to `syn_flood` and mostly UDP or ICMP
+//! to `flood`; `syn_flood` leaves a single source probing many ports to `port_scan`; `spike`
+//! leaves bare SYNs out of the rate it watches) and once, in the engine, for findings of the
+//! same interval: a specific flood explains a DoS of the same target, DNS amplification its UDP
+//! flood, a scan the network-wide SYN flood its SYNs make, and a flood or fast scan its spike.
+//! Every finding is scored by [`policy`], and names only the sources that carried a notable
+//! share of it.
 //!
-//! TODO(dns): DNS anomaly detection (tunnelling by long/high-entropy names, NXDOMAIN storms,
-//! amplification by large answers) waits for the DNS decoder in `wirewatch-decode`; it will be
-//! one more file under `detectors/` fed from `on_packet` with the decoded DNS summary.
-
 pub mod detectors;
 mod engine;
 pub mod kind;

@@ -4,20 +4,28 @@
 //!
 //! Reconnaissance: *vertical* scans (one source → many ports of one host, `nmap host`),
 //! *horizontal* scans (one source → one port on many hosts, `masscan -p22 10.0.0.0/16`, worms),
-//! and *slow* scans that stay under the fast thresholds by spreading probes over minutes. The
-//! style is named from the probes: SYN (half-open: the scanner resets the SYN-ACK), connect
-//! (the handshake completes, then the scanner aborts), FIN / NULL / Xmas (flag probes that
-//! firewalls often let through), and UDP.
+//! *host sweeps* (one source asking many addresses whether they exist: ICMP echo or timestamp
+//! requests, ARP who-has, TCP ACK or SYN pings — `nmap -sn`, `arp-scan`), and *slow* scans that
+//! stay under the fast thresholds by spreading probes over minutes. The style is named from the
+//! probes: SYN (half-open: the scanner resets the SYN-ACK), connect (the handshake completes,
+//! then the scanner aborts), FIN / NULL / Xmas (flag probes that firewalls often let through),
+//! ACK (`nmap -sA`, mapping firewall rules: every probe answered by a RST), UDP, ICMP, ARP.
 //!
 //! # Signal
 //!
 //! From every packet: per source, the distinct targets (host, port, protocol) it probed, when,
 //! and how each answered. A probe is a TCP SYN without ACK, a TCP segment with neither SYN,
-//! ACK nor RST (FIN, NULL, Xmas), or a UDP datagram towards a port no higher than its source
-//! port (a service port; the other direction is an answer). An answer is a SYN-ACK or UDP
-//! datagram back (open), or a RST back (closed); no answer means filtered. A probe that is
-//! mostly answered is ordinary use, not reconnaissance: a client opening its 30th HTTPS
-//! connection of the minute gets SYN-ACKs, a scanner mostly RSTs and silence.
+//! ACK nor RST (FIN, NULL, Xmas), a bare ACK that starts no connection the flow table knows
+//! (an ACK probe; a connection picked up mid-stream looks the same, but its peer talks back),
+//! a UDP datagram towards a port no higher than its source port (a service port; the other
+//! direction is an answer), an ICMP echo/timestamp request, or an ARP request for another
+//! address (gratuitous ARP and address probes without a sender are not). An answer is a
+//! SYN-ACK, UDP datagram, echo reply, ARP reply or any first packet back (open / alive), or a
+//! RST back (closed); no answer means filtered. A probe that is mostly answered is ordinary
+//! use, not reconnaissance: a client opening its 30th HTTPS connection of the minute gets
+//! SYN-ACKs, a scanner mostly RSTs and silence. Host probes ask only whether a host is there:
+//! they count towards sweeps, not as ports of a host, and a dense sweep (4× the horizontal
+//! threshold within the window) counts even when the hosts answer.
 //!
 //! # Thresholds
 //!
