@@ -10,7 +10,8 @@
 //! | volumetric (floods, DoS, reflection) | just over the threshold | ≥ 2× the threshold | ≥ 4× and ≥ 2,000 pkt/s or ≥ 100 Mbit/s, or the victim serves < 10 % of its connections | ≥ 10× and ≥ 20,000 pkt/s or ≥ 1 Gbit/s |
 //! | reconnaissance (scans, sweeps) | slow scans | fast scans, or a slow one from inside | fast and ≥ 1,000 targets, or fast from a source inside the network | never |
 //! | credential (brute force) | — | at the threshold | ≥ 4× the threshold, or a source inside the network | never |
-//! | notice (traffic spike, anomaly) | always, unless | ≥ 4× and ≥ 100 Mbit/s or 20,000 pkt/s, not explained | never | never |
+//! | notice (traffic spike) | always, unless | ≥ 4× and ≥ 100 Mbit/s or 20,000 pkt/s, not explained | never | never |
+//! | notice (anomaly model) | always | never | never | never |
 //!
 //! A notice that one ordinary transfer explains (one host's TCP transfer) stays `low` whatever
 //! its size; the anomaly model's verdicts are scored by [`anomaly_severity`]. The dashboard's
@@ -23,16 +24,12 @@
 use wirewatch_core::Severity;
 
 /// Severity of an anomaly-model verdict `margin` over its threshold (0 = just at it): the
-/// `ml_anomaly` alerts and the dashboard's threat level both use this. A notice, like a spike:
-/// medium from 0.2, high from 0.5 (an interval unlike anything learned).
-pub fn anomaly_severity(margin: f64) -> Severity {
-    if margin >= 0.5 {
-        Severity::High
-    } else if margin >= 0.2 {
-        Severity::Medium
-    } else {
-        Severity::Low
-    }
+/// `ml_anomaly` alerts and the dashboard's threat level both use this. An interval unlike the
+/// learned ones is a notice — a download, a backup or a new service is unusual too — so it is
+/// `low` at any margin: what the unusual traffic *is* (a flood, a scan) is for the rule
+/// detectors to say, at their severity. The margin stays in the alert's confidence and evidence.
+pub fn anomaly_severity(_margin: f64) -> Severity {
+    Severity::Low
 }
 
 /// What kind of harm a finding is about.

@@ -326,8 +326,12 @@ impl Detector for Dns {
                 let over = rate / c.amp_min_bytes_per_sec;
                 out.push(AlertDraft {
                     kind: kind::DNS_AMPLIFICATION,
-                    severity: if over >= 10.0 { Severity::Critical } else { Severity::High },
-                    confidence: (0.6 + 0.05 * over).min(0.95),
+                    severity: crate::policy::severity(&crate::policy::Impact {
+                        bps: rate * 8.0,
+                        pps: d.responses as f64 / secs,
+                        ..crate::policy::Impact::new(crate::policy::Family::Volumetric, over)
+                    }),
+                    confidence: crate::policy::confidence(over, 0.5),
                     ts: now,
                     sources: Vec::new(),
                     targets: vec![dst],
