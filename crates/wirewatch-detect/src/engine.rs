@@ -14,6 +14,7 @@ use hashlink::LinkedHashMap;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::net::IpAddr;
+use wirewatch_core::proto::tcp_flags::{ACK, RST, SYN};
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, ThreatHit, Timestamp};
 use wirewatch_decode::app::dns::{self, DnsMessage};
@@ -355,6 +356,8 @@ pub struct DetectionEngine {
     detectors: Vec<Box<dyn Detector>>,
     /// Indices of the detectors that want packets / flows.
     packet_detectors: Vec<usize>,
+    /// Of those, the ones that want routine segments too (see [`Detector::wants_routine`]).
+    routine_detectors: Vec<usize>,
     flow_detectors: Vec<usize>,
     dns_detectors: Vec<usize>,
     threat_detectors: Vec<usize>,
@@ -421,8 +424,13 @@ impl DetectionEngine {
             .enumerate()
             .map(|(i, r)| Compiled::new(i + 1, r))
             .collect::<Result<Vec<_>, _>>()?;
-        let packet_detectors = (0..detectors.len())
+        let packet_detectors: Vec<usize> = (0..detectors.len())
             .filter(|i| detectors[*i].wants_packets())
+            .collect();
+        let routine_detectors = packet_detectors
+            .iter()
+            .copied()
+            .filter(|i| detectors[*i].wants_routine())
             .collect();
         let flow_detectors = (0..detectors.len())
             .filter(|i| detectors[*i].wants_flows())
@@ -438,6 +446,7 @@ impl DetectionEngine {
             enabled: config.enabled,
             detectors,
             packet_detectors,
+            routine_detectors,
             flow_detectors,
             dns_detectors,
             threat_detectors,
@@ -555,7 +564,12 @@ impl DetectionEngine {
     ) {
         self.timing.packets += 1;
         let timed = self.timing.packets.is_multiple_of(TIMING_SAMPLE);
-        for &i in &self.packet_detectors {
+        let detectors = if is_routine(pkt, flow) {
+            &self.routine_detectors
+        } else {
+            &self.packet_detectors
+        };
+        for &i in detectors {
             if let Some(d) = self.detectors.get_mut(i) {
                 if timed {
                     let start = std::time::Instant::now();
@@ -729,6 +743,18 @@ fn invalid(field: &'static str, value: &str, reason: &'static str) -> DetectErro
         value: value.to_string(),
         reason,
     }
+}
+
+/// Whether `pkt` is a routine segment: TCP with ACK, no SYN or RST, in a flow the table
+/// already knew, neither the responder's first packet nor the one completing the handshake —
+/// the bulk of every capture, which only rate detectors need to see.
+#[inline]
+fn is_routine(pkt: &Packet, flow: Option<&Ingested>) -> bool {
+    let Transport::Tcp(t) = pkt.transport else {
+        return false;
+    };
+    t.flags & (SYN | RST | ACK) == ACK
+        && flow.is_some_and(|f| !f.new_flow && !f.first_reply && !f.handshake_completed)
 }
 
 /// Drops the drafts of this interval whose packets another draft of it already explains, so

@@ -97,6 +97,15 @@ pub trait Detector: Send {
     fn wants_packets(&self) -> bool {
         false
     }
+    /// Whether `on_packet` / `on_flow_packet` should also be called for *routine* segments:
+    /// TCP with ACK and without SYN or RST, in a flow the table already knew, that neither
+    /// answers the initiator first nor completes the handshake — most packets of any capture.
+    /// Detectors that look at connections' beginnings and ends (handshakes, probes, unsolicited
+    /// answers) return `false` and are spared them; the rate detectors keep the default.
+    /// Without flow information every packet is delivered.
+    fn wants_routine(&self) -> bool {
+        true
+    }
     /// Whether `on_flow` should be called.
     fn wants_flows(&self) -> bool {
         false

@@ -17,8 +17,8 @@
 //! and how each answered. A probe is a TCP SYN without ACK, a TCP segment with neither SYN,
 //! ACK nor RST (FIN, NULL, Xmas), a bare ACK that starts no connection the flow table knows
 //! (an ACK probe; a connection picked up mid-stream looks the same, but its peer talks back),
-//! a UDP datagram towards a port no higher than its source port (a service port; the other
-//! direction is an answer), an ICMP echo/timestamp request, or an ARP request for another
+//! the first UDP datagram of a flow (without the flow table: one towards a port no higher than
+//! its source port), an ICMP echo/timestamp request, or an ARP request for another
 //! address (gratuitous ARP and address probes without a sender are not). An answer is a
 //! SYN-ACK, UDP datagram, echo reply, ARP reply or any first packet back (open / alive), or a
 //! RST back (closed); no answer means filtered. A probe that is mostly answered is ordinary
@@ -560,14 +560,25 @@ impl PortScan {
                 }
             }
             Transport::Udp(u) => {
-                if u.dst_port <= u.src_port {
+                // With the flow table's view, the first datagram of a flow is a request and
+                // the responder's first one an answer, whatever the ports (nmap's UDP ping
+                // goes to port 40125 from any port); without it, the lower port is the
+                // service.
+                // A flow that starts from a well-known port towards an ephemeral one is an
+                // answer whose request the capture missed (a DNS server's reply), not a probe.
+                let from_service = u.src_port < 1024 && u.dst_port >= 1024;
+                let (request, reply) = match flow {
+                    Some(f) => (f.new_flow && f.forward && !from_service, f.first_reply),
+                    None => (u.dst_port <= u.src_port, u.dst_port > u.src_port),
+                };
+                if request {
                     let to_dst = Target {
                         ip: pkt.dst,
                         port: u.dst_port,
                         proto: Proto::Udp,
                     };
                     self.probe(pkt.src, to_dst, Style::Udp, ts);
-                } else {
+                } else if reply {
                     let from_src = Target {
                         ip: pkt.src,
                         port: u.src_port,
@@ -577,11 +588,17 @@ impl PortScan {
                 }
             }
             Transport::Icmp(i) => {
-                let (request, reply) = if pkt.ip_proto == 58 {
+                let (mut request, mut reply) = if pkt.ip_proto == 58 {
                     (i.icmp_type == 128, i.icmp_type == 129)
                 } else {
                     (matches!(i.icmp_type, 8 | 13), matches!(i.icmp_type, 0 | 14))
                 };
+                // A ping session is one flow: only its first request probes, only its first
+                // reply answers (a long `ping` costs one lookup, not one per second).
+                if let Some(f) = flow {
+                    request &= f.new_flow;
+                    reply &= f.first_reply;
+                }
                 if request {
                     let to_dst = Target {
                         ip: pkt.dst,
@@ -908,6 +925,10 @@ impl Detector for PortScan {
 
     fn wants_packets(&self) -> bool {
         true
+    }
+
+    fn wants_routine(&self) -> bool {
+        false // handshakes, probes and answers nobody asked for: never a routine segment
     }
 
     #[inline]

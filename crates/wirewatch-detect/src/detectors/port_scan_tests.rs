@@ -372,3 +372,34 @@ fn bare_acks_outside_any_connection_are_probes_answers_are_not() {
     }
     assert!(close(&mut d, 0).is_empty());
 }
+
+#[test]
+fn a_udp_ping_sweep_to_a_high_port_is_seen_through_the_flow_table() {
+    use crate::testutil::in_flow;
+    // nmap -sn -PU: one datagram to port 40125 of every address, from a lower source port.
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for h in 1..=100u8 {
+        let p = udp(SCANNER, 33_000, &format!("10.9.0.{h}"), 40_125);
+        d.on_flow_packet(
+            &p,
+            60,
+            at(f64::from(h) * 0.005),
+            Some(&in_flow(true, false, false)),
+        );
+    }
+    let out = close(&mut d, 0);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].ports, vec![40_125]);
+    assert_eq!(out[0].evidence["shape"], "horizontal");
+    assert_eq!(out[0].evidence["style"], "udp");
+    // A resolver asking 100 servers gets its answers: not a sweep.
+    let mut d = PortScan::new(&Config::default()).unwrap();
+    for h in 1..=100u8 {
+        let server = format!("192.0.2.{h}");
+        let q = udp("10.1.0.53", 33_000, &server, 53);
+        d.on_flow_packet(&q, 80, at(0.1), Some(&in_flow(true, false, false)));
+        let a = udp(&server, 53, "10.1.0.53", 33_000);
+        d.on_flow_packet(&a, 200, at(0.1), Some(&in_flow(false, true, false)));
+    }
+    assert!(close(&mut d, 0).is_empty());
+}

@@ -14,7 +14,9 @@
 //! From every packet, per victim and interval. TCP: SYN-ACKs and RSTs the flow table sees
 //! *start* a flow, i.e. answers to a SYN or segment nobody on the wire sent; their sources and
 //! span. UDP: bytes and datagrams arriving from an amplification service port, and the bytes
-//! the victim itself sent to such ports (its real requests). Large answers arrive as IP
+//! the victim itself sent to such ports (its real requests; per hashed address, so ordinary
+//! clients cost no map entry, and a host enters the victim map only once its hashed counter
+//! passed a quarter of the answer bytes an alert needs). Large answers arrive as IP
 //! fragments and only the first carries the UDP header: later fragments are attributed to
 //! their datagram by (source, destination, IP id), remembered from the first fragment for two
 //! intervals. Rates are taken over the attack's own span in the interval (at least 0.1 s), so a
@@ -77,12 +79,25 @@ const AMPLIFIERS: [(u16, &str); 16] = [
     (27015, "Steam"),
 ];
 
+/// The amplification service on `port`, if any (checked on every UDP packet: a `match` on
+/// the port before the table is searched).
+#[inline]
 fn amplifier(port: u16) -> Option<&'static str> {
-    AMPLIFIERS
-        .iter()
-        .find(|(p, _)| *p == port)
-        .map(|(_, name)| *name)
+    match port {
+        17 | 19 | 53 | 69 | 111 | 123 | 137 | 161 | 389 | 520 | 1900 | 3283 | 3702 | 5683
+        | 11211 | 27015 => AMPLIFIERS
+            .iter()
+            .find(|(p, _)| *p == port)
+            .map(|(_, name)| *name),
+        _ => None,
+    }
 }
+
+/// Slots of the hashed per-interval counters (16 bytes each: 64 KiB, cache-resident) that keep
+/// ordinary DNS/NTP traffic out of the victim map: a host gets an entry only once its slot has
+/// received a quarter of the answer bytes an alert needs in [`super::MIN_EVIDENCE_SECS`], and
+/// the bytes a host sent to amplification ports (its own requests) are counted per slot only.
+const GATE_SLOTS: usize = 4096;
 
 /// Reflection / amplification detector settings.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -146,8 +161,6 @@ struct Victim {
     amp_sources: Option<SourceCounter>,
     amp_top: TopK<IpAddr, 4>,
     amp_ports: TopK<u16, 4>,
-    /// Bytes the victim sent to amplification ports (its own requests).
-    requests: u64,
 }
 
 impl Victim {
@@ -166,7 +179,6 @@ impl Victim {
             amp_sources: None,
             amp_top: TopK::new(IpAddr::from([0u8; 4])),
             amp_ports: TopK::new(0),
-            requests: 0,
         }
     }
 }
@@ -190,6 +202,14 @@ pub struct Reflection {
     /// interval's and the previous one's (a datagram may straddle the boundary).
     frags: Map<FragKey, u16>,
     frags_prev: Map<FragKey, u16>,
+    /// Per hashed destination: answer bytes and datagrams from amplification ports this
+    /// interval (the gate in front of `victims`).
+    gate: Box<[(u64, u64); GATE_SLOTS]>,
+    /// Per hashed source: bytes sent to amplification ports this interval (collisions only
+    /// add requests, which can only make an alert less likely).
+    requests: Box<[u64; GATE_SLOTS]>,
+    hasher: foldhash::fast::FixedState,
+    gate_bytes: u64,
     evicted: u64,
 }
 
@@ -230,8 +250,16 @@ impl Reflection {
             victims: new_map(),
             frags: new_map(),
             frags_prev: new_map(),
+            gate: Box::new([(0, 0); GATE_SLOTS]),
+            requests: Box::new([0; GATE_SLOTS]),
+            hasher: foldhash::fast::FixedState::with_seed(0x7265_666c),
+            gate_bytes: (cfg.amp_min_bytes_per_sec * super::MIN_EVIDENCE_SECS / 4.0) as u64,
             evicted: 0,
         })
+    }
+
+    fn slot(&self, ip: IpAddr) -> usize {
+        (std::hash::BuildHasher::hash_one(&self.hasher, ip) as usize) % GATE_SLOTS
     }
 
     /// The victim entry of `ip`, if there is room.
@@ -278,12 +306,12 @@ impl Reflection {
                         self.evicted += 1;
                     }
                     self.answer(pkt, u.src_port, wire_len, ts, true);
-                } else if amplifier(u.dst_port).is_some()
-                    && amplifier(u.src_port).is_none()
-                    && let Some(v) = self.victim(pkt.src, ts)
-                {
+                } else if amplifier(u.dst_port).is_some() && amplifier(u.src_port).is_none() {
                     // The host's own requests: answers to them are not unsolicited.
-                    v.requests += u64::from(wire_len);
+                    let slot = self.slot(pkt.src);
+                    if let Some(r) = self.requests.get_mut(slot) {
+                        *r += u64::from(wire_len);
+                    }
                 }
             }
             Transport::None if pkt.ip_proto == 17 => {
@@ -310,11 +338,25 @@ impl Reflection {
     /// Counts `wire_len` answer bytes from `port` to `pkt.dst` (`first`: the datagram's first
     /// or only packet).
     fn answer(&mut self, pkt: &Packet, port: u16, wire_len: u32, ts: Timestamp, first: bool) {
+        let slot = self.slot(pkt.dst);
+        let Some(g) = self.gate.get_mut(slot) else {
+            return;
+        };
+        g.0 += u64::from(wire_len);
+        g.1 += u64::from(first);
+        let (gate_bytes, gate_datagrams) = *g;
+        if gate_bytes < self.gate_bytes && !self.victims.contains_key(&pkt.dst) {
+            return; // too little to ever alert (or to matter)
+        }
         let Some(v) = self.victim(pkt.dst, ts) else {
             return;
         };
         if v.amp_bytes == 0 {
+            // Entering past the gate: start from the slot's counts (an upper bound by at most
+            // the gate: other hosts of the slot may have added to them).
             v.amp_first = ts;
+            v.amp_bytes = gate_bytes - u64::from(wire_len);
+            v.amp_datagrams = gate_datagrams - u64::from(first);
         }
         v.amp_bytes += u64::from(wire_len);
         v.amp_datagrams += u64::from(first);
@@ -378,8 +420,9 @@ impl Reflection {
         if bps_bytes < min || v.amp_datagrams == 0 {
             return None;
         }
+        let requests = self.requests.get(self.slot(dst)).copied().unwrap_or(0);
         let mean = v.amp_bytes as f64 / v.amp_datagrams as f64;
-        let ratio = v.amp_bytes as f64 / v.requests.max(1) as f64;
+        let ratio = v.amp_bytes as f64 / requests.max(1) as f64;
         if mean < self.cfg.amp_min_answer_bytes || ratio < self.cfg.amp_min_ratio {
             return None;
         }
@@ -418,7 +461,7 @@ impl Reflection {
                 count(v.amp_datagrams),
                 count(mean.round() as u64),
                 count(n),
-                if v.requests == 0 {
+                if requests == 0 {
                     "∞".to_string()
                 } else {
                     count(ratio.round() as u64)
@@ -434,7 +477,7 @@ impl Reflection {
                 "answer_datagrams": v.amp_datagrams,
                 "mean_answer_bytes": mean,
                 "bytes_per_sec": bps_bytes,
-                "request_bytes": v.requests,
+                "request_bytes": requests,
                 "amplification_ratio": ratio,
                 "distinct_sources": n,
                 "sources_estimated": sources.is_estimate(),
@@ -458,6 +501,10 @@ impl Detector for Reflection {
 
     fn wants_packets(&self) -> bool {
         true
+    }
+
+    fn wants_routine(&self) -> bool {
+        false // handshakes, probes and answers nobody asked for: never a routine segment
     }
 
     #[inline]
@@ -491,6 +538,8 @@ impl Detector for Reflection {
         super::worst_first(&mut found);
         out.extend(found);
         self.victims.clear();
+        self.gate.fill((0, 0));
+        self.requests.fill(0);
         self.frags_prev = std::mem::replace(&mut self.frags, new_map());
     }
 

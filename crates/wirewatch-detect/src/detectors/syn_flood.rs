@@ -118,8 +118,6 @@ struct Target {
 pub struct SynFlood {
     cfg: Config,
     targets: Map<IpAddr, Target>,
-    /// Distinct sources of all SYNs in the interval (for the network-wide rule).
-    all_sources: Option<SourceCounter>,
     /// SYNs not counted because `targets` was full (this interval, and over the run).
     dropped_interval: u64,
     dropped_total: u64,
@@ -152,7 +150,6 @@ impl SynFlood {
         Ok(SynFlood {
             cfg: cfg.clone(),
             targets: new_map(),
-            all_sources: None,
             dropped_interval: 0,
             dropped_total: 0,
         })
@@ -277,7 +274,19 @@ impl SynFlood {
         if syns == 0 || syn_rate < self.cfg.global_syn_rate {
             return None;
         }
-        let sources = self.all_sources.as_ref().map_or(0, SourceCounter::estimate);
+        // The distinct heaviest senders of the destinations, counted up to the minimum: a
+        // scanner sweeping hosts is every destination's top sender; a spoofed or botnet flood
+        // has many (the per-SYN cost of a global distinct count is not needed for that).
+        let mut senders: std::collections::HashSet<IpAddr> = std::collections::HashSet::new();
+        for t in self.targets.values() {
+            if let Some((ip, _)) = t.top_sources.first() {
+                senders.insert(ip);
+                if senders.len() as u64 >= self.cfg.global_min_sources {
+                    break;
+                }
+            }
+        }
+        let sources = senders.len() as u64;
         if sources < self.cfg.global_min_sources {
             return None;
         }
@@ -317,7 +326,7 @@ impl SynFlood {
             targets,
             ports: Vec::new(),
             message: format!(
-                "{} SYNs/s across the network to {} destinations from about {} sources, {} completed the handshake; no single destination stands out",
+                "{} SYNs/s across the network to {} destinations from {}+ sources, {} completed the handshake; no single destination stands out",
                 rate(syn_rate),
                 count(self.targets.len() as u64),
                 count(sources),
@@ -329,7 +338,7 @@ impl SynFlood {
                 "syn_rate": syn_rate,
                 "completed_share": completed,
                 "distinct_destinations": self.targets.len(),
-                "distinct_sources": sources,
+                "distinct_top_senders_at_least": sources,
                 "global_syn_rate": self.cfg.global_syn_rate,
                 "global_min_sources": self.cfg.global_min_sources,
             }),
@@ -363,10 +372,6 @@ impl SynFlood {
                 e.syn_acks += 1;
             }
             return;
-        }
-        match &mut self.all_sources {
-            Some(c) => c.insert(pkt.src),
-            None => self.all_sources = Some(SourceCounter::new(pkt.src)),
         }
         if let Some(e) = self.targets.get_mut(&pkt.dst) {
             e.syns += 1;
@@ -413,6 +418,10 @@ impl Detector for SynFlood {
         true
     }
 
+    fn wants_routine(&self) -> bool {
+        false // handshakes, probes and answers nobody asked for: never a routine segment
+    }
+
     #[inline]
     fn on_packet(&mut self, pkt: &Packet, _wire_len: u32, ts: Timestamp) {
         self.count(pkt, ts, None);
@@ -446,7 +455,6 @@ impl Detector for SynFlood {
             out.push(d);
         }
         self.targets.clear();
-        self.all_sources = None;
         self.dropped_interval = 0;
     }
 
@@ -637,9 +645,9 @@ mod tests {
         assert_eq!(out[0].targets.len(), 5);
         assert!(!out[0].targets.contains(&ip("10.0.0.3")));
         assert!(
-            out[0]
-                .message
-                .starts_with("5,000 SYNs/s across the network to 5,000 destinations from about"),
+            out[0].message.starts_with(
+                "5,000 SYNs/s across the network to 5,000 destinations from 50+ sources"
+            ),
             "{}",
             out[0].message
         );
