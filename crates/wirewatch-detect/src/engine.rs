@@ -762,8 +762,9 @@ fn is_routine(pkt: &Packet, flow: Option<&Ingested>) -> bool {
 /// - a specific finding about a target (`syn_flood`, `icmp_flood`, `udp_flood`,
 ///   `dns_amplification`) explains a `dos`/`ddos` draft about the same target;
 /// - DNS amplification explains a `udp_flood` draft about the same target;
-/// - a scan explains a network-wide SYN flood (`syn_flood|*`): a fast horizontal scan is many
-///   SYNs to many hosts, and names its scanner instead of the interval's bystanders.
+/// - a scan explains a network-wide SYN flood (`syn_flood|*`) — a fast horizontal scan is many
+///   SYNs to many hosts, and names its scanner instead of the interval's bystanders — and a
+///   SYN flood at one host whose named sources are all scanning in the same interval.
 fn drop_explained(
     batch: Vec<(&'static str, AlertDraft)>,
     explained: &mut u64,
@@ -775,6 +776,11 @@ fn drop_explained(
         kind::DNS_AMPLIFICATION,
     ];
     let scanning = batch.iter().any(|(_, d)| d.kind == kind::PORT_SCAN);
+    let scanners: HashSet<IpAddr> = batch
+        .iter()
+        .filter(|(_, d)| d.kind == kind::PORT_SCAN)
+        .flat_map(|(_, d)| d.sources.iter().copied())
+        .collect();
     let specific_targets: HashSet<IpAddr> = batch
         .iter()
         .filter(|(_, d)| SPECIFIC.contains(&d.kind))
@@ -796,7 +802,11 @@ fn drop_explained(
             let amplified_flood = d.kind == kind::UDP_FLOOD
                 && !d.targets.is_empty()
                 && d.targets.iter().all(|t| amplified.contains(t));
-            let scan_syns = scanning && d.kind == kind::SYN_FLOOD && d.incident_key.ends_with("|*");
+            // A scan's SYNs: network-wide, or at one host from the scanner alone.
+            let scan_syns = scanning
+                && d.kind == kind::SYN_FLOOD
+                && (d.incident_key.ends_with("|*")
+                    || (!d.sources.is_empty() && d.sources.iter().all(|s| scanners.contains(s))));
             !(generic_dos || amplified_flood || scan_syns)
         })
         .collect();
@@ -862,6 +872,15 @@ mod explain_tests {
             ),
         ]);
         assert_eq!((k, n), (vec![kind::DNS_AMPLIFICATION], 1));
+        // The scanner's own SYNs at one host are the scan's; someone else's flood is not.
+        let mut scan = draft(kind::PORT_SCAN, "port_scan|10.0.0.1", "10.0.0.2");
+        scan.1.sources = vec![ip("10.0.0.1")];
+        let mut by_scanner = draft(kind::SYN_FLOOD, "syn_flood|10.0.0.2", "10.0.0.2");
+        by_scanner.1.sources = vec![ip("10.0.0.1")];
+        let mut by_other = draft(kind::SYN_FLOOD, "syn_flood|10.0.0.3", "10.0.0.3");
+        by_other.1.sources = vec![ip("10.0.0.9")];
+        let (k, n) = kinds(vec![scan, by_scanner, by_other]);
+        assert_eq!((k, n), (vec![kind::PORT_SCAN, kind::SYN_FLOOD], 1));
         // Without a scan, a network-wide SYN flood stands.
         let (k, n) = kinds(vec![draft(kind::SYN_FLOOD, "syn_flood|*", "")]);
         assert_eq!((k, n), (vec![kind::SYN_FLOOD], 0));

@@ -183,8 +183,13 @@ impl SynFlood {
         let sources = t.sources.estimate();
         let ports = t.ports.top();
         let (top_port, top_count) = ports.first().copied().unwrap_or((0, 0));
-        if sources <= SCAN_MAX_SOURCES && (top_count as f64) < 0.5 * t.syns as f64 {
-            return None; // one host, many ports: port_scan's
+        // One host sending most of the SYNs, spread over many ports: a port scan
+        // (port_scan's), however many clients also connect meanwhile.
+        let top_sender = t.top_sources.first().map_or(0, |(_, n)| n);
+        if (sources <= SCAN_MAX_SOURCES || top_sender as f64 >= 0.5 * t.syns as f64)
+            && (top_count as f64) < 0.5 * t.syns as f64
+        {
+            return None;
         }
         // Ports carrying at least a tenth of the SYNs.
         let main_ports: Vec<u16> = ports
@@ -614,6 +619,14 @@ mod tests {
                 &tcp("203.0.113.66", 40_000, "10.1.0.10", port, SYN),
                 60,
                 at(f64::from(port) * 0.0005),
+            );
+        }
+        // Three ordinary clients connect to the same host meanwhile.
+        for (i, client) in ["10.1.0.3", "10.1.0.4", "10.1.0.5"].iter().enumerate() {
+            d.on_packet(
+                &tcp(client, 50_000, "10.1.0.10", 443, SYN),
+                60,
+                at(0.1 + i as f64),
             );
         }
         let mut out = Vec::new();
