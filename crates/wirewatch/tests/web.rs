@@ -243,6 +243,31 @@ fn the_api_reports_the_replay_like_analyze_does() {
         1
     );
     assert_eq!(value("wirewatch_dropped_packets_total", None), 0.0);
+    // One severity policy: the open incidents Prometheus gauges, by current severity, are the
+    // dashboard's, and its threat level is the worst of them.
+    let open: Vec<&serde_json::Value> = snapshot["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["status"] != "ended")
+        .collect();
+    assert_eq!(value("wirewatch_alerts_open", None) as usize, open.len());
+    let order = ["low", "medium", "high", "critical"];
+    let worst = open
+        .iter()
+        .filter_map(|a| order.iter().position(|o| a["severity"] == *o))
+        .max()
+        .map(|i| order[i])
+        .unwrap();
+    assert_eq!(
+        snapshot["stats"]["threat"]["level"], worst,
+        "{}",
+        snapshot["stats"]["threat"]
+    );
+    assert_eq!(
+        value("wirewatch_alerts_open", Some(("severity", worst))) as usize,
+        open.iter().filter(|a| a["severity"] == worst).count()
+    );
     let (code, body) = get(&url, "/api/history/flows", &[]);
     assert_eq!(code, 503, "no database: {body}");
     assert!(body.contains("error"));
