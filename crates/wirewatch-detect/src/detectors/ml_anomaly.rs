@@ -199,18 +199,8 @@ impl MlAnomaly {
             severity,
             confidence: (0.6 + 0.4 * margin).clamp(0.6, 0.99),
             ts: m.end_ts(),
-            sources: m
-                .top_sources_by_bytes
-                .iter()
-                .take(3)
-                .map(|t| t.ip)
-                .collect(),
-            targets: m
-                .top_destinations_by_bytes
-                .iter()
-                .take(3)
-                .map(|t| t.ip)
-                .collect(),
+            sources: super::heavy_talkers(&m.top_sources_by_bytes, m.bytes, 3),
+            targets: super::heavy_talkers(&m.top_destinations_by_bytes, m.bytes, 3),
             ports: Vec::new(),
             message: format!(
                 "traffic unlike the baseline for {} intervals (anomaly score {:.2} over the \

@@ -139,3 +139,21 @@ pub(crate) fn active_secs(
     span.max(MIN_BURST_SECS)
         .min(interval_secs.max(MIN_BURST_SECS))
 }
+
+/// Share of an interval's bytes a talker must carry to be named by an interval-wide finding
+/// (a spike, an anomaly): the hosts that made the change, not whoever else was talking.
+pub(crate) const TALKER_SHARE: f64 = 0.1;
+
+/// The first `max` of `v` (top talkers, heaviest first) carrying at least [`TALKER_SHARE`] of
+/// the interval's `bytes`.
+pub(crate) fn heavy_talkers(
+    v: &[wirewatch_core::Talker],
+    bytes: u64,
+    max: usize,
+) -> Vec<std::net::IpAddr> {
+    v.iter()
+        .take(max)
+        .filter(|t| t.bytes as f64 >= TALKER_SHARE * bytes.max(1) as f64)
+        .map(|t| t.ip)
+        .collect()
+}

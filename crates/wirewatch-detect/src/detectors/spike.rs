@@ -43,7 +43,7 @@
 //! Look at the top talkers named in the alert. If the transfer is expected, ignore it (or
 //! suppress `spike` for that source); if not, rate-limit or block the host and check it.
 
-use super::{check, interval_secs};
+use super::{check, heavy_talkers, interval_secs};
 use crate::policy::{self, Family, Impact};
 use crate::present::{bits, endpoint, rate};
 use crate::{AlertDraft, DetectError, Detector, kind};
@@ -261,8 +261,8 @@ impl Detector for Spike {
             }),
             confidence: policy::confidence(over, if ordinary { 0.0 } else { 0.5 }),
             ts: m.end_ts(),
-            sources: heavy_talkers(&m.top_sources_by_bytes, m.bytes),
-            targets: heavy_talkers(&m.top_destinations_by_bytes, m.bytes),
+            sources: heavy_talkers(&m.top_sources_by_bytes, m.bytes, TOP_TALKERS),
+            targets: heavy_talkers(&m.top_destinations_by_bytes, m.bytes, TOP_TALKERS),
             ports: Vec::new(),
             message,
             recommendation,
@@ -291,19 +291,6 @@ impl Detector for Spike {
             self.learn(pps, bps);
         }
     }
-}
-
-/// Share of an interval's bytes a talker must carry to be named by a spike: the hosts that
-/// made the jump, not whoever else was talking.
-const TALKER_SHARE: f64 = 0.1;
-
-/// The top talkers (at most [`TOP_TALKERS`]) carrying at least [`TALKER_SHARE`] of `bytes`.
-fn heavy_talkers(v: &[wirewatch_core::Talker], bytes: u64) -> Vec<std::net::IpAddr> {
-    v.iter()
-        .take(TOP_TALKERS)
-        .filter(|t| t.bytes as f64 >= TALKER_SHARE * bytes.max(1) as f64)
-        .map(|t| t.ip)
-        .collect()
 }
 
 /// Share of an interval's bytes one host must send or receive, with TCP carrying as large a
