@@ -75,6 +75,10 @@ pub struct DirectionStats {
     pub payload_bytes: u64,
     /// Union of TCP flag bits seen in this direction.
     pub tcp_flags: u8,
+    /// Packets that carried transport payload (application messages, roughly: a login
+    /// attempt is one client message).
+    #[serde(default)]
+    pub payload_packets: u64,
 }
 
 /// A flow as reported: the initiator is `src`, the responder `dst`.

@@ -565,12 +565,14 @@ fn finished_flows_reach_the_brute_force_detector() {
                 bytes: 2000,
                 payload_bytes: 1200,
                 tcp_flags: 0x1b,
+                payload_packets: 0,
             },
             rev: DirectionStats {
                 packets: 10,
                 bytes: 2500,
                 payload_bytes: 1800,
                 tcp_flags: 0x1b,
+                payload_packets: 0,
             },
             first_ts: Timestamp(end.nanos() - 3 * NANOS_PER_SEC),
             last_ts: end,
@@ -587,7 +589,7 @@ fn finished_flows_reach_the_brute_force_detector() {
     assert_eq!(alerts[0].kind, "brute_force");
     assert_eq!(
         alerts[0].message,
-        "203.0.113.5 made 12 login attempts (short connections exchanging data) with 10.1.0.22:22 (ssh) in the last 60 s (0 reset)"
+        "203.0.113.5 made 12 login attempts (12 connections, short, exchanging data) with 10.1.0.22:22 (ssh) in the last 60 s (0 reset)"
     );
 }
 

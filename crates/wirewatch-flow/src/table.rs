@@ -223,6 +223,7 @@ impl FlowTable {
         dir.packets += 1;
         dir.bytes += u64::from(wire_len);
         dir.payload_bytes += u64::from(pkt.payload_len);
+        dir.payload_packets += u64::from(pkt.payload_len > 0);
         let side_packets = dir.packets;
         let mut became_terminal = false;
         let mut handshake_completed = false;

@@ -16,7 +16,9 @@
 //! port scans) and connections closed before any data (connect scans, health checks that
 //! only connect) are not login attempts. On an authentication port (`auth_ports`) an attempt
 //! also has to be short (≤ `max_attempt_secs`) or reset, so long interactive sessions do not
-//! count. On a web port (`web_ports`) only connections that are both short (≤ `web_max_secs`)
+//! count. An SSH connection carries up to six guesses (`MaxAuthTries`): its client messages
+//! after the set-up (banner, key exchange, service request, the `none` method) are counted as
+//! attempts, as Zeek counts `auth_attempts`; other services count one per connection. On a web port (`web_ports`) only connections that are both short (≤ `web_max_secs`)
 //! and small (≤ `web_max_packets` packets) count; over plain HTTP, only those whose request was
 //! a `POST` or whose answer refused credentials (401, 403, 407) — fetching pages is not
 //! guessing. Encrypted ones cannot be told from busy API clients: they count, but the alert
@@ -48,7 +50,7 @@
 
 use super::check;
 use crate::policy::{self, Family, Impact};
-use crate::present::{count, endpoint, is_internal, service};
+use crate::present::{count, endpoint, is_internal, plural, service};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
@@ -64,6 +66,27 @@ use wirewatch_core::{FlowRecord, IntervalMetrics, TcpState, Timestamp};
 const SLOTS_PER_WINDOW: u64 = 60;
 /// Least recently active triples looked at when one must go.
 const EVICT_SCAN: usize = 8;
+
+/// Client messages of an SSH connection before its first password can be tried: version
+/// banner, KEXINIT, key exchange, NEWKEYS, SERVICE_REQUEST and the `none` USERAUTH_REQUEST
+/// (RFC 4253 §4–7, RFC 4252 §5.2).
+const SSH_SETUP_MESSAGES: u64 = 6;
+/// Guesses one SSH connection can carry: OpenSSH's `MaxAuthTries` default.
+const SSH_MAX_TRIES: u64 = 6;
+
+/// Login attempts one connection carried. Password guessers reuse an SSH connection for up to
+/// `MaxAuthTries` guesses (hydra, medusa, ncrack do), each one client message after the
+/// set-up, as Zeek's `auth_attempts` counts them; other services count one per connection.
+fn tries_in(flow: &FlowRecord) -> u64 {
+    if flow.dst_port == 22 || flow.app.proto == wirewatch_core::AppProto::Ssh {
+        flow.fwd
+            .payload_packets
+            .saturating_sub(SSH_SETUP_MESSAGES)
+            .clamp(1, SSH_MAX_TRIES)
+    } else {
+        1
+    }
+}
 
 /// Brute force detector settings.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -120,6 +143,9 @@ struct Key {
 struct Slot {
     /// Slot number (packet time / slot length).
     n: u64,
+    /// Connections that were attempts.
+    connections: u64,
+    /// Login attempts in them (an SSH connection carries up to six).
     attempts: u64,
     /// Of those, reset by either side.
     failed: u64,
@@ -249,17 +275,19 @@ impl BruteForce {
         }
     }
 
-    /// Attempts and reset attempts of `a` inside the window ending at `now`.
-    fn in_window(&self, a: &Attempts, now: Timestamp) -> (u64, u64) {
+    /// Attempts, reset attempts and connections of `a` inside the window ending at `now`.
+    fn in_window(&self, a: &Attempts, now: Timestamp) -> (u64, u64, u64) {
         let first = now.nanos().saturating_sub(self.window_ns) / self.slot_ns;
         a.slots
             .iter()
             .filter(|s| s.n >= first)
-            .fold((0, 0), |(n, f), s| (n + s.attempts, f + s.failed))
+            .fold((0, 0, 0), |(n, f, c), s| {
+                (n + s.attempts, f + s.failed, c + s.connections)
+            })
     }
 
     fn draft(&self, key: &Key, a: &Attempts, now: Timestamp) -> Option<AlertDraft> {
-        let (n, failed) = self.in_window(a, now);
+        let (n, failed, connections) = self.in_window(a, now);
         let threshold = if a.web {
             self.cfg.web_min_attempts
         } else {
@@ -281,9 +309,10 @@ impl BruteForce {
         let svc = service(key.port).map_or_else(String::new, |s| format!(" ({s})"));
         let target = endpoint(key.dst, Some(key.port));
         let message = format!(
-            "{} made {} login attempts (short connections exchanging data) with {target}{svc} in the last {} s ({} reset)",
+            "{} made {} login attempts ({}, short, exchanging data) with {target}{svc} in the last {} s ({} reset)",
             key.src,
             count(n),
+            plural(connections, "connection"),
             self.cfg.window_secs,
             count(failed),
         );
@@ -310,6 +339,7 @@ impl BruteForce {
             recommendation,
             evidence: json!({
                 "attempts_in_window": n,
+                "connections_in_window": connections,
                 "reset_in_window": failed,
                 "attempts_total": a.total,
                 "window_secs": self.cfg.window_secs,
@@ -336,6 +366,7 @@ impl Detector for BruteForce {
         let Some((web, failed)) = self.classify(flow) else {
             return;
         };
+        let tries = tries_in(flow);
         let key = Key {
             src: flow.src_ip,
             dst: flow.dst_ip,
@@ -376,13 +407,15 @@ impl Detector for BruteForce {
             let n = flow.last_ts.nanos() / slot_ns;
             match a.slots.back_mut() {
                 Some(s) if s.n == n => {
-                    s.attempts += 1;
-                    s.failed += u64::from(failed);
+                    s.connections += 1;
+                    s.attempts += tries;
+                    s.failed += u64::from(failed) * tries;
                 }
                 // Flows end in time order, but a late one joins its slot or the newest.
                 Some(s) if s.n > n => {
-                    s.attempts += 1;
-                    s.failed += u64::from(failed);
+                    s.connections += 1;
+                    s.attempts += tries;
+                    s.failed += u64::from(failed) * tries;
                 }
                 _ => {
                     if a.slots.len() > SLOTS_PER_WINDOW as usize {
@@ -390,8 +423,9 @@ impl Detector for BruteForce {
                     }
                     a.slots.push_back(Slot {
                         n,
-                        attempts: 1,
-                        failed: u64::from(failed),
+                        connections: 1,
+                        attempts: tries,
+                        failed: u64::from(failed) * tries,
                     });
                 }
             }
@@ -509,7 +543,7 @@ mod tests {
         assert_eq!(a.severity, Severity::Medium);
         assert_eq!(
             a.message,
-            "203.0.113.5 made 12 login attempts (short connections exchanging data) with 10.1.0.22:22 (ssh) in the last 60 s (0 reset)"
+            "203.0.113.5 made 12 login attempts (12 connections, short, exchanging data) with 10.1.0.22:22 (ssh) in the last 60 s (0 reset)"
         );
         // No new attempts: no new draft.
         assert!(close(&mut d, 25).is_empty());
@@ -673,6 +707,51 @@ mod tests {
     }
 
     #[test]
+    fn ssh_guesses_are_counted_inside_their_connections() {
+        // hydra -t 4 with 30 passwords: 9 connections of up to 6 guesses each (the set-up's
+        // 6 client messages, then one per guess).
+        let mut d = BruteForce::new(&Config::default()).unwrap();
+        for (i, guesses) in [1u64, 6, 6, 6, 6, 4, 3, 2, 1].iter().enumerate() {
+            let mut f = tcp_flow(
+                "203.0.113.5",
+                "10.1.0.22",
+                22,
+                TcpState::Closed,
+                (20, 15),
+                at(i as f64 * 3.0),
+                0.3,
+            );
+            f.fwd.payload_packets = 6 + guesses;
+            d.on_flow(&f);
+        }
+        let out = close(&mut d, 30);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].evidence["attempts_in_window"], 35);
+        assert_eq!(out[0].evidence["connections_in_window"], 9);
+        assert!(
+            out[0]
+                .message
+                .contains("made 35 login attempts (9 connections, short, exchanging data)"),
+            "{}",
+            out[0].message
+        );
+        // A guesser cannot claim more than MaxAuthTries per connection.
+        let mut f = tcp_flow(
+            "203.0.113.6",
+            "10.1.0.22",
+            22,
+            TcpState::Closed,
+            (90, 60),
+            at(40.0),
+            2.0,
+        );
+        f.fwd.payload_packets = 80;
+        assert_eq!(tries_in(&f), SSH_MAX_TRIES);
+        f.dst_port = 21;
+        assert_eq!(tries_in(&f), 1, "one per connection elsewhere");
+    }
+
+    #[test]
     fn floods_and_scans_of_a_login_port_are_not_guessing() {
         let mut d = BruteForce::new(&Config::default()).unwrap();
         // A SYN flood against sshd with SYN cookies: SYN, SYN-ACK, the flooder's RST.
@@ -720,7 +799,9 @@ mod tests {
         let out = close(&mut d, 30);
         assert_eq!(out.len(), 1);
         assert!(
-            out[0].message.contains("made 3,000 login attempts"),
+            out[0]
+                .message
+                .contains("made 3,000 login attempts (3,000 connections"),
             "{}",
             out[0].message
         );

@@ -27,8 +27,9 @@
 //! (500 Mbit/s), and — once its baseline has `warmup_intervals` (5) intervals — at least
 //! `baseline_factor` (5) times that baseline. It is a `ddos` from `ddos_min_sources` (50)
 //! distinct sources. Traffic from few sources that is mostly TCP and that the destination
-//! keeps answering (≥ `min_reply_ratio`, 0.1, packets back per packet received) is a transfer,
-//! not an attack. Severity grows with the rate over the threshold, one step more for a DDoS.
+//! keeps answering (≥ `min_reply_ratio`, 0.01, packets back per packet received: a receiver
+//! with large windows and receive offload acknowledges only every 20th to 50th segment) is a
+//! transfer, not an attack. Severity follows [`crate::policy`] (volumetric).
 //! Bounded: `max_destinations` (10,000) per interval and `max_baselines` (4,096) baselines,
 //! least recently updated evicted; both counted ([`Detector::evictions`]).
 //!
@@ -104,7 +105,7 @@ impl Default for Config {
             baseline_min_pps: 100.0,
             ddos_min_sources: 50,
             defer_share: 0.8,
-            min_reply_ratio: 0.1,
+            min_reply_ratio: 0.01,
             max_destinations: 10_000,
             max_baselines: 4096,
         }

@@ -346,6 +346,7 @@ mod tests {
                 bytes: 60,
                 payload_bytes: 0,
                 tcp_flags: 0x02,
+                payload_packets: 0,
             },
             rev: DirectionStats::default(),
             first_ts: Timestamp::from_secs_nanos(secs, 0),
