@@ -79,7 +79,19 @@ pub struct DirectionStats {
     /// attempt is one client message).
     #[serde(default)]
     pub payload_packets: u64,
+    /// Small payload packets (at most [`SMALL_PAYLOAD`] bytes) of the same length as this
+    /// direction's previous payload packet: a service repeating one short answer, such as a
+    /// login refusal after each guess.
+    #[serde(default)]
+    pub repeated_small_payloads: u64,
+    /// Length of this direction's previous payload packet (bookkeeping for the count above).
+    #[serde(skip)]
+    pub last_payload_len: u32,
 }
+
+/// Payload length up to which a repeated answer counts as a short protocol message (a refusal,
+/// a prompt) rather than a full segment of bulk data.
+pub const SMALL_PAYLOAD: u32 = 256;
 
 /// A flow as reported: the initiator is `src`, the responder `dst`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

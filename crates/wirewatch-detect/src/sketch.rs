@@ -80,6 +80,7 @@ impl SourceCounter {
     }
 
     /// The first distinct addresses seen.
+    #[cfg(test)]
     pub(crate) fn sample(&self) -> &[IpAddr] {
         &self.sample[..usize::from(self.len)]
     }

@@ -120,6 +120,8 @@ pub fn tcp_flow(
             payload_bytes: 0,
             tcp_flags: 0,
             payload_packets: 0,
+            repeated_small_payloads: 0,
+            last_payload_len: 0,
         },
         rev: DirectionStats {
             packets: rev_packets,
@@ -127,6 +129,8 @@ pub fn tcp_flow(
             payload_bytes: 0,
             tcp_flags: 0,
             payload_packets: 0,
+            repeated_small_payloads: 0,
+            last_payload_len: 0,
         },
         first_ts: Timestamp(end.nanos().saturating_sub(dur)),
         last_ts: end,

@@ -566,6 +566,8 @@ fn finished_flows_reach_the_brute_force_detector() {
                 payload_bytes: 1200,
                 tcp_flags: 0x1b,
                 payload_packets: 0,
+                repeated_small_payloads: 0,
+                last_payload_len: 0,
             },
             rev: DirectionStats {
                 packets: 10,
@@ -573,6 +575,8 @@ fn finished_flows_reach_the_brute_force_detector() {
                 payload_bytes: 1800,
                 tcp_flags: 0x1b,
                 payload_packets: 0,
+                repeated_small_payloads: 0,
+                last_payload_len: 0,
             },
             first_ts: Timestamp(end.nanos() - 3 * NANOS_PER_SEC),
             last_ts: end,

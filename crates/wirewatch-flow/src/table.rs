@@ -223,7 +223,15 @@ impl FlowTable {
         dir.packets += 1;
         dir.bytes += u64::from(wire_len);
         dir.payload_bytes += u64::from(pkt.payload_len);
-        dir.payload_packets += u64::from(pkt.payload_len > 0);
+        if pkt.payload_len > 0 {
+            dir.payload_packets += 1;
+            if pkt.payload_len == dir.last_payload_len
+                && pkt.payload_len <= wirewatch_core::flow::SMALL_PAYLOAD
+            {
+                dir.repeated_small_payloads += 1;
+            }
+            dir.last_payload_len = pkt.payload_len;
+        }
         let side_packets = dir.packets;
         let mut became_terminal = false;
         let mut handshake_completed = false;

@@ -149,6 +149,8 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
             payload_bytes: packets * 60,
             tcp_flags: 0x1b,
             payload_packets: 0,
+            repeated_small_payloads: 0,
+            last_payload_len: 0,
         },
         rev: DirectionStats {
             packets: packets / 2,
@@ -156,6 +158,8 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
             payload_bytes: packets * 650,
             tcp_flags: 0x1b,
             payload_packets: 0,
+            repeated_small_payloads: 0,
+            last_payload_len: 0,
         },
         first_ts: Timestamp(first_ns),
         last_ts: Timestamp(first_ns + duration_ns),

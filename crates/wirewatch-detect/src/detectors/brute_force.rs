@@ -12,13 +12,15 @@
 //! From finished flows: per (source, target, port), the login attempts within the last
 //! `window_secs`. An attempt is a TCP connection whose handshake completed and in which *both*
 //! sides sent application data (a banner, a greeting, credentials, an answer): a guess needs a
-//! listening service that talks. Half-open and never-established connections (SYN floods,
+//! listening service that talks, and a connection that moved more than 32 KB either way is a
+//! working session (a copy, a shell), not a guess. Half-open and never-established connections (SYN floods,
 //! port scans) and connections closed before any data (connect scans, health checks that
 //! only connect) are not login attempts. On an authentication port (`auth_ports`) an attempt
 //! also has to be short (≤ `max_attempt_secs`) or reset, so long interactive sessions do not
 //! count. An SSH connection carries up to six guesses (`MaxAuthTries`): its client messages
-//! after the set-up (banner, key exchange, service request, the `none` method) are counted as
-//! attempts, as Zeek counts `auth_attempts`; other services count one per connection. On a web port (`web_ports`) only connections that are both short (≤ `web_max_secs`)
+//! after the set-up (banner, key exchange, service request, the `none` method), as far as the
+//! server answered each with the same short refusal (a session that logged in gets differing
+//! answers), are counted as attempts; other services count one per connection. On a web port (`web_ports`) only connections that are both short (≤ `web_max_secs`)
 //! and small (≤ `web_max_packets` packets) count; over plain HTTP, only those whose request was
 //! a `POST` or whose answer refused credentials (401, 403, 407) — fetching pages is not
 //! guessing. Encrypted ones cannot be told from busy API clients: they count, but the alert
@@ -71,18 +73,24 @@ const EVICT_SCAN: usize = 8;
 /// banner, KEXINIT, key exchange, NEWKEYS, SERVICE_REQUEST and the `none` USERAUTH_REQUEST
 /// (RFC 4253 §4–7, RFC 4252 §5.2).
 const SSH_SETUP_MESSAGES: u64 = 6;
+/// Payload bytes in either direction from which a connection is a working session rather
+/// than a login attempt. A failed SSH connection with six guesses and a post-quantum key
+/// exchange moves under 5 KB each way, an RDP/NLA or SMB refusal under 20 KB; a file copy or an
+/// interactive shell soon passes 32 KB.
+const SESSION_MIN_BYTES: u64 = 32 * 1024;
 /// Guesses one SSH connection can carry: OpenSSH's `MaxAuthTries` default.
 const SSH_MAX_TRIES: u64 = 6;
 
 /// Login attempts one connection carried. Password guessers reuse an SSH connection for up to
-/// `MaxAuthTries` guesses (hydra, medusa, ncrack do), each one client message after the
-/// set-up, as Zeek's `auth_attempts` counts them; other services count one per connection.
+/// `MaxAuthTries` guesses (hydra, medusa, ncrack do): each guess is one client message after
+/// the set-up, and each refusal the same short server message, so the server repeating one
+/// short answer is what tells guesses from the messages of a session that logged in (whose
+/// answers differ). Other services count one per connection.
 fn tries_in(flow: &FlowRecord) -> u64 {
     if flow.dst_port == 22 || flow.app.proto == wirewatch_core::AppProto::Ssh {
-        flow.fwd
-            .payload_packets
-            .saturating_sub(SSH_SETUP_MESSAGES)
-            .clamp(1, SSH_MAX_TRIES)
+        let messages = flow.fwd.payload_packets.saturating_sub(SSH_SETUP_MESSAGES);
+        let refusals = 1 + flow.rev.repeated_small_payloads;
+        messages.min(refusals).clamp(1, SSH_MAX_TRIES)
     } else {
         1
     }
@@ -249,6 +257,11 @@ impl BruteForce {
         // the service said something (a banner, a prompt, a refusal). Floods and scans never
         // get that far.
         if flow.fwd.payload_bytes == 0 || flow.rev.payload_bytes == 0 {
+            return None;
+        }
+        // A connection that moved real data (a file copy, a shell, a git fetch) logged in and
+        // worked: a session, not a guess.
+        if flow.fwd.payload_bytes.max(flow.rev.payload_bytes) > SESSION_MIN_BYTES {
             return None;
         }
         let secs = flow.last_ts.since(flow.first_ts) as f64 / NANOS_PER_SEC as f64;
@@ -722,6 +735,7 @@ mod tests {
                 0.3,
             );
             f.fwd.payload_packets = 6 + guesses;
+            f.rev.repeated_small_payloads = guesses - 1;
             d.on_flow(&f);
         }
         let out = close(&mut d, 30);
@@ -746,7 +760,12 @@ mod tests {
             2.0,
         );
         f.fwd.payload_packets = 80;
+        f.rev.repeated_small_payloads = 70;
         assert_eq!(tries_in(&f), SSH_MAX_TRIES);
+        // A login that worked: as many client messages, but the server's answers differ.
+        f.fwd.payload_packets = 13;
+        f.rev.repeated_small_payloads = 0;
+        assert_eq!(tries_in(&f), 1);
         f.dst_port = 21;
         assert_eq!(tries_in(&f), 1, "one per connection elsewhere");
     }

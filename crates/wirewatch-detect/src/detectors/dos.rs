@@ -328,7 +328,10 @@ impl Dos {
                 count(sources)
             )
         } else {
-            let list: Vec<String> = tops.iter().map(|(ip, _)| ip.to_string()).collect();
+            let list: Vec<String> = named_sources(&tops, e.sampled)
+                .iter()
+                .map(IpAddr::to_string)
+                .collect();
             format!(
                 "block or rate-limit {} upstream of {dst}; if {dst} must stay reachable, put a rate limit in front of it",
                 list.join(", ")

@@ -221,8 +221,11 @@ impl Flood {
             count(sources),
             if sources == 1 { "" } else { "s" },
         );
-        let list: Vec<String> = tops.iter().map(|(ip, _)| ip.to_string()).collect();
-        let recommendation = if sources > 20 {
+        let list: Vec<String> = named_sources(&tops, e.packets)
+            .iter()
+            .map(IpAddr::to_string)
+            .collect();
+        let recommendation = if sources > 20 || list.is_empty() {
             format!(
                 "rate-limit ICMP to {dst} at the edge (a few hundred packets/s is plenty); the {} sources are too many to block one by one",
                 count(sources)
@@ -311,13 +314,16 @@ impl Flood {
             if sources == 1 { "" } else { "s" },
         );
         let tops = e.top_sources.top();
-        let list: Vec<String> = tops.iter().map(|(ip, _)| ip.to_string()).collect();
+        let list: Vec<String> = named_sources(&tops, e.packets)
+            .iter()
+            .map(IpAddr::to_string)
+            .collect();
         let target = endpoint(dst, single_port);
         let recommendation = match reflector {
             Some(p) => format!(
                 "block UDP from source port {p} to {dst} at the edge and ask the upstream provider to filter the reflected traffic; make sure your own servers are not open reflectors"
             ),
-            None if distributed => format!(
+            None if distributed || list.is_empty() => format!(
                 "rate-limit UDP to {target} at the edge and ask the upstream provider to filter; the {} sources are too many to block one by one",
                 count(sources)
             ),

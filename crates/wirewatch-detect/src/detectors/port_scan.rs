@@ -727,8 +727,17 @@ impl PortScan {
                     format!("{} answered open: {}", open.len(), port_list(&open, 10))
                 };
                 open.truncate(LISTED);
+                // Past the per-source cap the scan goes on uncounted: say so, not the cap.
+                let more = if s.overflow > 0 {
+                    format!(
+                        " (and {} more probes past the memory cap)",
+                        count(s.overflow)
+                    )
+                } else {
+                    String::new()
+                };
                 let msg = format!(
-                    "{src} probed {} ports on {host} in {span} s ({label}); {found}",
+                    "{src} probed {} ports on {host}{more} in {span} s ({label}); {found}",
                     count(u64::from(vports))
                 );
                 (vec![host], open, msg, "vertical")
@@ -793,7 +802,7 @@ impl PortScan {
                     ports,
                     message,
                     shape,
-                    magnitude: f64::from(vports.max(hhosts)),
+                    magnitude: f64::from(vports.max(hhosts)) + s.overflow as f64,
                     evidence: json!({
                         "shape": shape,
                         "style": style,

@@ -180,7 +180,8 @@ impl SynFlood {
             return None;
         }
         let answered = (t.syn_acks as f64 / t.syns.max(1) as f64).min(1.0);
-        let sources = t.sources.estimate();
+        // A sketch can overshoot: never more sources than SYNs.
+        let sources = t.sources.estimate().min(t.syns);
         let ports = t.ports.top();
         let (top_port, top_count) = ports.first().copied().unwrap_or((0, 0));
         // One host sending most of the SYNs, spread over many ports: a port scan
@@ -244,7 +245,7 @@ impl SynFlood {
             severity,
             confidence,
             ts,
-            sources: named,
+            sources: named.clone(),
             targets: vec![dst],
             ports: main_ports,
             message,
@@ -260,7 +261,7 @@ impl SynFlood {
                 "completed_share": completed,
                 "distinct_sources": sources,
                 "sources_estimated": t.sources.is_estimate(),
-                "source_sample": t.sources.sample(),
+                "named_sources": named,
                 "top_ports": ports.iter().map(|(p, c)| json!({"port": p, "syns": c})).collect::<Vec<_>>(),
                 "min_syn_rate": self.cfg.min_syn_rate,
                 "max_answered_share": self.cfg.max_answered_share,

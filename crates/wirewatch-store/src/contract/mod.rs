@@ -154,6 +154,8 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
             payload_bytes: 500 + i,
             tcp_flags: 0x1b,
             payload_packets: 0,
+            repeated_small_payloads: 0,
+            last_payload_len: 0,
         },
         rev: DirectionStats {
             packets: 8 + i,
@@ -161,6 +163,8 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
             payload_bytes: 4_000 + i,
             tcp_flags: 0x13,
             payload_packets: 0,
+            repeated_small_payloads: 0,
+            last_payload_len: 0,
         },
         first_ts: ts(T0 + start_s, 123_456_000),
         last_ts: ts(T0 + start_s + 5, 654_321_000),

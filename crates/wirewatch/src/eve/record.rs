@@ -752,6 +752,8 @@ mod tests {
                 payload_bytes: 1000,
                 tcp_flags: 0x1b,
                 payload_packets: 0,
+                repeated_small_payloads: 0,
+                last_payload_len: 0,
             },
             rev: DirectionStats {
                 packets: 18,
@@ -759,6 +761,8 @@ mod tests {
                 payload_bytes: 26000,
                 tcp_flags: 0x1b,
                 payload_packets: 0,
+                repeated_small_payloads: 0,
+                last_payload_len: 0,
             },
             first_ts: Timestamp::from_secs_nanos(1_700_000_000, 5_000),
             last_ts: Timestamp::from_secs_nanos(1_700_000_000, 900_000_000),

@@ -347,6 +347,8 @@ mod tests {
                 payload_bytes: 0,
                 tcp_flags: 0x02,
                 payload_packets: 0,
+                repeated_small_payloads: 0,
+                last_payload_len: 0,
             },
             rev: DirectionStats::default(),
             first_ts: Timestamp::from_secs_nanos(secs, 0),
