@@ -58,7 +58,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 need=()
-for tool in nmap:nmap hping3:hping3 sshd:openssh-server vsftpd:vsftpd tcpdump:tcpdump \
+for tool in nmap:nmap hping3:hping3 hydra:hydra sshd:openssh-server vsftpd:vsftpd tcpdump:tcpdump \
     dig:dnsutils sshpass:sshpass dnsmasq:dnsmasq-base curl:curl ping:iputils-ping ip:iproute2 \
     python3:python3 ethtool:ethtool iperf3:iperf3 tc:iproute2; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${tool%%:*}" ] || need+=("${tool#*:}")
@@ -474,6 +474,18 @@ attack_ssh_brute() {
     expect brute_force "$ATTACKER" "$VICTIM" 22 "$t0" "$t1"
 }
 
+attack_hydra_ssh() {
+    local t0 t1 i
+    for i in $(seq 1 30); do echo "wrong-$i"; done >"$TMP/passwords.txt"
+    t0=$(now)
+    # hydra's default for ssh: several guesses per connection (up to sshd's MaxAuthTries, 6),
+    # 4 connections in parallel: 30 guesses in about 9 connections.
+    inatt hydra -q -I -l "$USER_NAME" -P "$TMP/passwords.txt" -t 4 "ssh://$VICTIM" \
+        >"$TMP/hydra.log" 2>&1 || true
+    t1=$(now)
+    expect brute_force "$ATTACKER" "$VICTIM" 22 "$t0" "$t1"
+}
+
 attack_ftp_brute() {
     local t0 t1
     t0=$(now)
@@ -709,6 +721,7 @@ scenario hping3_syn_flood "$POST" "hping3 -S -p 80 --rand-source -i u2000 -c 200
 scenario icmp_flood "$POST" "hping3 --icmp -i u750 -c 2800 $ATTACKER -> $VICTIM (~1,200 echo requests/s for ~2.3 s, all answered); $BG" attack_icmp_flood
 scenario udp_flood "$POST" "hping3 --udp -p 53 --rand-source -i u350 -c 5600 -> $VICTIM (~2,400 datagrams/s for ~2.3 s from thousands of spoofed sources: the distributed case; the single-source case needs >= 10,000 pps, a capture over 1 MB, and is left to the detector's unit tests); $BG" attack_udp_flood
 scenario ssh_brute_force 20 "20 failed ssh password logins (sshpass, 4 in parallel, one guess per connection) $ATTACKER -> $USER_NAME@$VICTIM:22; the alert comes when the 10th failed connection has lingered 10 s in the flow table; $BG" attack_ssh_brute
+scenario hydra_ssh_brute_force 20 "hydra -l $USER_NAME -P (30 wrong passwords) -t 4 ssh://$VICTIM from $ATTACKER: several guesses per connection (sshd MaxAuthTries 6), about 9 connections; $BG" attack_hydra_ssh
 scenario ftp_brute_force 20 "15 failed FTP logins (python ftplib, 3 in parallel, one guess per connection) $ATTACKER -> $VICTIM:21; $BG" attack_ftp_brute
 
 no_offloads
