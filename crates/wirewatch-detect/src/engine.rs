@@ -761,10 +761,12 @@ fn is_routine(pkt: &Packet, flow: Option<&Ingested>) -> bool {
 /// one attack is one incident (each drop counted in `explained`):
 /// - a specific finding about a target (`syn_flood`, `icmp_flood`, `udp_flood`,
 ///   `dns_amplification`) explains a `dos`/`ddos` draft about the same target;
-/// - DNS amplification explains a `udp_flood` draft about the same target;
+/// - an amplification (DNS, or another vector the `reflection` detector names) explains a
+///   `udp_flood` draft about the same target;
 /// - a scan explains a network-wide SYN flood (`syn_flood|*`) — a fast horizontal scan is many
 ///   SYNs to many hosts, and names its scanner instead of the interval's bystanders — and a
-///   SYN flood at one host whose named sources are all scanning in the same interval.
+///   SYN flood at one host whose named sources are all scanning in the same interval, and a
+///   network-wide ICMP flood (a fast ping sweep).
 fn drop_explained(
     batch: Vec<(&'static str, AlertDraft)>,
     explained: &mut u64,
@@ -786,27 +788,36 @@ fn drop_explained(
         .filter(|(_, d)| SPECIFIC.contains(&d.kind))
         .flat_map(|(_, d)| d.targets.iter().copied())
         .collect();
+    let reflected = |name: &str, d: &AlertDraft| {
+        d.kind == kind::DNS_AMPLIFICATION || name == detectors::reflection::NAME
+    };
     let amplified: HashSet<IpAddr> = batch
         .iter()
-        .filter(|(_, d)| d.kind == kind::DNS_AMPLIFICATION)
+        .filter(|(name, d)| reflected(name, d))
         .flat_map(|(_, d)| d.targets.iter().copied())
         .collect();
     let before = batch.len();
     let kept: Vec<(&'static str, AlertDraft)> = batch
         .into_iter()
-        .filter(|(_, d)| {
+        .filter(|(name, d)| {
+            // The reflection detector's DoS/DDoS name a vector; only the generic rate
+            // detector's give way.
             let generic_dos = (d.kind == kind::DOS || d.kind == kind::DDOS)
+                && !reflected(name, d)
                 && !d.targets.is_empty()
                 && d.targets.iter().all(|t| specific_targets.contains(t));
-            // Amplified DNS answers are a UDP flood too: the amplification names it better.
+            // Amplified answers are a UDP flood too: the amplification names it better.
             let amplified_flood = d.kind == kind::UDP_FLOOD
                 && !d.targets.is_empty()
                 && d.targets.iter().all(|t| amplified.contains(t));
-            // A scan's SYNs: network-wide, or at one host from the scanner alone.
+            // A scan's SYNs: network-wide, or at one host from the scanner alone; a fast
+            // ping sweep's echo requests: network-wide ICMP.
             let scan_syns = scanning
-                && d.kind == kind::SYN_FLOOD
-                && (d.incident_key.ends_with("|*")
-                    || (!d.sources.is_empty() && d.sources.iter().all(|s| scanners.contains(s))));
+                && ((d.kind == kind::SYN_FLOOD
+                    && (d.incident_key.ends_with("|*")
+                        || (!d.sources.is_empty()
+                            && d.sources.iter().all(|s| scanners.contains(s)))))
+                    || (d.kind == kind::ICMP_FLOOD && d.incident_key.ends_with("|*")));
             !(generic_dos || amplified_flood || scan_syns)
         })
         .collect();
@@ -872,6 +883,16 @@ mod explain_tests {
             ),
         ]);
         assert_eq!((k, n), (vec![kind::DNS_AMPLIFICATION], 1));
+        // NTP amplification found by the reflection detector names the attack; the UDP flood
+        // it also is gives way, and the generic rate detector's DDoS too.
+        let mut ntp = draft(kind::DDOS, "dos|10.0.0.2", "10.0.0.2");
+        ntp.0 = detectors::reflection::NAME;
+        let (k, n) = kinds(vec![
+            draft(kind::UDP_FLOOD, "udp_flood|10.0.0.2", "10.0.0.2"),
+            ntp,
+            draft(kind::DDOS, "dos|10.0.0.2", "10.0.0.2"),
+        ]);
+        assert_eq!((k, n), (vec![kind::DDOS], 2));
         // The scanner's own SYNs at one host are the scan's; someone else's flood is not.
         let mut scan = draft(kind::PORT_SCAN, "port_scan|10.0.0.1", "10.0.0.2");
         scan.1.sources = vec![ip("10.0.0.1")];
@@ -881,6 +902,11 @@ mod explain_tests {
         by_other.1.sources = vec![ip("10.0.0.9")];
         let (k, n) = kinds(vec![scan, by_scanner, by_other]);
         assert_eq!((k, n), (vec![kind::PORT_SCAN, kind::SYN_FLOOD], 1));
+        let (k, n) = kinds(vec![
+            draft(kind::PORT_SCAN, "port_scan|10.0.0.1", ""),
+            draft(kind::ICMP_FLOOD, "icmp_flood|*", ""),
+        ]);
+        assert_eq!((k, n), (vec![kind::PORT_SCAN], 1));
         // Without a scan, a network-wide SYN flood stands.
         let (k, n) = kinds(vec![draft(kind::SYN_FLOOD, "syn_flood|*", "")]);
         assert_eq!((k, n), (vec![kind::SYN_FLOOD], 0));

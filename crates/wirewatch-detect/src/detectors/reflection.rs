@@ -58,6 +58,9 @@ use wirewatch_core::proto::tcp_flags::{ACK, RST, SYN};
 use wirewatch_core::{IntervalMetrics, Timestamp};
 use wirewatch_decode::{Packet, Transport};
 
+/// The detector's name (the engine lets its findings explain a UDP flood of the same victim).
+pub const NAME: &str = "reflection";
+
 /// UDP services whose answers are much larger than their requests, with the name used in
 /// messages (the amplification vectors CISA and the DDoS-protection literature list).
 const AMPLIFIERS: [(u16, &str); 16] = [
@@ -496,7 +499,7 @@ impl Reflection {
 
 impl Detector for Reflection {
     fn name(&self) -> &'static str {
-        "reflection"
+        NAME
     }
 
     fn wants_packets(&self) -> bool {
