@@ -12,6 +12,9 @@
 //! | credential (brute force) | — | at the threshold | ≥ 4× the threshold, or a source inside the network | never |
 //! | notice (traffic spike) | always, unless | ≥ 4× and ≥ 100 Mbit/s or 20,000 pkt/s, not explained | never | never |
 //! | notice (anomaly model) | always | never | never | never |
+//! | exfiltration (DNS tunnel) | — | at the threshold | ≥ 5× the threshold | never |
+//! | reputation (threat intelligence) | — | contacted by a scored address | a listed or 90+ address, or a local host calling a scored one | a local host calling a listed or 90+ address |
+//! | classifier (flow model) | — | attack classes | DoS, DDoS, botnet, infiltration | never |
 //!
 //! A notice that one ordinary transfer explains (one host's TCP transfer) stays `low` whatever
 //! its size; the anomaly model's verdicts are scored by [`anomaly_severity`]. The dashboard's
@@ -43,6 +46,12 @@ pub(crate) enum Family {
     Credential,
     /// Something unusual that is not an attack by itself: spikes, anomalies.
     Notice,
+    /// Data hidden in another protocol (DNS tunnels).
+    Exfiltration,
+    /// Talking with an address that threat intelligence lists or scores as malicious.
+    Reputation,
+    /// A flow a trained classifier calls an attack.
+    Classifier,
 }
 
 /// What a finding's severity is decided from.
@@ -64,6 +73,11 @@ pub(crate) struct Impact {
     pub internal_source: bool,
     /// One ordinary transfer explains the finding (one host pair, a completed connection).
     pub ordinary: bool,
+    /// The evidence is strong of its kind (a blocklist entry or a score of 90+; a class that
+    /// means compromise or volume: DoS, DDoS, botnet, infiltration).
+    pub strong: bool,
+    /// A local host reached out (rather than being contacted).
+    pub outbound: bool,
 }
 
 impl Impact {
@@ -78,6 +92,8 @@ impl Impact {
             served: None,
             internal_source: false,
             ordinary: false,
+            strong: false,
+            outbound: false,
         }
     }
 }
@@ -135,6 +151,26 @@ pub(crate) fn severity(i: &Impact) -> Severity {
                 Severity::Medium
             } else {
                 Severity::Low
+            }
+        }
+        Family::Exfiltration => {
+            if over >= 5.0 {
+                Severity::High
+            } else {
+                Severity::Medium
+            }
+        }
+        Family::Reputation => match (i.strong, i.outbound) {
+            // A local host calling out to a known-bad address: likely compromised.
+            (true, true) => Severity::Critical,
+            (true, false) | (false, true) => Severity::High,
+            (false, false) => Severity::Medium,
+        },
+        Family::Classifier => {
+            if i.strong {
+                Severity::High
+            } else {
+                Severity::Medium
             }
         }
     }

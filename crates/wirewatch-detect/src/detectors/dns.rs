@@ -49,7 +49,7 @@ use serde_json::json;
 use std::collections::VecDeque;
 use std::net::IpAddr;
 use wirewatch_core::time::NANOS_PER_SEC;
-use wirewatch_core::{IntervalMetrics, Severity, Timestamp};
+use wirewatch_core::{IntervalMetrics, Timestamp};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::{DnsMessage, DnsName, name_entropy};
 
@@ -288,7 +288,10 @@ impl Detector for Dns {
             let over = nf / f64::from(c.tunnel_min_queries);
             out.push(AlertDraft {
                 kind: kind::DNS_TUNNEL,
-                severity: if over >= 5.0 { Severity::High } else { Severity::Medium },
+                severity: crate::policy::severity(&crate::policy::Impact::new(
+                    crate::policy::Family::Exfiltration,
+                    over,
+                )),
                 confidence: (0.6 + 0.1 * over.min(3.5)).min(0.95),
                 ts: now,
                 sources: vec![*src],

@@ -130,12 +130,14 @@ impl MlThreat {
 }
 
 fn severity(class: FlowClass) -> Severity {
-    match class {
-        FlowClass::DoS | FlowClass::DDoS | FlowClass::Botnet | FlowClass::Infiltration => {
-            Severity::High
-        }
-        _ => Severity::Medium,
-    }
+    let strong = matches!(
+        class,
+        FlowClass::DoS | FlowClass::DDoS | FlowClass::Botnet | FlowClass::Infiltration
+    );
+    crate::policy::severity(&crate::policy::Impact {
+        strong,
+        ..crate::policy::Impact::new(crate::policy::Family::Classifier, 1.0)
+    })
 }
 
 impl Detector for MlThreat {

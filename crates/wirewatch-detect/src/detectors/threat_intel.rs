@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use wirewatch_core::{IntervalMetrics, Severity, ThreatHit, ThreatSource};
+use wirewatch_core::{IntervalMetrics, ThreatHit, ThreatSource};
 
 /// Hits kept until the interval closes. A host talking to one bad address makes one hit per
 /// new flow; 4,096 is far more distinct (remote, local) pairs than an interval shows unless
@@ -210,12 +210,11 @@ impl Detector for ThreatIntel {
                     )
                 }
             };
-            let severity = match (strong, p.outbound) {
-                (true, true) => Severity::Critical,
-                (true, false) => Severity::High,
-                (false, true) => Severity::High,
-                (false, false) => Severity::Medium,
-            };
+            let severity = crate::policy::severity(&crate::policy::Impact {
+                strong,
+                outbound: p.outbound,
+                ..crate::policy::Impact::new(crate::policy::Family::Reputation, 1.0)
+            });
             let locals: Vec<String> = p.locals.iter().map(IpAddr::to_string).collect();
             let direction = if p.outbound {
                 "connected to"
@@ -272,6 +271,7 @@ impl Detector for ThreatIntel {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use wirewatch_core::Severity;
     use wirewatch_core::{AddressReputation, Timestamp};
 
     fn ip(s: &str) -> IpAddr {
