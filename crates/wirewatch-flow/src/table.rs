@@ -50,8 +50,8 @@ pub struct Ingested {
     pub app: AppProto,
     /// The packet is the responder's first in this flow (an answer to the initiator).
     pub first_reply: bool,
-    /// The packet completed the TCP three-way handshake (the initiator's ACK after the
-    /// responder's SYN-ACK).
+    /// The packet completed the TCP three-way handshake: the initiator's first ACK (without
+    /// SYN or RST) while the handshake was open, the SYN-ACK captured or not.
     pub handshake_completed: bool,
 }
 
@@ -236,11 +236,17 @@ impl FlowTable {
         let mut became_terminal = false;
         let mut handshake_completed = false;
         if let Some(f) = flags {
+            // The initiator's first ACK (no SYN, no RST) while the handshake is open completes
+            // it from the client's side, whether or not the SYN-ACK was captured (a capture of
+            // one direction sees the client's ACK but never the server's answer).
+            let first_ack = dir.tcp_flags & ACK == 0;
             dir.tcp_flags |= f;
             let next = next_tcp_state(entry, side, f);
             became_terminal = next.is_terminal() && !entry.state.is_terminal();
-            handshake_completed =
-                entry.state == TcpState::Handshake && next == TcpState::Established;
+            handshake_completed = entry.state == TcpState::Handshake
+                && side == entry.initiator
+                && first_ack
+                && f & (SYN | ACK | RST) == ACK;
             entry.state = next;
         }
         let first_in_epoch = entry.epoch != epoch;

@@ -59,9 +59,14 @@ fn handshake_data_fin_close_and_linger() {
         .unwrap();
     assert!(!synack.new_flow && !synack.forward);
     assert_eq!(t.live_records(1)[0].state, TcpState::Handshake);
-    t.ingest(&tcp(c, 40000, s, 80, ACK), 66, ts(1));
+    assert!(synack.first_reply && !synack.handshake_completed);
+    let ack = t.ingest(&tcp(c, 40000, s, 80, ACK), 66, ts(1)).unwrap();
+    assert!(ack.handshake_completed && !ack.first_reply);
     assert_eq!(t.live_records(1)[0].state, TcpState::Established);
-    t.ingest(&tcp(c, 40000, s, 80, ACK | PSH), 100, ts(2));
+    let data = t
+        .ingest(&tcp(c, 40000, s, 80, ACK | PSH), 100, ts(2))
+        .unwrap();
+    assert!(!data.handshake_completed, "once per connection");
     t.ingest(&tcp(s, 80, c, 40000, FIN | ACK), 66, ts(3));
     assert_eq!(t.live_records(1)[0].state, TcpState::Closing);
     t.ingest(&tcp(c, 40000, s, 80, FIN | ACK), 66, ts(3));
@@ -84,6 +89,32 @@ fn handshake_data_fin_close_and_linger() {
     assert_eq!(r.end_reason, EndReason::Fin);
     assert_eq!((r.first_ts, r.last_ts), (ts(1), ts(3)));
     assert!(t.is_empty());
+}
+
+#[test]
+fn a_handshake_completes_in_a_one_directional_capture_and_never_by_reset() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    // Inbound only: the client's SYN, then its ACK and data; the SYN-ACK went another way.
+    t.ingest(&tcp("10.0.0.1", 40000, "10.0.0.2", 443, SYN), 74, ts(1));
+    let ack = t
+        .ingest(&tcp("10.0.0.1", 40000, "10.0.0.2", 443, ACK), 66, ts(1))
+        .unwrap();
+    assert!(ack.handshake_completed);
+    let more = t
+        .ingest(
+            &tcp("10.0.0.1", 40000, "10.0.0.2", 443, ACK | PSH),
+            200,
+            ts(1),
+        )
+        .unwrap();
+    assert!(!more.handshake_completed);
+    // A SYN flood's client resets the SYN-ACK (SYN cookies): nothing completes.
+    t.ingest(&tcp("10.0.0.9", 1234, "10.0.0.2", 80, SYN), 60, ts(2));
+    t.ingest(&tcp("10.0.0.2", 80, "10.0.0.9", 1234, SYN | ACK), 60, ts(2));
+    let rst = t
+        .ingest(&tcp("10.0.0.9", 1234, "10.0.0.2", 80, RST), 60, ts(2))
+        .unwrap();
+    assert!(!rst.handshake_completed);
 }
 
 #[test]
