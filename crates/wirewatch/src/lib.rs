@@ -17,6 +17,7 @@ pub mod intel;
 pub mod line;
 pub mod live;
 pub mod model;
+pub mod packet_clock;
 pub mod pipeline;
 pub mod run;
 pub mod storage;

@@ -62,6 +62,8 @@ pub struct Engine {
     drops: DropCounts,
     /// `drops` when the previous interval closed.
     drops_at_close: DropCounts,
+    /// Which capture timestamps may move packet time (see [`crate::packet_clock`]).
+    clock: crate::packet_clock::PacketClock,
     /// Threat intelligence (blocklists, AbuseIPDB), when configured.
     intel: Option<EngineIntel>,
     /// The packet ring, evidence captures and capture files, when recorded.
@@ -87,6 +89,7 @@ impl Engine {
             app_decoding: config.flows.app_decoding,
             drops: DropCounts::default(),
             drops_at_close: DropCounts::default(),
+            clock: crate::packet_clock::PacketClock::default(),
             intel: None,
             evidence: None,
         }
@@ -129,8 +132,15 @@ impl Engine {
     /// Processes one frame and returns its decoded summary.
     #[inline]
     pub fn process(&mut self, frame: &Frame<'_>, sink: &mut impl Sink) -> Packet {
+        let ts = self.clock.admit(frame.ts);
+        let admitted;
+        let frame = if ts == frame.ts {
+            frame
+        } else {
+            admitted = Frame { ts, ..*frame };
+            &admitted
+        };
         let pkt = decode(frame.linktype, frame.data);
-        let ts = frame.ts;
         if self.intervals.must_close_before(ts) {
             self.close_intervals_until(ts, sink);
         }
@@ -342,7 +352,18 @@ impl Engine {
                 self.deliver_interval(m, sink);
             }
             self.flows.next_epoch();
+            // Time that cannot advance any further (the end of 64-bit nanoseconds) ends the
+            // loop instead of closing the same interval forever.
+            if self.intervals.current_end().is_none_or(|next| next <= end) {
+                break;
+            }
         }
+    }
+
+    /// Packets whose timestamp was too far ahead of their neighbours to believe; they were
+    /// processed at the packet time before them.
+    pub fn timestamps_far_ahead(&self) -> u64 {
+        self.clock.far_ahead()
     }
 }
 

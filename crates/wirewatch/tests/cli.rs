@@ -457,3 +457,63 @@ fn bench_measures_what_detection_and_application_decoding_cost() {
     assert!(v["detection_cost_percent"].is_f64(), "{v}");
     assert!(v["app_decoding_cost_percent"].is_f64(), "{v}");
 }
+
+#[test]
+fn timestamps_far_in_the_future_neither_hang_nor_move_packet_time() {
+    use wirewatch_capture::write::{PacketWriter, PcapFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("future.pcapng");
+    // Ethernet, IPv4, UDP 10.0.0.1:1234 -> 10.0.0.2:53, no payload.
+    let mut frame = vec![0u8; 12];
+    frame.extend_from_slice(&[0x08, 0x00]);
+    frame.extend_from_slice(&[
+        0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    frame.extend_from_slice(&[0x04, 0xd2, 0, 53, 0, 8, 0, 0]);
+    let len = frame.len() as u32;
+    let sec = 1_000_000_000u64;
+    let mut w = PacketWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        PcapFormat::PcapNg,
+        65_535,
+    )
+    .unwrap();
+    for ts in [
+        1_700_000_000 * sec,
+        u64::MAX,     // the end of 64-bit nanoseconds: interval arithmetic saturates there
+        u64::MAX - 1, // a second one does not make it believable
+        (1_700_000_000 + 50 * 365 * 86_400) * sec, // 50 years ahead, alone
+        1_700_000_001 * sec,
+    ] {
+        w.write(Timestamp(ts), LinkType::ETHERNET, &frame, len)
+            .unwrap();
+    }
+    w.finish().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["analyze", "--json", "--no-progress"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("analyze hung on far-future timestamps");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["packets"], 5);
+    assert_eq!(v["timestamps_far_ahead"], 3);
+    assert_eq!(v["last_ts"].as_f64().unwrap(), 1_700_000_001.0);
+    assert_eq!(v["intervals"].as_array().unwrap().len(), 2);
+    assert!(
+        stderr(&out).contains("3 packets stamped more than a day ahead"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -259,6 +259,7 @@ pub fn analyze_files(
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     for path in paths {
+        let far_before = engine.timestamps_far_ahead();
         let summary = analyze_one(
             path,
             &mut engine,
@@ -267,6 +268,17 @@ pub fn analyze_files(
             &mut errors,
             &mut warnings,
         );
+        let far = engine.timestamps_far_ahead() - far_before;
+        if far > 0 {
+            warnings.push(Notice {
+                path: path.to_path_buf(),
+                message: format!(
+                    "{far} packet{} stamped more than a day ahead of the packets around {} (or past the year 2262): analysed at the time of the packet before",
+                    if far == 1 { "" } else { "s" },
+                    if far == 1 { "it" } else { "them" }
+                ),
+            });
+        }
         progress.finish_file(path);
         files.push(summary);
     }

@@ -135,6 +135,10 @@ pub struct AnalyzeReport {
     pub drops: DropCounts,
     /// How often a frame's timestamp was earlier than the previous frame's.
     pub timestamps_backwards: u64,
+    /// Frames whose timestamp was too far ahead of their neighbours to believe (more than a
+    /// day, unconfirmed by the next frame, or past the year 2262): analysed at the time of
+    /// the frame before them.
+    pub timestamps_far_ahead: u64,
     /// Flow table counters.
     pub flow_table: FlowTableJson,
     /// What was read from each file.
@@ -233,6 +237,7 @@ pub(super) fn build(
         decode_errors: c.decode_errors(),
         drops: engine.drops(),
         timestamps_backwards: totals.ts_backwards,
+        timestamps_far_ahead: engine.timestamps_far_ahead(),
         flow_table: FlowTableJson {
             created: stats.created,
             evicted: stats.evicted,
