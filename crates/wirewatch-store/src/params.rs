@@ -9,12 +9,12 @@ use wirewatch_core::{Severity, Timestamp};
 pub const FREE_FORM_FIELDS: [&str; 1] = ["evidence"];
 
 /// Flattens a JSON row for CSV: nested objects into `a.b` columns; arrays and the
-/// [`FREE_FORM_FIELDS`] become JSON text, null an empty cell.
+/// [`FREE_FORM_FIELDS`] become JSON text, null an empty cell; text cells pass [`csv_safe`].
 pub fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(map) => flatten_map(prefix, map, out),
         Value::Null => out.push((prefix.to_string(), String::new())),
-        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        Value::String(s) => out.push((prefix.to_string(), csv_safe(s))),
         other => out.push((prefix.to_string(), other.to_string())),
     }
 }
@@ -34,6 +34,21 @@ fn flatten_map(prefix: &str, map: &Map<String, Value>, out: &mut Vec<(String, St
             Value::Array(_) => out.push((key, v.to_string())),
             _ => flatten(&key, v, out),
         }
+    }
+}
+
+/// First characters with which a spreadsheet treats a cell as a formula (OWASP "CSV
+/// injection"): `=`, `+`, `-`, `@`, and tab or carriage return before one of them.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as a spreadsheet will show it and never run it: text from the network (a server
+/// name, a user agent) that starts like a formula gets a leading `'`, which spreadsheets
+/// display as nothing and which makes the cell plain text.
+pub fn csv_safe(s: &str) -> String {
+    if s.starts_with(FORMULA_STARTS) {
+        format!("'{s}")
+    } else {
+        s.to_string()
     }
 }
 
@@ -156,6 +171,41 @@ pub fn parse_severity(s: &str) -> Result<Severity, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_starts_like_a_formula_is_never_a_formula_in_csv() {
+        let row = serde_json::json!({
+            "server_name": "=HYPERLINK(\"http://x\",\"y\")",
+            "http_user_agent": "+cmd|' /C calc'!A0",
+            "ssh_client": "-2+3",
+            "name": "@SUM(1+1)",
+            "tab": "\t=1",
+            "cr": "\r=1",
+            "ok": "example.com",
+            "bytes": -5,
+            "evidence": {"note": "=1+1"},
+        });
+        let mut flat = Vec::new();
+        flatten("", &row, &mut flat);
+        for (k, v) in &flat {
+            assert!(
+                !v.starts_with(['=', '+', '-', '@', '\t', '\r']) || k == "bytes",
+                "{k} = {v:?}"
+            );
+        }
+        let cell = |k: &str| flat.iter().find(|(c, _)| c == k).map(|(_, v)| v.clone());
+        assert_eq!(
+            cell("server_name").unwrap(),
+            "'=HYPERLINK(\"http://x\",\"y\")"
+        );
+        assert_eq!(cell("ok").unwrap(), "example.com");
+        assert_eq!(cell("bytes").unwrap(), "-5", "numbers stay numbers");
+        assert_eq!(
+            cell("evidence").unwrap(),
+            r#"{"note":"=1+1"}"#,
+            "JSON text starts with {{"
+        );
+    }
 
     #[test]
     fn times_parse_in_both_forms() {

@@ -477,6 +477,43 @@ async fn history_and_export_need_a_store() {
 }
 
 #[tokio::test]
+async fn exported_csv_never_starts_a_formula_with_text_from_the_network() {
+    let f = fixture();
+    let formula = "=HYPERLINK(\"http://evil.example/\",\"open\")";
+    let flow = wirewatch_store::contract::named(
+        wirewatch_store::contract::sample_flow(77, "10.0.0.77", "192.0.2.77", 8443, 3),
+        Some("tls"),
+        Some(formula),
+    );
+    assert!(f.store.submit(vec![wirewatch_store::Record::Flow(flow)]));
+    f.store.flush(wirewatch_store::contract::FLUSH).unwrap();
+    let r = get(&f.state, "/api/export/flows?format=csv&port=8443").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let mut reader = csv::Reader::from_reader(r.body.as_slice());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let col = header.iter().position(|h| h == "server_name").unwrap();
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(&records[0][col], format!("'{formula}"));
+    for rec in &records {
+        for (h, cell) in header.iter().zip(rec.iter()) {
+            assert!(
+                !cell.starts_with(['=', '+', '@', '\t', '\r']),
+                "{h} = {cell:?}"
+            );
+        }
+    }
+    // JSON keeps the name as it was seen.
+    let r = get(&f.state, "/api/export/flows?format=json&port=8443").await;
+    assert_eq!(r.json()[0]["server_name"], formula);
+}
+
+#[tokio::test]
 async fn export_csv_and_json() {
     let f = fixture();
     let r = get(&f.state, "/api/export/flows?format=csv&port=443").await;
