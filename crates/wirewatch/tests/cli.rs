@@ -489,22 +489,11 @@ fn timestamps_far_in_the_future_neither_hang_nor_move_packet_time() {
             .unwrap();
     }
     w.finish().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args(["analyze", "--json", "--no-progress"])
-        .arg(&path)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while child.try_wait().unwrap().is_none() {
-        if std::time::Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("analyze hung on far-future timestamps");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = run_within(
+        &["analyze", "--json", "--no-progress", path.to_str().unwrap()],
+        60,
+        "analyze of far-future timestamps",
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["packets"], 5);
@@ -516,4 +505,81 @@ fn timestamps_far_in_the_future_neither_hang_nor_move_packet_time() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Runs wirewatch with `args`, failing the test if it has not ended after `secs` (its output
+/// is read meanwhile, so a long report cannot block it on a full pipe).
+fn run_within(args: &[&str], secs: u64, what: &str) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+            panic!("{what}: still running after {secs} s");
+        }
+    }
+}
+
+#[test]
+fn a_paced_replay_waits_at_most_a_second_for_any_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gaps.pcap");
+    let mut w = wirewatch_capture::write::PacketWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        wirewatch_capture::write::PcapFormat::Pcap,
+        65_535,
+    )
+    .unwrap();
+    let mut frame = vec![0u8; 12];
+    frame.extend_from_slice(&[0x08, 0x00]);
+    frame.extend_from_slice(&[
+        0x45, 0, 0, 28, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ]);
+    frame.extend_from_slice(&[0x04, 0xd2, 0, 53, 0, 8, 0, 0]);
+    let sec = 1_000_000_000u64;
+    // An hour of silence, then a timestamp fifty years ahead, then the capture goes on.
+    for s in [
+        1_700_000_000,
+        1_700_003_600,
+        1_700_003_600 + 50 * 365 * 86_400,
+        1_700_003_601,
+    ] {
+        w.write(
+            Timestamp(s * sec),
+            LinkType::ETHERNET,
+            &frame,
+            frame.len() as u32,
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+    // At the recorded pace this would take an hour (and fifty years); each gap costs a second.
+    let out = run_within(
+        &[
+            "run",
+            "--read",
+            path.to_str().unwrap(),
+            "--speed",
+            "1",
+            "--no-web",
+            "--no-db",
+            "--json",
+        ],
+        60,
+        "a paced replay with gaps",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["packets"], 4, "{v}");
 }

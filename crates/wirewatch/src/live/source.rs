@@ -75,6 +75,10 @@ const TICK_SLACK: Duration = Duration::from_millis(200);
 const STATS_EVERY: Duration = Duration::from_millis(250);
 /// Longest sleep of a paced source between checks of its stop flag.
 const PACE_STEP: Duration = Duration::from_millis(50);
+/// Longest wait of a paced replay for one packet, whatever gap its timestamp claims (like
+/// tcpreplay's `--maxsleep`): a capture with an hour's silence, or a timestamp fifty years
+/// ahead, replays without stalling.
+const MAX_WAIT: Duration = Duration::from_secs(1);
 
 /// What a source does when the queue to the engine is full.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,8 +329,22 @@ impl Pacer {
         let Speed::Times(speed) = self.speed else {
             return !stop.load(Ordering::Relaxed);
         };
-        let (origin_ts, origin) = *self.origin.get_or_insert((ts, Instant::now()));
-        let due = origin + Duration::from_secs_f64(ts.since(origin_ts) as f64 / 1e9 / speed);
+        let (mut origin_ts, mut origin) = *self.origin.get_or_insert((ts, Instant::now()));
+        let wait = ts.since(origin_ts) as f64 / 1e9 / speed;
+        let now = Instant::now();
+        let mut due = if wait.is_finite() && wait < MAX_WAIT.as_secs_f64() * 1e6 {
+            origin + Duration::from_secs_f64(wait)
+        } else {
+            now + MAX_WAIT * 2 // far beyond any schedule: cut below
+        };
+        // A gap in the recording (or a lying timestamp) costs at most MAX_WAIT: the schedule
+        // restarts from this packet instead of sleeping through the gap, as tcpreplay's
+        // --maxsleep does.
+        if due > now + MAX_WAIT {
+            due = now + MAX_WAIT;
+            (origin_ts, origin) = (ts, due);
+            self.origin = Some((origin_ts, origin));
+        }
         loop {
             if stop.load(Ordering::Relaxed) || outlet.is_closed() {
                 return false;
