@@ -82,6 +82,22 @@ fn read_token(path: &Path) -> anyhow::Result<String> {
     if !path.exists() {
         return create_token_file(path);
     }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .with_context(|| format!("cannot read the token file {}", path.display()))?
+            .permissions()
+            .mode();
+        // Like ssh with a private key: a token everyone on the host can read (or replace)
+        // guards nothing.
+        anyhow::ensure!(
+            mode & 0o006 == 0,
+            "the token file {} can be read or written by every user (mode {:o}): `chmod 600 {}`",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        );
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the token file {}", path.display()))?;
     let token = text.lines().next().unwrap_or_default().trim().to_string();
@@ -139,19 +155,30 @@ mod tests {
     }
 
     #[test]
-    fn a_token_file_is_read_and_an_empty_one_refused() {
+    fn a_token_file_is_read_and_an_empty_or_world_readable_one_refused() {
         let dir = std::env::temp_dir().join(format!("ww-token-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let good = dir.join("good");
         let empty = dir.join("empty");
         let _ = std::fs::write(&good, "0123456789abcdef0123\nignored\n");
         let _ = std::fs::write(&empty, "\n");
+        use std::os::unix::fs::PermissionsExt;
+        for f in [&good, &empty] {
+            let _ = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600));
+        }
         assert_eq!(
             read_token(&good).unwrap_or_default(),
             "0123456789abcdef0123"
         );
         let e = read_token(&empty).map_err(|e| e.to_string());
         assert!(e.is_err_and(|m| m.contains("is empty")));
+        let _ = std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o644));
+        let e = read_token(&good).map_err(|e| e.to_string());
+        assert!(
+            e.as_ref()
+                .is_err_and(|m| m.contains("(mode 644): `chmod 600")),
+            "{e:?}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
