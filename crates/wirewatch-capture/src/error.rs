@@ -167,6 +167,28 @@ pub enum CaptureWarning {
         /// Wire length as recorded.
         wire_len: u32,
     },
+    /// A record claims a wire length no link carries (the captured length is used instead).
+    WireLenImplausible {
+        /// 1-based packet number.
+        packet: u64,
+        /// Byte offset of the record.
+        offset: u64,
+        /// Wire length as recorded.
+        wire_len: u32,
+        /// The captured length used instead.
+        caplen: u32,
+    },
+    /// A pcap record's sub-second field is a second or more (added as is, as libpcap does).
+    FractionOverflow {
+        /// 1-based packet number.
+        packet: u64,
+        /// Byte offset of the record.
+        offset: u64,
+        /// The field's value.
+        fraction: u32,
+        /// The largest valid value (999,999 for microseconds, 999,999,999 for nanoseconds).
+        max: u32,
+    },
 }
 
 impl std::fmt::Display for CaptureWarning {
@@ -191,6 +213,26 @@ impl std::fmt::Display for CaptureWarning {
                 f,
                 "packet {packet} at byte offset {offset}: captured length {caplen} exceeds the \
                  wire length {wire_len}; using {caplen} as the wire length"
+            ),
+            CaptureWarning::WireLenImplausible {
+                packet,
+                offset,
+                wire_len,
+                caplen,
+            } => write!(
+                f,
+                "packet {packet} at byte offset {offset}: a wire length of {wire_len} bytes is \
+                 more than any link carries; using the captured length {caplen}"
+            ),
+            CaptureWarning::FractionOverflow {
+                packet,
+                offset,
+                fraction,
+                max,
+            } => write!(
+                f,
+                "packet {packet} at byte offset {offset}: the timestamp's fraction {fraction} is \
+                 more than {max}; added as is (as libpcap and tshark do)"
             ),
         }
     }

@@ -542,3 +542,35 @@ fn read_errors_are_io_and_final() {
     );
     assert!(src.next_frame().unwrap().is_none());
 }
+
+#[test]
+fn impossible_fractions_and_wire_lengths_are_said() {
+    let mut p = Pcap::new(false, false, 0, 1);
+    p.record(1, 2_000_000, 60, &payload(60, 0)); // microseconds: two seconds' worth
+    p.record(2, 0, u32::MAX, &payload(60, 1)); // 4 GiB on the wire
+    let (_d, path) = write_temp("odd.pcap", &p.bytes);
+    let mut src = FileSource::open(&path).unwrap();
+    let f = src.next_frame().unwrap().unwrap();
+    assert_eq!(f.ts.nanos(), 3_000_000_000, "added as is");
+    let f = src.next_frame().unwrap().unwrap();
+    assert_eq!(f.wire_len, 60, "the captured length instead of 4 GiB");
+    let w = src.take_warnings();
+    assert_eq!(
+        w,
+        vec![
+            CaptureWarning::FractionOverflow {
+                packet: 1,
+                offset: 24,
+                fraction: 2_000_000,
+                max: 999_999
+            },
+            CaptureWarning::WireLenImplausible {
+                packet: 2,
+                offset: 24 + 16 + 60,
+                wire_len: u32::MAX,
+                caplen: 60
+            }
+        ]
+    );
+    assert!(w[1].to_string().contains("more than any link carries"));
+}

@@ -6,6 +6,11 @@ use super::buffer::ReadBuffer;
 use crate::error::{CaptureError, CaptureWarning};
 use std::path::PathBuf;
 
+/// Largest wire length believed: segments coalesced by offload (GRO, BIG TCP) reach a few
+/// hundred KiB; a record claiming more (up to 4 GiB) is damage or a lie, and would add that
+/// much to every byte count.
+pub(super) const MAX_WIRE_LEN: u32 = 1 << 20;
+
 pub(super) struct Context {
     pub(super) path: PathBuf,
     /// Frames delivered so far.
@@ -103,6 +108,15 @@ impl Context {
                 caplen,
                 snaplen,
             });
+        }
+        if wire_len > MAX_WIRE_LEN {
+            self.warn(CaptureWarning::WireLenImplausible {
+                packet: self.packet(),
+                offset,
+                wire_len,
+                caplen,
+            });
+            return caplen;
         }
         if caplen > wire_len {
             self.warn(CaptureWarning::CaplenExceedsWireLen {

@@ -8,7 +8,7 @@
 use super::buffer::ReadBuffer;
 use super::context::Context;
 use super::{MAX_CAPLEN, Record, u32_at};
-use crate::error::CaptureError;
+use crate::error::{CaptureError, CaptureWarning};
 use pcap_parser::pcap::{parse_pcap_frame, parse_pcap_frame_be, parse_pcap_header};
 use wirewatch_core::{LinkType, Timestamp};
 
@@ -147,6 +147,15 @@ impl PcapReader {
         };
         // The fraction is not normalised: a value of a second or more is added as is, as
         // libpcap and tshark do.
+        let frac_max = if NS { 999_999_999 } else { 999_999 };
+        if ts_frac > frac_max {
+            ctx.warn(CaptureWarning::FractionOverflow {
+                packet: ctx.packet(),
+                offset,
+                fraction: ts_frac,
+                max: frac_max,
+            });
+        }
         let frac_nanos = if NS {
             u64::from(ts_frac)
         } else {
