@@ -14,8 +14,48 @@ use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
 use wirewatch_detect::IncidentStatus;
 use wirewatch_store::{Record, SqliteStore, Store, StoreConfig};
 
-/// Opens (creating if needed) the SQLite history database.
+/// Writer locks taken by this process, held until it exits (one database per run).
+static WRITER_LOCKS: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
+
+/// The lock file that marks a database's writer: `<database>.lock`.
+pub fn writer_lock_path(db: &Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    std::path::PathBuf::from(name)
+}
+
+/// Takes the database's writer lock (an advisory lock on `<database>.lock`, released when the
+/// process ends, also on a crash), so that two monitors never write one file; readers
+/// (`wirewatch export`, another process's dashboard) take no lock.
+fn lock_writer(db: &Path) -> anyhow::Result<()> {
+    let lock_path = writer_lock_path(db);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot create the lock file {}", lock_path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another wirewatch is writing to the database {} (it holds {}): stop it first, or \
+             give this run its own --db; reading the database (`wirewatch export`) works meanwhile",
+            db.display(),
+            lock_path.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", lock_path.display()));
+        }
+    }
+    if let Ok(mut held) = WRITER_LOCKS.lock() {
+        held.push(file);
+    }
+    Ok(())
+}
+
+/// Opens (creating if needed) the SQLite history database, as its only writer.
 pub fn open_store(path: &Path, config: &crate::config::Config) -> anyhow::Result<Arc<dyn Store>> {
+    lock_writer(path)?;
     let store = SqliteStore::open(&StoreConfig {
         retention: config.retention.clone(),
         ..StoreConfig::new(path)

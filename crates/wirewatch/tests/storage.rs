@@ -346,3 +346,38 @@ fn alerts_of_different_kinds_export_as_one_csv_table() {
     assert!(kinds.contains(&"syn_flood".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"port_scan".to_string()), "{kinds:?}");
 }
+
+#[test]
+fn a_second_writer_on_one_database_is_refused_readers_are_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = generated(dir.path(), 2_000, 50, 1_000.0);
+    let db = dir.path().join("one.db");
+    let db_s = db.to_str().unwrap();
+    let out = wirewatch(&["analyze", "--db", db_s, &pcap]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Another process (here: this test) is writing: it holds `<db>.lock`.
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join("one.db.lock"))
+        .expect("the writer's lock file");
+    lock.try_lock().unwrap();
+    let out = wirewatch(&["analyze", "--db", db_s, &pcap]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("another wirewatch is writing to the database"),
+        "{}",
+        stderr(&out)
+    );
+    let out = wirewatch(&["run", "--read", &pcap, "--no-web", "--db", db_s]);
+    assert!(!out.status.success(), "run is refused too");
+    // Reading is fine meanwhile.
+    let out = wirewatch(&[
+        "export", "--db", db_s, "--what", "flows", "--format", "jsonl",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!out.stdout.is_empty());
+    // Once the other writer is gone, writing works again.
+    drop(lock);
+    let out = wirewatch(&["analyze", "--db", db_s, &pcap]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
