@@ -5,7 +5,7 @@ use wirewatch_core::IntervalMetrics;
 use wirewatch_core::proto::ALL_CLASSES;
 
 /// Formats one interval as a single line: time (UTC), bandwidth, packet rate, protocol mix,
-/// flows and drops.
+/// flows (new, and evicted from a full table when any were) and drops.
 pub fn interval_line(m: &IntervalMetrics) -> String {
     let total = m.packets.max(1) as f64;
     let mix: Vec<String> = ALL_CLASSES
@@ -22,7 +22,7 @@ pub fn interval_line(m: &IntervalMetrics) -> String {
         .collect();
     let drops = m.drops.total();
     format!(
-        "{}  {:>12}  {:>9.0} pkt/s  {:<34}  flows {} (+{})  SYN {}  drops {}{}",
+        "{}  {:>12}  {:>9.0} pkt/s  {:<34}  flows {} (+{}{})  SYN {}  drops {}{}",
         clock(m.start_ts.0 / 1_000_000_000),
         human_rate(m.bps),
         m.pps,
@@ -33,6 +33,12 @@ pub fn interval_line(m: &IntervalMetrics) -> String {
         },
         m.flows_live,
         m.flows_new,
+        // Flows the full table had to push out are lost detail: said, never hidden.
+        if m.flows_evicted > 0 {
+            format!(", {} evicted", m.flows_evicted)
+        } else {
+            String::new()
+        },
         m.tcp_flags.syn,
         drops,
         if drops > 0 {
@@ -85,7 +91,16 @@ mod tests {
         assert!(line.contains("1.0 Mbit/s"), "{line}");
         assert!(line.contains("200 pkt/s"), "{line}");
         assert!(line.contains("tcp 75% udp 25%"), "{line}");
-        assert!(line.contains("flows 12 (+3)"), "{line}");
+        assert!(line.contains("flows 12 (+3)  SYN"), "{line}");
+        let full = IntervalMetrics {
+            flows_evicted: 40,
+            ..m.clone()
+        };
+        assert!(
+            interval_line(&full).contains("flows 12 (+3, 40 evicted)"),
+            "{}",
+            interval_line(&full)
+        );
         assert!(
             line.contains("drops 7 (kernel 5, interface 0, queue 2)"),
             "{line}"
