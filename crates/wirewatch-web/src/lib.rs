@@ -34,7 +34,7 @@ pub use control::{
 };
 pub use error::{ApiError, WebError};
 pub use security::{CONTENT_SECURITY_POLICY, CSRF_HEADER};
-pub use server::{ServerHandle, TlsFiles, WebConfig, app, spawn};
+pub use server::{ServerHandle, ServerLimits, TlsFiles, WebConfig, app, spawn, spawn_with};
 pub use snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
     MAX_PACKETS, MAX_RECENT_INTERVALS, MAX_TALKERS, PacketProto, PacketSummary, Snapshot,

@@ -134,6 +134,34 @@ impl Drop for ServerHandle {
 /// serves `state` on a new thread. Sets the state's access rule from [`check_listen`] and its
 /// listen address from the bound socket.
 pub fn spawn(config: &WebConfig, state: WebState) -> Result<ServerHandle, WebError> {
+    spawn_with(config, state, &ServerLimits::default())
+}
+
+/// What a client may cost the server before it is cut off.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerLimits {
+    /// Time a client has to send a request's headers, and the longest a kept-alive connection
+    /// may sit idle before its next request: half-sent requests and idle sockets cannot pile
+    /// up and exhaust file descriptors (Slowloris).
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            // Ten seconds: far more than any browser or API client needs on a LAN, short
+            // enough that a thousand idle sockets are gone before they matter.
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// [`spawn`] with explicit [`ServerLimits`].
+pub fn spawn_with(
+    config: &WebConfig,
+    state: WebState,
+    limits: &ServerLimits,
+) -> Result<ServerHandle, WebError> {
     let auth = check_listen(&config.listen, config.token.as_deref())?;
     let tls = config.tls.as_ref().map(load_tls).transpose()?;
     let listener =
@@ -161,6 +189,7 @@ pub fn spawn(config: &WebConfig, state: WebState) -> Result<ServerHandle, WebErr
         .map_err(|e| WebError::Server(format!("cannot start the runtime: {e}")))?;
     let handle = axum_server::Handle::new();
     let server_handle = handle.clone();
+    let header_timeout = limits.header_read_timeout;
     let is_tls = tls.is_some();
     let thread = std::thread::Builder::new()
         .name("wirewatch-web".to_string())
@@ -169,16 +198,21 @@ pub fn spawn(config: &WebConfig, state: WebState) -> Result<ServerHandle, WebErr
                 let service = app(state).into_make_service();
                 match tls {
                     None => {
-                        axum_server::from_tcp(listener)?
-                            .handle(server_handle)
-                            .serve(service)
-                            .await
+                        let mut server = axum_server::from_tcp(listener)?
+                            .acceptor(FirstByteTimeout(header_timeout));
+                        http1_limits(server.http_builder(), header_timeout);
+                        server.handle(server_handle).serve(service).await
                     }
                     Some(config) => {
-                        axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(config))?
-                            .handle(server_handle)
-                            .serve(service)
-                            .await
+                        // A client that never completes the TLS handshake is cut off after
+                        // the same time.
+                        let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
+                            RustlsConfig::from_config(config),
+                        )
+                        .handshake_timeout(header_timeout);
+                        let mut server = axum_server::from_tcp(listener)?.acceptor(acceptor);
+                        http1_limits(server.http_builder(), header_timeout);
+                        server.handle(server_handle).serve(service).await
                     }
                 }
             });
@@ -193,6 +227,47 @@ pub fn spawn(config: &WebConfig, state: WebState) -> Result<ServerHandle, WebErr
         shutdown,
         thread: Some(thread),
     })
+}
+
+/// An acceptor that drops a connection on which nothing arrives within its time: the HTTP
+/// version sniffing that comes first has no timeout of its own, so a silent client would
+/// otherwise hold its socket forever.
+#[derive(Debug, Clone, Copy)]
+struct FirstByteTimeout(Duration);
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByteTimeout {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
+    >;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let limit = self.0;
+        Box::pin(async move {
+            // `peek` waits for a byte (readiness alone can be reported before any data).
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(limit, stream.peek(&mut first)).await {
+                Ok(Ok(_)) => Ok((stream, service)),
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(std::io::Error::new(
+                    ErrorKind::TimedOut,
+                    "the client sent nothing in time",
+                )),
+            }
+        })
+    }
+}
+
+/// A header-read timeout on HTTP/1 connections, which also ends idle kept-alive connections.
+fn http1_limits(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    header_timeout: Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
 }
 
 /// The error for an address that cannot be listened on, with what to do.

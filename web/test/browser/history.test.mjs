@@ -35,8 +35,14 @@ describe('history page', () => {
     await page.click('[data-testid="tab-talkers"]');
     await page.fill('[data-testid="filter-name"]', 'evil');
     await page.click('[data-testid="search-submit"]');
+    // Wait for the filtered result itself: the unfiltered table shown before the search has
+    // the hostile name too, so only the other name's absence says the search came back.
     await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid="history-row"]')].some((r) => r.textContent.includes('.evil.test')),
+      () => {
+        const rows = [...document.querySelectorAll('[data-testid="history-table-talkers"] [data-testid="history-row"]')];
+        return rows.some((r) => r.textContent.includes('.evil.test'))
+          && !rows.some((r) => r.textContent.includes('plain.example'));
+      },
       null,
       { timeout: 15000 },
     );
