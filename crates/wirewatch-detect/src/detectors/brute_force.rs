@@ -419,13 +419,8 @@ impl Detector for BruteForce {
         if let Some(a) = self.keys.get_mut(&key) {
             let n = flow.last_ts.nanos() / slot_ns;
             match a.slots.back_mut() {
-                Some(s) if s.n == n => {
-                    s.connections += 1;
-                    s.attempts += tries;
-                    s.failed += u64::from(failed) * tries;
-                }
-                // Flows end in time order, but a late one joins its slot or the newest.
-                Some(s) if s.n > n => {
+                // Flows end in time order; a late one joins the newest slot.
+                Some(s) if s.n >= n => {
                     s.connections += 1;
                     s.attempts += tries;
                     s.failed += u64::from(failed) * tries;

@@ -42,6 +42,7 @@
 //! towards it upstream, and check that your own resolvers are not open to the Internet.
 
 use super::check;
+use crate::policy::{self, Family, Impact};
 use crate::sketch::{Map, new_map};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use serde::{Deserialize, Serialize};
@@ -288,8 +289,8 @@ impl Detector for Dns {
             let over = nf / f64::from(c.tunnel_min_queries);
             out.push(AlertDraft {
                 kind: kind::DNS_TUNNEL,
-                severity: crate::policy::severity(&crate::policy::Impact::new(
-                    crate::policy::Family::Exfiltration,
+                severity: policy::severity(&Impact::new(
+                    Family::Exfiltration,
                     over,
                 )),
                 confidence: (0.6 + 0.1 * over.min(3.5)).min(0.95),
@@ -329,12 +330,12 @@ impl Detector for Dns {
                 let over = rate / c.amp_min_bytes_per_sec;
                 out.push(AlertDraft {
                     kind: kind::DNS_AMPLIFICATION,
-                    severity: crate::policy::severity(&crate::policy::Impact {
+                    severity: policy::severity(&Impact {
                         bps: rate * 8.0,
                         pps: d.responses as f64 / secs,
-                        ..crate::policy::Impact::new(crate::policy::Family::Volumetric, over)
+                        ..Impact::new(Family::Volumetric, over)
                     }),
-                    confidence: crate::policy::confidence(over, 0.5),
+                    confidence: policy::confidence(over, 0.5),
                     ts: now,
                     sources: Vec::new(),
                     targets: vec![dst],

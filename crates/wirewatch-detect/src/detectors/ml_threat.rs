@@ -30,6 +30,7 @@
 //! Look at the flows in the history (source, target, ports, timing); confirm with the rule
 //! detectors and the target's logs; block the source if the verdict holds.
 
+use crate::policy::{self, Family, Impact};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -134,9 +135,9 @@ fn severity(class: FlowClass) -> Severity {
         class,
         FlowClass::DoS | FlowClass::DDoS | FlowClass::Botnet | FlowClass::Infiltration
     );
-    crate::policy::severity(&crate::policy::Impact {
+    policy::severity(&Impact {
         strong,
-        ..crate::policy::Impact::new(crate::policy::Family::Classifier, 1.0)
+        ..Impact::new(Family::Classifier, 1.0)
     })
 }
 

@@ -700,14 +700,11 @@ impl PortScan {
         if (v_over >= 1.0 || h_over >= 1.0) && (share <= self.cfg.max_answered_share || dense_sweep)
         {
             let vertical = v_over >= h_over;
-            // A pure host sweep probes no port: there is no top host then.
-            let host = match vhost {
-                Some(h) => h,
-                None if !vertical => src,
-                None => return None,
-            };
             let over = v_over.max(h_over);
             let (targets, ports, message, shape) = if vertical {
+                // Ports were probed, so a host had the most of them (a pure host sweep has
+                // none and is never vertical).
+                let host = vhost?;
                 let mut open: Vec<u16> = s
                     .targets
                     .iter()

@@ -267,14 +267,17 @@ impl Reflection {
 
     /// The victim entry of `ip`, if there is room.
     fn victim(&mut self, ip: IpAddr, ts: Timestamp) -> Option<&mut Victim> {
-        if !self.victims.contains_key(&ip) {
-            if self.victims.len() >= self.cfg.max_victims {
-                self.evicted += 1;
-                return None;
+        let full = self.victims.len() >= self.cfg.max_victims;
+        match self.victims.entry(ip) {
+            std::collections::hash_map::Entry::Occupied(o) => Some(o.into_mut()),
+            std::collections::hash_map::Entry::Vacant(v) if !full => {
+                Some(v.insert(Victim::new(ts)))
             }
-            self.victims.insert(ip, Victim::new(ts));
+            std::collections::hash_map::Entry::Vacant(_) => {
+                self.evicted += 1;
+                None
+            }
         }
-        self.victims.get_mut(&ip)
     }
 
     fn observe(&mut self, pkt: &Packet, wire_len: u32, ts: Timestamp, flow: Option<&Ingested>) {
@@ -299,7 +302,11 @@ impl Reflection {
                 }
             }
             Transport::Udp(u) => {
-                if amplifier(u.src_port).is_some() && amplifier(u.dst_port).is_none() {
+                let (from_amp, to_amp) = (
+                    amplifier(u.src_port).is_some(),
+                    amplifier(u.dst_port).is_some(),
+                );
+                if from_amp && !to_amp {
                     if let Some(f) = pkt.fragment
                         && f.more
                         && self.frags.len() < self.cfg.max_fragments
@@ -309,7 +316,7 @@ impl Reflection {
                         self.evicted += 1;
                     }
                     self.answer(pkt, u.src_port, wire_len, ts, true);
-                } else if amplifier(u.dst_port).is_some() && amplifier(u.src_port).is_none() {
+                } else if to_amp && !from_amp {
                     // The host's own requests: answers to them are not unsolicited.
                     let slot = self.slot(pkt.src);
                     if let Some(r) = self.requests.get_mut(slot) {

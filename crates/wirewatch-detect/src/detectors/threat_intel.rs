@@ -33,6 +33,7 @@
 //! Block the remote address at the firewall; check the local host for compromise (what process
 //! opened the connection, what was sent), and look at its other connections in the history.
 
+use crate::policy::{self, Family, Impact};
 use crate::present::{count, plural};
 use crate::{AlertDraft, DetectError, Detector, kind};
 use serde::{Deserialize, Serialize};
@@ -210,10 +211,10 @@ impl Detector for ThreatIntel {
                     )
                 }
             };
-            let severity = crate::policy::severity(&crate::policy::Impact {
+            let severity = policy::severity(&Impact {
                 strong,
                 outbound: p.outbound,
-                ..crate::policy::Impact::new(crate::policy::Family::Reputation, 1.0)
+                ..Impact::new(Family::Reputation, 1.0)
             });
             let locals: Vec<String> = p.locals.iter().map(IpAddr::to_string).collect();
             let direction = if p.outbound {
