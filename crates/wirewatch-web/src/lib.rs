@@ -19,6 +19,7 @@ pub mod assets;
 pub mod auth;
 pub mod control;
 pub mod error;
+mod limits;
 pub mod metrics;
 pub mod query;
 mod security;
@@ -33,6 +34,7 @@ pub use control::{
     RetrainOutcome,
 };
 pub use error::{ApiError, WebError};
+pub use limits::WebStats;
 pub use security::{CONTENT_SECURITY_POLICY, CSRF_HEADER};
 pub use server::{ServerHandle, ServerLimits, TlsFiles, WebConfig, app, spawn, spawn_with};
 pub use snapshot::{

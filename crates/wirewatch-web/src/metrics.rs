@@ -2,8 +2,10 @@
 //! so a Prometheus server can scrape Wirewatch and Grafana can graph it.
 //!
 //! Owns the names (`wirewatch_*`, base units, `_total` for counters) and the rendering; the
-//! numbers come from the snapshot's [`Counters`], which the engine fills at each interval.
+//! numbers come from the snapshot's [`Counters`], which the engine fills at each interval,
+//! and from the web server's own connection and WebSocket caps ([`WebStats`]).
 
+use crate::limits::WebStats;
 use crate::state::WebState;
 use axum::extract::State;
 use axum::http::header;
@@ -383,15 +385,69 @@ fn render_evidence(o: &mut String, e: &EvidenceCounters) {
     );
 }
 
+/// The web server's connections and WebSockets, and how often their caps were reached.
+pub fn render_web(o: &mut String, w: &WebStats) {
+    let metric = |o: &mut String, name: &str, kind: &str, help: &str, v: u64| {
+        let _ = writeln!(o, "# HELP {name} {help}");
+        let _ = writeln!(o, "# TYPE {name} {kind}");
+        let _ = writeln!(o, "{name} {v}");
+    };
+    let n = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
+    metric(
+        o,
+        "wirewatch_web_connections",
+        "gauge",
+        "TCP connections open to the web server (WebSockets included).",
+        n(w.connections_open),
+    );
+    metric(
+        o,
+        "wirewatch_web_connections_max",
+        "gauge",
+        "Most TCP connections the web server keeps open at once.",
+        n(w.max_connections),
+    );
+    metric(
+        o,
+        "wirewatch_web_connection_waits_total",
+        "counter",
+        "Times a new connection found every slot taken and waited in the listen backlog.",
+        w.connection_waits,
+    );
+    metric(
+        o,
+        "wirewatch_web_websockets",
+        "gauge",
+        "WebSockets (live feeds) open.",
+        n(w.websockets_open),
+    );
+    metric(
+        o,
+        "wirewatch_web_websockets_max",
+        "gauge",
+        "Most WebSockets the web server keeps open at once.",
+        n(w.max_websockets),
+    );
+    metric(
+        o,
+        "wirewatch_web_websockets_refused_total",
+        "counter",
+        "WebSocket upgrades refused with 503 because the cap was reached.",
+        w.websockets_refused,
+    );
+}
+
 /// `GET /metrics`.
 pub(crate) async fn handler(State(state): State<WebState>) -> Response {
     let snapshot = state.snapshot();
+    let mut text = render(&snapshot.counters);
+    render_web(&mut text, &state.caps.stats());
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        render(&snapshot.counters),
+        text,
     )
         .into_response()
 }
@@ -417,7 +473,17 @@ mod tests {
             }],
             ..Counters::default()
         };
-        let text = render(&c);
+        let mut text = render(&c);
+        render_web(
+            &mut text,
+            &WebStats {
+                connections_open: 3,
+                websockets_refused: 2,
+                ..WebStats::default()
+            },
+        );
+        assert!(text.contains("wirewatch_web_connections 3\n"));
+        assert!(text.contains("wirewatch_web_websockets_refused_total 2\n"));
         assert!(text.contains("wirewatch_bytes_total{interface=\"eth\\\"0\"} 42"));
         assert!(text.contains("wirewatch_alerts_total{kind=\"port_scan\",severity=\"high\"} 2"));
         assert!(text.contains("wirewatch_alerts_open{kind=\"syn_flood\",severity=\"critical\"} 1"));

@@ -6,6 +6,7 @@ use crate::api;
 use crate::assets;
 use crate::auth::check_listen;
 use crate::error::{ApiError, WebError};
+use crate::limits::{Capped, CappedAddr, CappedListener, Caps, WebStats};
 use crate::security;
 use crate::state::WebState;
 use axum::Router;
@@ -79,8 +80,9 @@ async fn method_not_allowed(method: Method, uri: Uri) -> Response {
 pub struct ServerHandle {
     local_addr: SocketAddr,
     tls: bool,
-    handle: axum_server::Handle<SocketAddr>,
+    handle: axum_server::Handle<CappedAddr>,
     shutdown: Arc<watch::Sender<bool>>,
+    caps: Arc<Caps>,
     thread: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -97,6 +99,11 @@ impl ServerHandle {
             if self.tls { "https" } else { "http" },
             self.local_addr
         )
+    }
+
+    /// Connections and WebSockets open now, the caps, and how often they were reached.
+    pub fn stats(&self) -> WebStats {
+        self.caps.stats()
     }
 
     /// Stops accepting, closes every WebSocket (code 1001), lets running requests finish for
@@ -137,14 +144,37 @@ pub fn spawn(config: &WebConfig, state: WebState) -> Result<ServerHandle, WebErr
     spawn_with(config, state, &ServerLimits::default())
 }
 
-/// What a client may cost the server before it is cut off.
+/// What a client may cost the server before it is cut off or kept waiting. Build it with
+/// `..ServerLimits::default()` so that new limits get their defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerLimits {
     /// Time a client has to send a request's headers, and the longest a kept-alive connection
     /// may sit idle before its next request: half-sent requests and idle sockets cannot pile
     /// up and exhaust file descriptors (Slowloris).
     pub header_read_timeout: Duration,
+    /// Most TCP connections open at once (WebSockets included; at least 1). At the cap the
+    /// server stops accepting: new clients wait in the kernel's listen backlog and are served,
+    /// oldest first, as connections close. Counted in [`WebStats::connection_waits`].
+    pub max_connections: usize,
+    /// Most WebSockets (live feeds) open at once; 0 refuses them all. An upgrade beyond the
+    /// cap gets 503 with a JSON error. Counted in [`WebStats::websockets_refused`].
+    pub max_websockets: usize,
 }
+
+/// Default of [`ServerLimits::max_connections`].
+///
+/// 512: a browser opens at most 6 connections to a host (plus its WebSocket), so this serves
+/// some 70 dashboards at once, far more than the handful of people who watch one monitor,
+/// while the server's file descriptors stay well under 1024, the usual soft `ulimit -n`,
+/// which it shares with the capture, the database and the pcap files.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
+/// Default of [`ServerLimits::max_websockets`].
+///
+/// 64: one per open dashboard tab. Each feed serializes the snapshot for its own client at
+/// every interval on the server's two workers, so a page reloading in a loop or a leaking
+/// script must not open them by the thousand; 64 tabs are more than any team keeps open.
+pub const DEFAULT_MAX_WEBSOCKETS: usize = 64;
 
 impl Default for ServerLimits {
     fn default() -> Self {
@@ -152,6 +182,8 @@ impl Default for ServerLimits {
             // Ten seconds: far more than any browser or API client needs on a LAN, short
             // enough that a thousand idle sockets are gone before they matter.
             header_read_timeout: Duration::from_secs(10),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_websockets: DEFAULT_MAX_WEBSOCKETS,
         }
     }
 }
@@ -174,10 +206,12 @@ pub fn spawn_with(
         .map_err(|e| listen_error(config.listen, &e))?;
 
     let shutdown = Arc::new(watch::channel(false).0);
+    let caps = Arc::new(Caps::new(limits.max_connections, limits.max_websockets));
     let state = WebState {
         auth,
         listen: Arc::from(local_addr.to_string()),
         shutdown: shutdown.clone(),
+        caps: caps.clone(),
         ..state
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -191,15 +225,21 @@ pub fn spawn_with(
     let server_handle = handle.clone();
     let header_timeout = limits.header_read_timeout;
     let is_tls = tls.is_some();
+    let listener_caps = caps.clone();
     let thread = std::thread::Builder::new()
         .name("wirewatch-web".to_string())
         .spawn(move || {
             let result = runtime.block_on(async move {
                 let service = app(state).into_make_service();
+                // Registered with this runtime's reactor, hence inside it.
+                let listener = CappedListener::new(
+                    tokio::net::TcpListener::from_std(listener)?,
+                    listener_caps,
+                );
+                let server = axum_server::Server::<CappedAddr>::from_listener(listener);
                 match tls {
                     None => {
-                        let mut server = axum_server::from_tcp(listener)?
-                            .acceptor(FirstByteTimeout(header_timeout));
+                        let mut server = server.acceptor(FirstByteTimeout(header_timeout));
                         http1_limits(server.http_builder(), header_timeout);
                         server.handle(server_handle).serve(service).await
                     }
@@ -210,7 +250,7 @@ pub fn spawn_with(
                             RustlsConfig::from_config(config),
                         )
                         .handshake_timeout(header_timeout);
-                        let mut server = axum_server::from_tcp(listener)?.acceptor(acceptor);
+                        let mut server = server.acceptor(acceptor);
                         http1_limits(server.http_builder(), header_timeout);
                         server.handle(server_handle).serve(service).await
                     }
@@ -225,6 +265,7 @@ pub fn spawn_with(
         tls: is_tls,
         handle,
         shutdown,
+        caps,
         thread: Some(thread),
     })
 }
@@ -235,14 +276,14 @@ pub fn spawn_with(
 #[derive(Debug, Clone, Copy)]
 struct FirstByteTimeout(Duration);
 
-impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByteTimeout {
-    type Stream = tokio::net::TcpStream;
+impl<S: Send + 'static> axum_server::accept::Accept<Capped, S> for FirstByteTimeout {
+    type Stream = Capped;
     type Service = S;
     type Future = std::pin::Pin<
         Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
     >;
 
-    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+    fn accept(&self, stream: Capped, service: S) -> Self::Future {
         let limit = self.0;
         Box::pin(async move {
             // `peek` waits for a byte (readiness alone can be reported before any data).

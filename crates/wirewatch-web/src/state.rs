@@ -6,6 +6,8 @@
 
 use crate::auth::Auth;
 use crate::control::Control;
+use crate::limits::Caps;
+use crate::server::ServerLimits;
 use crate::snapshot::Snapshot;
 use std::fmt;
 use std::sync::Arc;
@@ -23,6 +25,9 @@ pub struct WebState {
     pub(crate) version: Arc<str>,
     /// Set to `true` when the server shuts down: WebSocket tasks close their connections.
     pub(crate) shutdown: Arc<watch::Sender<bool>>,
+    /// The connection and WebSocket caps (those of [`ServerLimits::default`] until
+    /// [`crate::spawn_with`] sets the server's own).
+    pub(crate) caps: Arc<Caps>,
 }
 
 impl WebState {
@@ -38,6 +43,10 @@ impl WebState {
             listen: Arc::from(""),
             version: Arc::from(env!("CARGO_PKG_VERSION")),
             shutdown: Arc::new(watch::channel(false).0),
+            caps: Arc::new(Caps::new(
+                ServerLimits::default().max_connections,
+                ServerLimits::default().max_websockets,
+            )),
         }
     }
 

@@ -7,7 +7,11 @@
 //! [`MAX_RECENT_INTERVALS`] intervals behind (or whose missed intervals are no longer in the
 //! snapshot) gets a `full` message again. Messages from the client are read only to notice a
 //! close; axum answers pings. On server shutdown each connection is closed with code 1001.
+//!
+//! At most [`crate::ServerLimits::max_websockets`] feeds are open at once: each holds a slot
+//! from the upgrade until its task ends, and an upgrade when none is free gets 503 (counted).
 
+use crate::error::ApiError;
 use crate::snapshot::{
     AlertView, CaptureStatus, Connection, IntervalPoint, MAX_RECENT_INTERVALS, PacketSummary,
     Snapshot, Stats, TalkerView,
@@ -15,7 +19,8 @@ use crate::snapshot::{
 use crate::state::WebState;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::response::Response;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::time::Duration;
 use wirewatch_core::{AppCount, ProtocolCounts};
@@ -91,9 +96,29 @@ pub(crate) fn message_for(snapshot: &Snapshot, last: Option<u64>) -> WsMessage<'
     })
 }
 
-/// `GET /ws`: upgrades and runs the feed.
+/// Seconds a client refused at the WebSocket cap is asked to wait (`Retry-After`).
+pub const RETRY_AFTER_S: u32 = 10;
+
+/// `GET /ws`: upgrades and runs the feed, or answers 503 when every feed slot is taken.
 pub(crate) async fn handler(State(state): State<WebState>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| feed(socket, state))
+    let Some(slot) = state.caps.websockets.try_take() else {
+        let max = state.caps.websockets.max();
+        let mut response = ApiError::Unavailable(format!(
+            "too many live feeds: {max} WebSockets are open, the most this server allows; \
+             close a dashboard tab or try again later"
+        ))
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_S));
+        return response;
+    };
+    // The slot is given back when the feed ends, or when the upgrade fails and the callback
+    // is dropped unrun.
+    ws.on_upgrade(move |socket| async move {
+        feed(socket, state).await;
+        drop(slot);
+    })
 }
 
 async fn send(socket: &mut WebSocket, msg: &WsMessage<'_>) -> bool {
