@@ -45,6 +45,11 @@ use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
 /// while bounding memory to a few hundred intervals' worth of records.
 pub const DEFAULT_QUEUE_CAPACITY: usize = 256;
 
+/// Default cap on the memory the writer queue may hold, in bytes (estimated per record, see
+/// [`Record::approx_bytes`]): 64 MiB rides out a disk stalled for tens of seconds at a busy
+/// link's flow rate, and is what a stalled disk can cost at most.
+pub const DEFAULT_QUEUE_BYTES: u64 = 64 << 20;
+
 /// Where and how to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoreConfig {
@@ -54,6 +59,9 @@ pub struct StoreConfig {
     pub retention: RetentionConfig,
     /// Depth of the writer queue in batches (see [`DEFAULT_QUEUE_CAPACITY`]).
     pub queue_capacity: usize,
+    /// Most bytes the writer queue may hold (see [`DEFAULT_QUEUE_BYTES`]); a batch that would
+    /// pass it is dropped and counted, like one arriving at a full queue.
+    pub queue_bytes: u64,
 }
 
 impl StoreConfig {
@@ -63,6 +71,7 @@ impl StoreConfig {
             path: path.into(),
             retention: RetentionConfig::default(),
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
         }
     }
 }
@@ -113,6 +122,56 @@ pub enum Record {
     Alert(Alert),
 }
 
+impl Record {
+    /// About how many bytes of memory the record holds (its own size plus the strings and
+    /// lists it owns): what the writer queue's byte cap counts.
+    pub fn approx_bytes(&self) -> u64 {
+        let s = |o: &Option<String>| o.as_ref().map_or(0, String::len);
+        let heap = match self {
+            Record::Interval(m) => {
+                let talkers = m.top_sources_by_bytes.len()
+                    + m.top_sources_by_packets.len()
+                    + m.top_destinations_by_bytes.len()
+                    + m.top_destinations_by_packets.len();
+                talkers * std::mem::size_of::<wirewatch_core::Talker>()
+                    + m.apps.len() * std::mem::size_of::<wirewatch_core::AppCount>()
+                    + m.host_names
+                        .iter()
+                        .map(|h| 48 + h.name.len())
+                        .sum::<usize>()
+                    + m.reputations.len() * 128
+            }
+            Record::Flow(f) => f.details.as_ref().map_or(0, |d| {
+                std::mem::size_of::<wirewatch_core::AppDetails>()
+                    + s(&d.server_name)
+                    + d.dns_queries.iter().map(|q| 24 + q.len()).sum::<usize>()
+                    + d.dns_rcodes.keys().map(|k| 64 + k.len()).sum::<usize>()
+                    + d.http.as_ref().map_or(0, |h| {
+                        128 + s(&h.method) + s(&h.host) + s(&h.path) + s(&h.user_agent)
+                    })
+                    + d.tls.as_ref().map_or(0, |t| {
+                        128 + s(&t.version)
+                            + s(&t.ja4_a)
+                            + t.alpn.iter().map(|a| 24 + a.len()).sum::<usize>()
+                    })
+                    + d.ssh
+                        .as_ref()
+                        .map_or(0, |h| 64 + s(&h.client) + s(&h.server))
+            }),
+            Record::Alert(a) => {
+                a.kind.len()
+                    + a.message.len()
+                    + a.recommendation.len()
+                    + (a.sources.len() + a.targets.len()) * 32
+                    + a.ports.len() * 8
+                    // The evidence is a small JSON object; its text is a fair measure.
+                    + a.evidence.to_string().len() * 2
+            }
+        };
+        (std::mem::size_of::<Record>() + heap) as u64
+    }
+}
+
 /// Counters of the writer side.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct StoreStats {
@@ -129,6 +188,8 @@ pub struct StoreStats {
     pub write_errors: u64,
     /// Batches waiting in the queue or being written right now.
     pub queued: u64,
+    /// Estimated bytes of the records in those batches.
+    pub queued_bytes: u64,
 }
 
 /// A storage backend. Writes go through a queue and never block the caller; reads are
@@ -139,6 +200,10 @@ pub trait Store: Send + Sync {
     fn submit(&self, records: Vec<Record>) -> bool;
     /// Waits (up to `timeout`) until everything queued so far is written.
     fn flush(&self, timeout: Duration) -> Result<(), StoreError>;
+    /// Gives up on whatever is still queued: the writer drops it (counted as dropped) instead
+    /// of writing it, so a shutdown that cannot wait ends at once. Later submissions are
+    /// dropped too.
+    fn abandon(&self);
     /// Writer counters.
     fn stats(&self) -> StoreStats;
     /// The last write error, if the latest write failed (cleared when a write succeeds).

@@ -45,6 +45,10 @@ pub trait Sink {
     /// A live source ended (a replay reached its end, or a capture failed); `engine` holds
     /// everything so far, the open interval included in its totals.
     fn source_ended(&mut self, _engine: &Engine) {}
+    /// The live monitor handled a batch of frames or a clock tick; `engine` is its state.
+    /// For work deferred from `after_interval` (a dashboard snapshot skipped because the
+    /// previous one was too recent). Keep it cheap.
+    fn idle(&mut self, _engine: &Engine) {}
 }
 
 /// The engine state for one run.

@@ -211,6 +211,12 @@ impl Sink for RunSink {
         }
     }
 
+    fn idle(&mut self, engine: &Engine) {
+        if let Some(d) = &mut self.dashboard {
+            d.idle(engine);
+        }
+    }
+
     fn warning(&mut self, message: String) {
         eprintln!("warning: {message}");
         self.collector.warning(message);
@@ -279,6 +285,11 @@ fn live_config(args: &RunArgs, interface: String) -> LiveConfig {
     }
 }
 
+/// Flows a run's exit report lists: the latest ones (the rest are counted).
+pub const RUN_REPORT_FLOWS: usize = 10_000;
+/// Intervals a run's exit report lists: the latest ones (the rest are counted).
+pub const RUN_REPORT_INTERVALS: usize = 1_000;
+
 /// Runs the live monitor until Ctrl-C/SIGTERM, `--duration`, or the end of a replay.
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let config = args.engine.load()?;
@@ -288,7 +299,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     } else {
         Some(open_store(&args.db, &config)?)
     };
-    let mut collector = ReportCollector::new(crate::analyze::DEFAULT_MAX_REPORT_FLOWS);
+    // A monitor's report keeps only the latest flows and intervals: memory stays flat however
+    // long it runs (totals come from the engine's running counters).
+    let mut collector = ReportCollector::rolling(RUN_REPORT_FLOWS, RUN_REPORT_INTERVALS);
     if let Some(path) = &args.alert_log {
         collector.alert_log = Some(AlertLog::open(path)?);
     }
@@ -341,10 +354,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let (Some(slot), Some(path)) = (&anomaly, &model_path) {
         crate::model::load_into(slot, path)?;
     }
-    // Live monitoring never waits for the disk: a full queue drops (and counts) a batch.
+    // Ctrl-C and SIGTERM stop, and so does SIGHUP (a closed terminal) unless it reloads the
+    // blocklists: the run ends cleanly either way. A second one ends the process at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    install_stop_signals(&stop, config.intel.blocklists.is_empty())?;
+    // Live monitoring never waits for the disk: a full queue drops (and counts) a batch. A
+    // replay waits, as `analyze` does, so the database gets the whole file, until it is told
+    // to stop.
     let monitor = Arc::new(Monitor::with_engine(
         engine,
-        StoreTee::new(sink, store.clone(), false),
+        StoreTee::new(sink, store.clone(), args.read.is_some()).impatient_when(stop.clone()),
     )?);
     let described = describe(&spec);
     let live_defaults = match &spec {
@@ -399,17 +418,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         drop_privileges(user)?;
         eprintln!("wirewatch: dropped privileges to user {user}");
     }
-    // Ctrl-C and SIGTERM stop, and so does SIGHUP (a closed terminal) unless it reloads the
-    // blocklists: the run ends cleanly either way, nothing unsaved.
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut stopping = vec![signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
-    if config.intel.blocklists.is_empty() {
-        stopping.push(signal_hook::consts::SIGHUP);
-    }
-    for signal in stopping {
-        signal_hook::flag::register(signal, stop.clone())
-            .context("cannot install the Ctrl-C handler")?;
-    }
     let started = Instant::now();
     let limit = args.duration.map(Duration::from_millis);
     // A replay ends with its file; a live capture or the demo only on an error.
@@ -433,6 +441,13 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let signalled = stop.load(Ordering::Relaxed);
+    if signalled {
+        eprintln!(
+            "wirewatch: stopping (saving for at most {} s; Ctrl-C again to quit at once)",
+            SHUTDOWN_FLUSH_WAIT.as_secs()
+        );
+    }
     drop(control);
     if let Some(server) = server
         && let Err(e) = server.shutdown()
@@ -453,8 +468,21 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let store = tee.store().cloned();
     let mut report: AnalyzeReport = tee.inner.collector.into_report(&engine, Vec::new(), 10);
     if let Some(store) = store {
-        if let Err(e) = store.flush(STORE_FLUSH_WAIT) {
-            eprintln!("warning: the database did not finish writing: {e}");
+        // Told to stop: the disk gets a couple of seconds, the rest is counted as lost.
+        // Ended on its own (a replay's end, --duration): everything is written.
+        let wait = if signalled {
+            SHUTDOWN_FLUSH_WAIT
+        } else {
+            STORE_FLUSH_WAIT
+        };
+        if let Err(e) = store.flush(wait) {
+            store.abandon();
+            // The writer now drops instead of writing: this returns at once.
+            let _ = store.flush(Duration::from_secs(5));
+            eprintln!(
+                "warning: the database did not finish writing ({e}); what was still queued is \
+                 lost and counted below"
+            );
         }
         let stats = store.stats();
         if stats.batches_dropped > 0 || stats.write_errors > 0 {
@@ -488,6 +516,30 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(if report.errors.is_empty() { 0 } else { 1 })
+}
+
+/// How long a run stopped by Ctrl-C/SIGTERM waits for the database before it gives up on
+/// what is still queued (counted as dropped).
+pub const SHUTDOWN_FLUSH_WAIT: Duration = Duration::from_secs(2);
+
+/// Exit status when a second stop signal ends the process at once (128 + SIGINT, as shells do).
+const EXIT_FORCED: i32 = 130;
+
+/// Makes SIGINT and SIGTERM (and SIGHUP when `hangup_stops`) set `stop`; a second one while
+/// stopping ends the process at once.
+fn install_stop_signals(stop: &Arc<AtomicBool>, hangup_stops: bool) -> anyhow::Result<()> {
+    let mut stopping = vec![signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    if hangup_stops {
+        stopping.push(signal_hook::consts::SIGHUP);
+    }
+    for signal in stopping {
+        // Registered first, so it sees the flag as the previous signal left it.
+        signal_hook::flag::register_conditional_shutdown(signal, EXIT_FORCED, stop.clone())
+            .context("cannot install the Ctrl-C handler")?;
+        signal_hook::flag::register(signal, stop.clone())
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    Ok(())
 }
 
 fn describe(spec: &SourceSpec) -> String {

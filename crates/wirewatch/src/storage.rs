@@ -71,6 +71,9 @@ const BLOCKING_WAIT: Duration = Duration::from_secs(60);
 /// In blocking mode, batches allowed to wait in the store's queue (well under its capacity).
 const BLOCKING_QUEUE: u64 = 16;
 
+/// In blocking mode, bytes allowed to wait in the store's queue (well under its byte cap).
+const BLOCKING_QUEUE_BYTES: u64 = wirewatch_store::DEFAULT_QUEUE_BYTES / 4;
+
 /// Flows buffered before a batch is sent even though no interval closed (a long interval
 /// with a flood of short flows must not grow the buffer without limit).
 const MAX_PENDING: usize = 10_000;
@@ -82,6 +85,8 @@ pub struct StoreTee<S> {
     store: Option<Arc<dyn Store>>,
     pending: Vec<Record>,
     blocking: bool,
+    /// Set when the run is stopping and can no longer wait for the disk (blocking ends).
+    impatient: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl<S: Sink> StoreTee<S> {
@@ -92,7 +97,24 @@ impl<S: Sink> StoreTee<S> {
             store,
             pending: Vec::new(),
             blocking,
+            impatient: None,
         }
+    }
+
+    /// Stops waiting for room in the queue once `flag` is set (a run told to stop): the
+    /// batches that do not fit are then dropped and counted, so a shutdown never waits on a
+    /// slow disk.
+    pub fn impatient_when(mut self, flag: Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.impatient = Some(flag);
+        self
+    }
+
+    fn waits(&self) -> bool {
+        self.blocking
+            && self
+                .impatient
+                .as_ref()
+                .is_none_or(|f| !f.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// The store, if any.
@@ -110,11 +132,17 @@ impl<S: Sink> StoreTee<S> {
             return;
         }
         let batch = std::mem::take(&mut self.pending);
-        if self.blocking {
+        if self.waits() {
             // Wait for room: this tee is the store's only producer, so once fewer than
-            // `BLOCKING_QUEUE` batches are waiting the submit below cannot find it full.
+            // `BLOCKING_QUEUE` batches (and bytes) are waiting the submit below cannot find
+            // it full.
             let start = std::time::Instant::now();
-            while store.stats().queued >= BLOCKING_QUEUE && start.elapsed() < BLOCKING_WAIT {
+            loop {
+                let s = store.stats();
+                let full = s.queued >= BLOCKING_QUEUE || s.queued_bytes >= BLOCKING_QUEUE_BYTES;
+                if !full || start.elapsed() >= BLOCKING_WAIT || !self.waits() {
+                    break;
+                }
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
@@ -158,6 +186,10 @@ impl<S: Sink> Sink for StoreTee<S> {
 
     fn source_ended(&mut self, engine: &crate::pipeline::Engine) {
         self.inner.source_ended(engine);
+    }
+
+    fn idle(&mut self, engine: &crate::pipeline::Engine) {
+        self.inner.idle(engine);
     }
 
     fn warning(&mut self, message: String) {

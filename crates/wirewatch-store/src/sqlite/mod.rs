@@ -31,6 +31,8 @@ const MAX_IDLE_READERS: usize = 4;
 pub(crate) struct Batch {
     pub(crate) seq: u64,
     pub(crate) records: Vec<Record>,
+    /// Estimated memory of `records` (counted in the queue's byte total while queued).
+    pub(crate) bytes: u64,
 }
 
 /// Sequence numbers of accepted and finished batches.
@@ -53,6 +55,10 @@ pub(crate) struct Shared {
     last_error: Mutex<Option<String>>,
     progress: Mutex<Progress>,
     done: Condvar,
+    /// Estimated bytes of the batches queued or being written.
+    pub(crate) queued_bytes: AtomicU64,
+    /// Set by [`Store::abandon`]: the writer drops what is left instead of writing it.
+    pub(crate) abandoned: std::sync::atomic::AtomicBool,
 }
 
 /// Locks a mutex whatever a panicking holder left behind (our critical sections only assign
@@ -73,6 +79,8 @@ impl Shared {
             last_error: Mutex::new(None),
             progress: Mutex::new(Progress::default()),
             done: Condvar::new(),
+            queued_bytes: AtomicU64::new(0),
+            abandoned: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -93,7 +101,7 @@ impl Shared {
         *lock(&self.last_error) = Some(message);
     }
 
-    fn dropped(&self, batches: u64, records: u64) {
+    pub(crate) fn dropped(&self, batches: u64, records: u64) {
         self.batches_dropped.fetch_add(batches, Ordering::Relaxed);
         self.records_dropped.fetch_add(records, Ordering::Relaxed);
     }
@@ -113,6 +121,8 @@ pub struct SqliteStore {
     writer: Option<JoinHandle<()>>,
     readers: Mutex<Vec<Connection>>,
     retention: crate::RetentionConfig,
+    /// Cap on `Shared::queued_bytes`.
+    queue_bytes: u64,
 }
 
 impl SqliteStore {
@@ -139,6 +149,7 @@ impl SqliteStore {
             writer: Some(handle),
             readers: Mutex::new(vec![reader]),
             retention: config.retention.clone(),
+            queue_bytes: config.queue_bytes.max(1),
         })
     }
 
@@ -185,16 +196,33 @@ impl Store for SqliteStore {
             self.shared.dropped(1, n);
             return false;
         };
+        let bytes: u64 = records.iter().map(Record::approx_bytes).sum();
         // The lock makes sequence numbers follow queue order (try_send never blocks).
         let mut progress = lock(&self.shared.progress);
+        let queued_bytes = self.shared.queued_bytes.load(Ordering::Relaxed);
+        // An empty queue takes any batch (one batch is bounded by its producer); otherwise
+        // the batch must fit under the byte cap.
+        let fits = progress.submitted == progress.done
+            || queued_bytes.saturating_add(bytes) <= self.queue_bytes;
+        if !fits || self.shared.abandoned.load(Ordering::Relaxed) {
+            drop(progress);
+            self.shared.dropped(1, n);
+            return false;
+        }
         let seq = progress.submitted + 1;
-        match tx.try_send(Batch { seq, records }) {
+        self.shared.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
+        match tx.try_send(Batch {
+            seq,
+            records,
+            bytes,
+        }) {
             Ok(()) => {
                 progress.submitted = seq;
                 true
             }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 drop(progress);
+                self.shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
                 self.shared.dropped(1, n);
                 false
             }
@@ -233,7 +261,12 @@ impl Store for SqliteStore {
             records_dropped: s.records_dropped.load(Ordering::Relaxed),
             write_errors: s.write_errors.load(Ordering::Relaxed),
             queued,
+            queued_bytes: s.queued_bytes.load(Ordering::Relaxed),
         }
+    }
+
+    fn abandon(&self) {
+        self.shared.abandoned.store(true, Ordering::Relaxed);
     }
 
     fn last_error(&self) -> Option<String> {

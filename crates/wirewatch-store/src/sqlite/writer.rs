@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, Talker};
 
@@ -275,6 +276,17 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            let bytes: u64 = batches.iter().map(|b| b.bytes).sum();
+            if self.shared.abandoned.load(Ordering::Relaxed) {
+                // A shutdown that could not wait: what is left is counted as lost.
+                let records = batches.iter().map(|b| b.records.len() as u64).sum();
+                self.shared.dropped(batches.len() as u64, records);
+                let last_seq = batches.last().map_or(0, |b| b.seq);
+                batches.clear();
+                self.shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+                self.shared.mark_done(last_seq);
+                continue;
+            }
             // Belt and braces: nothing here should panic, but if a bug does, the work is
             // counted as failed and the thread lives on (the engine keeps submitting).
             let internal = "internal error in the store writer (a bug: please report it)";
@@ -288,6 +300,7 @@ impl Writer {
             }
             let last_seq = batches.last().map_or(0, |b| b.seq);
             batches.clear();
+            self.shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
             self.shared.mark_done(last_seq);
         }
         // Planner statistics for the next run's readers; cheap with analysis_limit.

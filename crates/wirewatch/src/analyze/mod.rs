@@ -81,16 +81,28 @@ impl Progress for NoProgress {
 }
 
 /// Collects the engine's output into a report.
+///
+/// Two ways to bound it: [`ReportCollector::new`] (analysis of files) keeps the first
+/// `max_flows` flows and every interval, as a report of a finite capture should;
+/// [`ReportCollector::rolling`] (a monitor that may run for months) keeps only the latest
+/// flows and intervals, so its memory never grows with uptime. Totals (packets, protocols,
+/// talkers, applications) come from the engine's running counters either way.
 #[derive(Default)]
 pub struct ReportCollector {
-    /// Closed intervals.
-    pub intervals: Vec<IntervalMetrics>,
-    /// Finished flows, up to `max_flows`.
-    pub flows: Vec<FlowRecord>,
+    /// Closed intervals (all of them, or the latest `max_intervals` when rolling).
+    pub intervals: std::collections::VecDeque<IntervalMetrics>,
+    /// Finished flows: the first `max_flows`, or the latest ones when rolling.
+    pub flows: std::collections::VecDeque<FlowRecord>,
     /// The cap on kept flows.
     pub max_flows: usize,
     /// Flows beyond the cap.
     pub flows_omitted: u64,
+    /// The cap on kept intervals (`usize::MAX`: every interval).
+    pub max_intervals: usize,
+    /// Intervals not kept because of the cap.
+    pub intervals_omitted: u64,
+    /// Keep the latest flows and intervals (dropping the oldest) instead of the first ones.
+    pub rolling: bool,
     /// Application totals over every flow (also those beyond the cap).
     pub app_totals: names::AppTotals,
     /// Problems sources reported that did not stop them.
@@ -112,12 +124,43 @@ pub struct ReportCollector {
 pub const MAX_REPORT_ALERTS: usize = 10_000;
 
 impl ReportCollector {
-    /// An empty collector keeping at most `max_flows` flows.
+    /// An empty collector keeping the first `max_flows` flows and every interval.
     pub fn new(max_flows: usize) -> Self {
         ReportCollector {
             max_flows,
+            max_intervals: usize::MAX,
             ..ReportCollector::default()
         }
+    }
+
+    /// An empty collector keeping only the latest `max_flows` flows and `max_intervals`
+    /// intervals: bounded at any uptime (`wirewatch run`).
+    pub fn rolling(max_flows: usize, max_intervals: usize) -> Self {
+        ReportCollector {
+            max_flows,
+            max_intervals,
+            rolling: true,
+            ..ReportCollector::default()
+        }
+    }
+
+    /// Keeps `item` in `kept` within `cap`: the first ones, or the latest ones when rolling.
+    /// Returns whether something was left out.
+    fn keep<T>(
+        kept: &mut std::collections::VecDeque<T>,
+        item: T,
+        cap: usize,
+        rolling: bool,
+    ) -> bool {
+        if kept.len() < cap {
+            kept.push_back(item);
+            return false;
+        }
+        if rolling && cap > 0 {
+            kept.pop_front();
+            kept.push_back(item);
+        }
+        true
     }
 
     /// Builds the report from what was collected and the finished engine's totals.
@@ -133,8 +176,8 @@ impl ReportCollector {
         };
         let mut report = report::build(
             engine,
-            self.intervals,
-            self.flows,
+            self.intervals.into(),
+            self.flows.into(),
             self.flows_omitted,
             files,
             self.errors.into_iter().map(notice).collect(),
@@ -143,6 +186,8 @@ impl ReportCollector {
             &self.app_totals,
         );
         report.alerts = self.alerts.into_values().collect();
+        report.intervals_omitted = self.intervals_omitted;
+        report.alerts_omitted = self.alerts_omitted;
         report
     }
 }
@@ -153,7 +198,14 @@ impl Sink for ReportCollector {
             // Flushes the EVE output about once per second of packet time.
             e.tick(metrics.end_ts());
         }
-        self.intervals.push(metrics);
+        if Self::keep(
+            &mut self.intervals,
+            metrics,
+            self.max_intervals,
+            self.rolling,
+        ) {
+            self.intervals_omitted += 1;
+        }
     }
 
     fn flow(&mut self, record: FlowRecord) {
@@ -161,9 +213,7 @@ impl Sink for ReportCollector {
             e.flow(&record);
         }
         self.app_totals.add(&record);
-        if self.flows.len() < self.max_flows {
-            self.flows.push(record);
-        } else {
+        if Self::keep(&mut self.flows, record, self.max_flows, self.rolling) {
             self.flows_omitted += 1;
         }
     }
@@ -177,6 +227,11 @@ impl Sink for ReportCollector {
         }
         if self.alerts.len() < MAX_REPORT_ALERTS || self.alerts.contains_key(&alert.id) {
             self.alerts.insert(alert.id, alert);
+        } else if self.rolling {
+            // A monitor keeps the latest alerts: the oldest (lowest id) goes.
+            self.alerts.pop_first();
+            self.alerts.insert(alert.id, alert);
+            self.alerts_omitted += 1;
         } else {
             self.alerts_omitted += 1;
         }
@@ -189,7 +244,9 @@ impl Sink for ReportCollector {
     }
 
     fn error(&mut self, message: String) {
-        self.errors.push(message);
+        if self.errors.len() < MAX_NOTICES_PER_FILE {
+            self.errors.push(message);
+        }
     }
 }
 
@@ -292,8 +349,8 @@ pub fn analyze_files(
     let alerts: Vec<Alert> = collector.alerts.into_values().collect();
     let mut report = report::build(
         &engine,
-        collector.intervals,
-        collector.flows,
+        collector.intervals.into(),
+        collector.flows.into(),
         collector.flows_omitted,
         files,
         errors,
@@ -302,6 +359,7 @@ pub fn analyze_files(
         &collector.app_totals,
     );
     report.alerts = alerts;
+    report.alerts_omitted = collector.alerts_omitted;
     if let Some(store) = store {
         if let Err(e) = store.flush(STORE_FLUSH_WAIT) {
             report.errors.push(report::NoticeJson {

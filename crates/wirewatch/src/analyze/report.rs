@@ -124,9 +124,11 @@ pub struct AnalyzeReport {
     /// Every flow (up to the report's flow cap), in the order they ended.
     #[serde(serialize_with = "serialize_flows")]
     pub flows: Vec<FlowRecord>,
-    /// Every interval.
+    /// Every interval (`wirewatch run`: the latest ones, see `intervals_omitted`).
     #[serde(serialize_with = "serialize_intervals")]
     pub intervals: Vec<IntervalMetrics>,
+    /// Intervals not listed because of the report's interval cap (`run` keeps the latest).
+    pub intervals_omitted: u64,
     /// Interval length, seconds.
     pub interval_s: f64,
     /// Frames that decoded only partly, by reason.
@@ -149,6 +151,8 @@ pub struct AnalyzeReport {
     pub warnings: Vec<NoticeJson>,
     /// Alerts raised, each in its final state, in the order they started.
     pub alerts: Vec<Alert>,
+    /// Alerts not listed because of the report's alert cap (`run` keeps the latest).
+    pub alerts_omitted: u64,
     /// Database counters (written, dropped, errors), when storing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<wirewatch_store::StoreStats>,
@@ -233,6 +237,7 @@ pub(super) fn build(
         },
         flows,
         intervals,
+        intervals_omitted: 0,
         interval_s: engine.interval_ns() as f64 / 1e9,
         decode_errors: c.decode_errors(),
         drops: engine.drops(),
@@ -247,6 +252,7 @@ pub(super) fn build(
         errors: to_json(errors),
         warnings: to_json(warnings),
         alerts: Vec::new(),
+        alerts_omitted: 0,
         store: None,
         evidence: engine
             .evidence()

@@ -59,7 +59,17 @@ pub struct SnapshotBuilder {
     open: std::collections::BTreeMap<u64, (String, Severity, f64)>,
     /// The history database, for its counters.
     store: Option<Arc<dyn wirewatch_store::Store>>,
+    /// When the last snapshot was published (wall clock: only pacing the browser's view).
+    published_at: Option<std::time::Instant>,
+    /// An interval closed whose snapshot was not published yet (too soon after the last).
+    pending: bool,
 }
+
+/// Snapshots are published at most this often: a replay at full speed closes thousands of
+/// intervals a second, and a browser shows at most a few of them; the skipped ones still
+/// count (sequence numbers, chart points) and the latest state is published as soon as this
+/// much time has passed, at the end of the source, or on the next batch or clock tick.
+pub const MIN_PUBLISH_GAP: std::time::Duration = std::time::Duration::from_millis(50);
 
 impl SnapshotBuilder {
     /// A builder publishing through `publisher`, reading the capture status from `status`.
@@ -78,6 +88,8 @@ impl SnapshotBuilder {
             opened: std::collections::BTreeMap::new(),
             open: std::collections::BTreeMap::new(),
             store: None,
+            published_at: None,
+            pending: false,
         }
     }
 
@@ -154,8 +166,28 @@ impl SnapshotBuilder {
         }
     }
 
+    /// Publishes the snapshot of the latest interval now, or marks it pending when the last
+    /// one went out less than [`MIN_PUBLISH_GAP`] ago.
+    fn publish_paced(&mut self, engine: &Engine) {
+        self.seq += 1;
+        if self
+            .published_at
+            .is_some_and(|t| t.elapsed() < MIN_PUBLISH_GAP)
+        {
+            self.pending = true;
+        } else {
+            self.send(engine);
+        }
+    }
+
     fn publish(&mut self, engine: &Engine) {
         self.seq += 1;
+        self.send(engine);
+    }
+
+    fn send(&mut self, engine: &Engine) {
+        self.pending = false;
+        self.published_at = Some(std::time::Instant::now());
         // The capture status is read under the publisher's lock, which the control side also
         // holds while it changes the status: a snapshot can never carry an older status than
         // one already published.
@@ -390,7 +422,17 @@ impl Sink for SnapshotBuilder {
 
     fn after_interval(&mut self, engine: &Engine) {
         self.refresh_evidence(engine);
-        self.publish(engine);
+        self.publish_paced(engine);
+    }
+
+    fn idle(&mut self, engine: &Engine) {
+        if self.pending
+            && self
+                .published_at
+                .is_none_or(|t| t.elapsed() >= MIN_PUBLISH_GAP)
+        {
+            self.send(engine);
+        }
     }
 
     fn source_ended(&mut self, engine: &Engine) {

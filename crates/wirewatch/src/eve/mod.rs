@@ -163,6 +163,10 @@ impl<S: Sink, W: Write> Sink for EveSink<S, W> {
         self.flush();
         self.inner.source_ended(engine);
     }
+
+    fn idle(&mut self, engine: &crate::pipeline::Engine) {
+        self.inner.idle(engine);
+    }
 }
 
 /// Opens (creating, appending to) an EVE output file.

@@ -338,6 +338,7 @@ fn engine_loop<S: Sink>(
                     .packets
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 pool.give(batch);
+                sink.idle(&engine);
             }
             SourceEvent::Tick {
                 source,
@@ -349,6 +350,7 @@ fn engine_loop<S: Sink>(
                 if source == shared.current_source.load(Ordering::Relaxed) {
                     engine.advance_to(ts, &mut sink);
                 }
+                sink.idle(&engine);
             }
             SourceEvent::Ended {
                 source,
