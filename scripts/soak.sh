@@ -6,6 +6,7 @@
 # growing once the retention windows are full (flows: 7 days, raw intervals: 24 hours).
 #
 # Usage: scripts/soak.sh [DAYS] [PACKETS_PER_SECOND]   (defaults: 30 days, 2 packets/s)
+# SOAK_RUN_ARGS adds options to `wirewatch run` (e.g. "--no-db" to tell the database's share).
 # The traffic is made on the fly (`wirewatch generate` into a FIFO): nothing large on disk
 # but the database. Takes about 30 s per simulated day on 2 cores.
 set -euo pipefail
@@ -38,6 +39,7 @@ with socket.socket() as s:
     port = s.getsockname()[1]
 cmd = [binary, "run", "--read", os.path.join(work, "traffic.pcap"), "--speed", "max",
        "--db", db, "--listen", f"127.0.0.1:{port}", "--lines"]
+cmd += os.environ.get("SOAK_RUN_ARGS", "").split()
 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 def status(field):
@@ -80,7 +82,7 @@ for line in proc.stdout:
         day += 1
         row = (day, status("VmRSS"), status("VmHWM"), db_mib())
         rows.append(row)
-        ok = "answers" if dashboard_answers() else "NO ANSWER"
+        ok = "answers" if dashboard_answers() else ("(ending)" if proc.poll() is not None or day >= days else "NO ANSWER")
         print(f"{row[0]:>4} {row[1]:>8} {row[2]:>9} {row[3]:>8.1f} {ok:>9} {time.time() - started:>7.0f}",
               flush=True)
     previous = clock
@@ -100,6 +102,8 @@ if len(rows) >= 2:
           f"({last[2] / max(first[2], 1):.2f}x); database {last[3]:.1f} MiB at the end")
     if len(rows) >= 8:
         print(f"day 8 / day 1 peak: {rows[7][2] / max(first[2], 1):.2f}x")
+if not os.path.exists(db):
+    sys.exit(0)
 con = sqlite3.connect(db)
 for table in ("intervals", "talkers", "intervals_1m", "intervals_1h", "flows", "alerts"):
     n = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]

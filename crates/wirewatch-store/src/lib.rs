@@ -1,10 +1,11 @@
 //! Wirewatch storage: the [`Store`] trait and its default backend, [`SqliteStore`].
 //!
 //! Owns everything that persists pipeline output (closed intervals and their top talkers,
-//! finished flows, alerts) and the queries the web layer and the CLI run over it. It must not
-//! read the wall clock for retention (packet time decides what is old), must never block or
-//! panic in [`Store::submit`] (the engine thread calls it), and must not depend on any
-//! Wirewatch crate but `wirewatch-core`.
+//! finished flows, alerts) and the queries the web layer and the CLI run over it. Retention
+//! follows the clock the caller picks ([`RetentionClock`]: the wall clock for live capture,
+//! the packet time of what this store wrote for files), must never block or panic in
+//! [`Store::submit`] (the engine thread calls it), and must not depend on any Wirewatch
+//! crate but `wirewatch-core`.
 //!
 //! Shape of the SQLite backend (see `sqlite/`):
 //!
@@ -62,6 +63,23 @@ pub struct StoreConfig {
     /// Most bytes the writer queue may hold (see [`DEFAULT_QUEUE_BYTES`]); a batch that would
     /// pass it is dropped and counted, like one arriving at a full queue.
     pub queue_bytes: u64,
+    /// What "now" is for retention.
+    pub retention_clock: RetentionClock,
+}
+
+/// What retention measures its windows back from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetentionClock {
+    /// The latest packet time this store has written since it was opened, but never later
+    /// than the wall clock: analysing an old capture keeps its rows (they are measured
+    /// against the capture's own time), and neither a packet stamped in the future nor rows
+    /// an earlier run stored can make retention delete anything newer than the data just
+    /// written minus its window. For files (`analyze --db`, replays).
+    #[default]
+    WrittenPacketTime,
+    /// The wall clock: for live capture, whose packet time is the wall clock anyway and
+    /// whose database must not keep data past its window because the link went quiet.
+    WallClock,
 }
 
 impl StoreConfig {
@@ -72,13 +90,14 @@ impl StoreConfig {
             retention: RetentionConfig::default(),
             queue_capacity: DEFAULT_QUEUE_CAPACITY,
             queue_bytes: DEFAULT_QUEUE_BYTES,
+            retention_clock: RetentionClock::default(),
         }
     }
 }
 
-/// How long each kind of data is kept, measured back from the latest stored packet time
-/// (never the wall clock: an old capture analysed today is not deleted at once).
-/// A value of 0 keeps that kind forever.
+/// How long each kind of data is kept, measured back from "now" as the store's
+/// [`RetentionClock`] says (for files the packet time of what was just written, so an old
+/// capture analysed today is not deleted at once). A value of 0 keeps that kind forever.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {

@@ -288,3 +288,130 @@ fn the_size_cap_deletes_the_oldest_raw_data() {
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size <= 2 * 1024 * 1024, "file is {size} bytes");
 }
+
+/// Seconds from `T0` to the wall clock now.
+fn now_offset_s() -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    now - T0
+}
+
+fn open(path: &std::path::Path, clock: wirewatch_store::RetentionClock) -> SqliteStore {
+    SqliteStore::open(&StoreConfig {
+        retention: RetentionConfig {
+            flows_days: 7,
+            ..RetentionConfig::default()
+        },
+        retention_clock: clock,
+        ..StoreConfig::new(path)
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_future_row_stored_by_an_earlier_run_does_not_age_this_runs_data() {
+    use wirewatch_store::RetentionClock::WrittenPacketTime;
+    let dir = TempDir::new("future-earlier");
+    let path = dir.path().join("wirewatch.db");
+    let year = 365 * 86_400;
+    {
+        // A row fifty years ahead, as an older version (or a crafted file) could leave.
+        let store = open(&path, WrittenPacketTime);
+        store.submit(vec![Record::Flow(sample_flow(
+            1,
+            "10.0.0.1",
+            "192.0.2.1",
+            80,
+            50 * year,
+        ))]);
+        store.flush(FLUSH).unwrap();
+    }
+    let store = open(&path, WrittenPacketTime);
+    store.submit(vec![Record::Flow(sample_flow(
+        2,
+        "10.0.0.2",
+        "192.0.2.1",
+        80,
+        0,
+    ))]);
+    store.flush(FLUSH).unwrap();
+    assert_eq!(
+        store.flows(&Query::default()).unwrap().total,
+        2,
+        "nothing aged out"
+    );
+}
+
+#[test]
+fn written_packet_time_never_runs_ahead_of_the_wall_clock() {
+    use wirewatch_store::RetentionClock::WrittenPacketTime;
+    let dir = TempDir::new("future-now");
+    let path = dir.path().join("wirewatch.db");
+    let now = now_offset_s();
+    let store = open(&path, WrittenPacketTime);
+    // Yesterday's flow, then one stamped fifty years ahead in the same run.
+    store.submit(vec![Record::Flow(sample_flow(
+        1,
+        "10.0.0.1",
+        "192.0.2.1",
+        80,
+        now - 86_400,
+    ))]);
+    store.flush(FLUSH).unwrap();
+    store.submit(vec![Record::Flow(sample_flow(
+        2,
+        "10.0.0.2",
+        "192.0.2.1",
+        80,
+        now + 50 * 365 * 86_400,
+    ))]);
+    store.flush(FLUSH).unwrap();
+    assert_eq!(
+        store.flows(&Query::default()).unwrap().total,
+        2,
+        "yesterday is inside 7 days of the wall clock, whatever the future row says"
+    );
+}
+
+#[test]
+fn the_wall_clock_ages_a_live_database() {
+    use wirewatch_store::RetentionClock::WallClock;
+    let dir = TempDir::new("wall");
+    let path = dir.path().join("wirewatch.db");
+    let now = now_offset_s();
+    let store = open(&path, WallClock);
+    // Both within a week of each other: packet time alone would keep them.
+    store.submit(vec![
+        Record::Flow(sample_flow(
+            1,
+            "10.0.0.1",
+            "192.0.2.1",
+            80,
+            now - 10 * 86_400,
+        )),
+        Record::Flow(sample_flow(
+            2,
+            "10.0.0.2",
+            "192.0.2.1",
+            80,
+            now - 9 * 86_400,
+        )),
+    ]);
+    store.flush(FLUSH).unwrap();
+    assert_eq!(
+        store.flows(&Query::default()).unwrap().total,
+        0,
+        "a week by the wall clock has passed for both"
+    );
+    store.submit(vec![Record::Flow(sample_flow(
+        3,
+        "10.0.0.3",
+        "192.0.2.1",
+        80,
+        now - 86_400,
+    ))]);
+    store.flush(FLUSH).unwrap();
+    assert_eq!(store.flows(&Query::default()).unwrap().total, 1);
+}

@@ -269,7 +269,11 @@ fn run_interfaces(args: &InterfacesArgs) -> anyhow::Result<i32> {
 fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     let config = args.engine.load()?;
     let store = match &args.db {
-        Some(path) => Some(crate::storage::open_store(path, &config)?),
+        Some(path) => Some(crate::storage::open_store(
+            path,
+            &config,
+            wirewatch_store::RetentionClock::WrittenPacketTime,
+        )?),
         None => None,
     };
     if let Some(path) = &args.alert_log {

@@ -37,12 +37,7 @@ impl PacketClock {
     /// The time to process a packet stamped `ts` at (and the clock moved as it allows).
     pub fn admit(&mut self, ts: Timestamp) -> Timestamp {
         let Some(now) = self.now else {
-            if ts.nanos() > MAX_SANE_NS {
-                self.far_ahead += 1;
-                return Timestamp(0);
-            }
-            self.now = Some(ts);
-            return ts;
+            return self.admit_first(ts, wall_clock());
         };
         if ts.nanos() > MAX_SANE_NS {
             self.far_ahead += 1;
@@ -68,10 +63,41 @@ impl PacketClock {
         ts
     }
 
+    /// The first packet has no neighbour to be checked against but the wall clock: a capture
+    /// stamped more than [`MAX_JUMP_NS`] after `wall` starts packet time only once the next
+    /// packet confirms it (a capture made with a clock set years ahead still works). Until
+    /// then packets are processed at time 0 (long before anything retention keeps) and
+    /// counted.
+    fn admit_first(&mut self, ts: Timestamp, wall: Timestamp) -> Timestamp {
+        let insane = ts.nanos() > MAX_SANE_NS;
+        let ahead = ts.nanos() > wall.nanos().saturating_add(MAX_JUMP_NS);
+        let confirmed = self
+            .pending
+            .is_some_and(|p| p.nanos().abs_diff(ts.nanos()) <= MAX_JUMP_NS);
+        if insane || (ahead && !confirmed) {
+            if !insane {
+                self.pending = Some(ts);
+            }
+            self.far_ahead += 1;
+            return Timestamp(0);
+        }
+        self.pending = None;
+        self.now = Some(ts);
+        ts
+    }
+
     /// Packets whose timestamp was too far ahead to believe so far.
     pub fn far_ahead(&self) -> u64 {
         self.far_ahead
     }
+}
+
+/// The wall clock, only to judge a run's first timestamp (never to process packets).
+fn wall_clock() -> Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Timestamp(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -93,6 +119,26 @@ mod tests {
         );
         assert_eq!(c.admit(t(1_700_000_001)), t(1_700_000_001));
         assert_eq!(c.far_ahead(), 1);
+    }
+
+    #[test]
+    fn a_first_packet_decades_ahead_of_the_wall_clock_needs_confirming() {
+        let wall = t(1_800_000_000);
+        let mut c = PacketClock::default();
+        assert_eq!(c.admit_first(t(3_300_000_000), wall), Timestamp(0));
+        // The next packet is of the capture's real time: it starts the clock.
+        assert_eq!(c.admit(t(1_700_000_000)), t(1_700_000_000));
+        assert_eq!(c.admit(t(1_700_000_001)), t(1_700_000_001));
+        assert_eq!(c.far_ahead(), 1);
+        // A capture whose clock was set years ahead: its second packet confirms the first.
+        let mut c = PacketClock::default();
+        assert_eq!(c.admit_first(t(3_300_000_000), wall), Timestamp(0));
+        assert_eq!(c.admit_first(t(3_300_000_001), wall), t(3_300_000_001));
+        assert_eq!(c.admit(t(3_300_000_002)), t(3_300_000_002));
+        // An ordinary first packet is taken as it is.
+        let mut c = PacketClock::default();
+        assert_eq!(c.admit_first(t(1_700_000_000), wall), t(1_700_000_000));
+        assert_eq!(c.far_ahead(), 0);
     }
 
     #[test]

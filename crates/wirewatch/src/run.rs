@@ -289,6 +289,9 @@ fn live_config(args: &RunArgs, interface: String) -> LiveConfig {
 pub const RUN_REPORT_FLOWS: usize = 10_000;
 /// Intervals a run's exit report lists: the latest ones (the rest are counted).
 pub const RUN_REPORT_INTERVALS: usize = 1_000;
+/// Alerts a run's exit report lists: the latest ones (the rest are counted; all of them are
+/// in the database and the alert log).
+pub const RUN_REPORT_ALERTS: usize = 1_000;
 
 /// Runs the live monitor until Ctrl-C/SIGTERM, `--duration`, or the end of a replay.
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
@@ -297,11 +300,19 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let store = if args.no_db {
         None
     } else {
-        Some(open_store(&args.db, &config)?)
+        // A live interface's history ages by the wall clock; a replay's and the demo's by
+        // the packet time they write.
+        let clock = if matches!(spec, SourceSpec::Live(_)) {
+            wirewatch_store::RetentionClock::WallClock
+        } else {
+            wirewatch_store::RetentionClock::WrittenPacketTime
+        };
+        Some(open_store(&args.db, &config, clock)?)
     };
     // A monitor's report keeps only the latest flows and intervals: memory stays flat however
     // long it runs (totals come from the engine's running counters).
-    let mut collector = ReportCollector::rolling(RUN_REPORT_FLOWS, RUN_REPORT_INTERVALS);
+    let mut collector =
+        ReportCollector::rolling(RUN_REPORT_FLOWS, RUN_REPORT_INTERVALS, RUN_REPORT_ALERTS);
     if let Some(path) = &args.alert_log {
         collector.alert_log = Some(AlertLog::open(path)?);
     }
@@ -476,12 +487,17 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             STORE_FLUSH_WAIT
         };
         if let Err(e) = store.flush(wait) {
+            let left = store.stats();
+            // The writer drops what is left instead of writing it; the process does not
+            // wait for the batch it may be stuck on (SQLite rolls an unfinished transaction
+            // back, the file stays whole).
             store.abandon();
-            // The writer now drops instead of writing: this returns at once.
-            let _ = store.flush(Duration::from_secs(5));
+            std::mem::forget(store.clone());
             eprintln!(
-                "warning: the database did not finish writing ({e}); what was still queued is \
-                 lost and counted below"
+                "warning: the database did not catch up ({e}): {} batches (about {} KiB) still \
+                 queued are not written",
+                left.queued,
+                left.queued_bytes.div_ceil(1024)
             );
         }
         let stats = store.stats();

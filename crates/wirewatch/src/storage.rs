@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
 use wirewatch_detect::IncidentStatus;
-use wirewatch_store::{Record, SqliteStore, Store, StoreConfig};
+use wirewatch_store::{Record, RetentionClock, SqliteStore, Store, StoreConfig};
 
 /// Writer locks taken by this process, held until it exits (one database per run).
 static WRITER_LOCKS: std::sync::Mutex<Vec<std::fs::File>> = std::sync::Mutex::new(Vec::new());
@@ -53,11 +53,18 @@ fn lock_writer(db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens (creating if needed) the SQLite history database, as its only writer.
-pub fn open_store(path: &Path, config: &crate::config::Config) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens (creating if needed) the SQLite history database, as its only writer. Retention
+/// measures back from `clock`: the wall clock for live capture, the packet time of what is
+/// written for files.
+pub fn open_store(
+    path: &Path,
+    config: &crate::config::Config,
+    clock: RetentionClock,
+) -> anyhow::Result<Arc<dyn Store>> {
     lock_writer(path)?;
     let store = SqliteStore::open(&StoreConfig {
         retention: config.retention.clone(),
+        retention_clock: clock,
         ..StoreConfig::new(path)
     })
     .with_context(|| format!("cannot open the database {}", path.display()))?;

@@ -135,7 +135,12 @@ impl SqliteStore {
         let reader = schema::open_reader(&path)?;
         let shared = Arc::new(Shared::new(path.clone()));
         let (tx, rx) = sync_channel(config.queue_capacity.max(1));
-        let writer = writer::Writer::new(conn, Arc::clone(&shared), config.retention.clone());
+        let writer = writer::Writer::new(
+            conn,
+            Arc::clone(&shared),
+            config.retention.clone(),
+            config.retention_clock,
+        );
         let handle = std::thread::Builder::new()
             .name("wirewatch-store".to_string())
             .spawn(move || writer.run(rx))

@@ -10,7 +10,7 @@
 use super::codec::{end_reason_name, i64_of, severity_level};
 use super::{Batch, Shared};
 use crate::ip::ip_to_blob;
-use crate::{Record, RetentionConfig};
+use crate::{Record, RetentionClock, RetentionConfig};
 use rusqlite::types::Value;
 use rusqlite::{Connection, Statement, Transaction, TransactionBehavior, params, params_from_iter};
 use std::collections::BTreeMap;
@@ -24,8 +24,8 @@ use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, Talker};
 /// Most batches coalesced into one transaction: bounds the work lost to one failed
 /// transaction and the time the engine's batches wait behind it.
 pub(crate) const MAX_COALESCED_BATCHES: usize = 64;
-/// Retention runs when packet time has advanced this much since its last run (60 s): the
-/// deletes then touch about a minute of data each and stay short.
+/// Retention runs when its "now" (see `RetentionClock`) has advanced this much since its last
+/// run (60 s): the deletes then touch about a minute of data each and stay short.
 const RETENTION_EVERY_NS: i64 = 60 * NS;
 /// The size cap is also checked after this many write transactions (a flood of flows can
 /// grow the file faster than packet time advances).
@@ -223,9 +223,12 @@ pub(crate) struct Writer {
     conn: Connection,
     shared: Arc<Shared>,
     retention: RetentionConfig,
+    clock: RetentionClock,
     rollup_sql: [String; 2],
-    /// Latest packet time stored (interval ends, flow and alert last times).
-    latest_ts: i64,
+    /// Latest packet time written since the store was opened (interval ends, flow and alert
+    /// last times); `None` before the first write. Rows stored by earlier runs do not count:
+    /// a bogus future time an older version stored cannot make this run delete anything.
+    latest_ts: Option<i64>,
     /// Packet time of the last retention pass (`None`: not run yet).
     retained_at: Option<i64>,
     writes_since_size_check: u32,
@@ -233,19 +236,12 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn new(conn: Connection, shared: Arc<Shared>, retention: RetentionConfig) -> Self {
-        let latest_ts = conn
-            .query_row(
-                "SELECT max(
-                    coalesce((SELECT start_ts + duration_ns FROM intervals
-                              ORDER BY start_ts DESC LIMIT 1), 0),
-                    coalesce((SELECT max(start_ts) FROM intervals_1m), 0),
-                    coalesce((SELECT max(last_ts) FROM flows), 0),
-                    coalesce((SELECT max(last_ts) FROM alerts), 0))",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap_or(0);
+    pub(crate) fn new(
+        conn: Connection,
+        shared: Arc<Shared>,
+        retention: RetentionConfig,
+        clock: RetentionClock,
+    ) -> Self {
         let max_flow_duration = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'max_flow_duration_ns'",
@@ -257,8 +253,9 @@ impl Writer {
             conn,
             shared,
             retention,
+            clock,
             rollup_sql: [rollup_sql("intervals_1m"), rollup_sql("intervals_1h")],
-            latest_ts,
+            latest_ts: None,
             retained_at: None,
             writes_since_size_check: 0,
             max_flow_duration,
@@ -319,7 +316,10 @@ impl Writer {
         );
         match result {
             Ok(w) => {
-                self.latest_ts = self.latest_ts.max(w.latest_ts);
+                if w.latest_ts > 0 {
+                    self.latest_ts =
+                        Some(self.latest_ts.map_or(w.latest_ts, |t| t.max(w.latest_ts)));
+                }
                 self.max_flow_duration = self.max_flow_duration.max(w.max_flow_duration);
                 self.shared.written(batches.len() as u64, records);
             }
@@ -334,12 +334,25 @@ impl Writer {
         self.writes_since_size_check = self.writes_since_size_check.saturating_add(1);
     }
 
-    /// Deletes what retention no longer keeps, measured back from the latest stored packet
-    /// time; enforces the size cap.
+    /// "Now" for retention (see [`RetentionClock`]); `None`: nothing to measure from yet.
+    fn now(&self) -> Option<i64> {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        match self.clock {
+            RetentionClock::WallClock => Some(wall),
+            RetentionClock::WrittenPacketTime => self.latest_ts.map(|t| t.min(wall)),
+        }
+    }
+
+    /// Deletes what retention no longer keeps, measured back from [`Writer::now`]; enforces
+    /// the size cap.
     fn maybe_retain(&mut self) {
-        let due_by_time = match self.retained_at {
-            None => true,
-            Some(at) => self.latest_ts >= at.saturating_add(RETENTION_EVERY_NS),
+        let now = self.now();
+        let due_by_time = match (now, self.retained_at) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(now), Some(at)) => now >= at.saturating_add(RETENTION_EVERY_NS),
         };
         let due_by_size = self.retention.max_db_mb.is_some()
             && self.writes_since_size_check >= SIZE_CHECK_EVERY_WRITES;
@@ -347,9 +360,9 @@ impl Writer {
             return;
         }
         let mut result = Ok(());
-        if due_by_time {
-            self.retained_at = Some(self.latest_ts);
-            result = retain(&mut self.conn, &self.retention, self.latest_ts);
+        if let Some(now) = now.filter(|_| due_by_time) {
+            self.retained_at = Some(now);
+            result = retain(&mut self.conn, &self.retention, now);
         }
         if result.is_ok()
             && let Some(mb) = self.retention.max_db_mb

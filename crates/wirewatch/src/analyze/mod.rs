@@ -103,6 +103,8 @@ pub struct ReportCollector {
     pub intervals_omitted: u64,
     /// Keep the latest flows and intervals (dropping the oldest) instead of the first ones.
     pub rolling: bool,
+    /// The cap on kept alerts.
+    pub max_alerts: usize,
     /// Application totals over every flow (also those beyond the cap).
     pub app_totals: names::AppTotals,
     /// Problems sources reported that did not stop them.
@@ -129,16 +131,18 @@ impl ReportCollector {
         ReportCollector {
             max_flows,
             max_intervals: usize::MAX,
+            max_alerts: MAX_REPORT_ALERTS,
             ..ReportCollector::default()
         }
     }
 
-    /// An empty collector keeping only the latest `max_flows` flows and `max_intervals`
-    /// intervals: bounded at any uptime (`wirewatch run`).
-    pub fn rolling(max_flows: usize, max_intervals: usize) -> Self {
+    /// An empty collector keeping only the latest `max_flows` flows, `max_intervals`
+    /// intervals and `max_alerts` alerts: bounded at any uptime (`wirewatch run`).
+    pub fn rolling(max_flows: usize, max_intervals: usize, max_alerts: usize) -> Self {
         ReportCollector {
             max_flows,
             max_intervals,
+            max_alerts,
             rolling: true,
             ..ReportCollector::default()
         }
@@ -225,9 +229,9 @@ impl Sink for ReportCollector {
         if let Some(log) = &mut self.alert_log {
             log.record(&alert, status == wirewatch_detect::IncidentStatus::Ended);
         }
-        if self.alerts.len() < MAX_REPORT_ALERTS || self.alerts.contains_key(&alert.id) {
+        if self.alerts.len() < self.max_alerts || self.alerts.contains_key(&alert.id) {
             self.alerts.insert(alert.id, alert);
-        } else if self.rolling {
+        } else if self.rolling && self.max_alerts > 0 {
             // A monitor keeps the latest alerts: the oldest (lowest id) goes.
             self.alerts.pop_first();
             self.alerts.insert(alert.id, alert);

@@ -146,13 +146,24 @@ pub struct PacketRing {
 }
 
 impl PacketRing {
-    /// A ring of `bytes` bytes (clamped to `MIN_RING_BYTES..=MAX_RING_BYTES`). The memory is
-    /// reserved at once; the system commits pages as they are first written.
+    /// A ring of `bytes` bytes (clamped to `MIN_RING_BYTES..=MAX_RING_BYTES`). The buffer
+    /// and the largest index it can need are allocated and touched at once, so the memory the
+    /// ring costs shows from the start (in RSS too) and never grows as it fills.
     pub fn new(bytes: usize) -> Self {
         let bytes = bytes.clamp(MIN_RING_BYTES, MAX_RING_BYTES);
+        let mut buf = vec![0u8; bytes];
+        // Zeroed pages are mapped lazily: write one byte per page to commit them now.
+        // (`black_box` keeps the compiler from proving the stores redundant.)
+        for page in buf.iter_mut().step_by(4096) {
+            *std::hint::black_box(page) = 0;
+        }
+        // Every packet costs at least a header, so this many entries is the most there can be.
+        let mut index = VecDeque::new();
+        index.resize(bytes / HEADER_BYTES + 1, (0, 0));
+        index.clear();
         PacketRing {
-            buf: vec![0; bytes],
-            index: VecDeque::new(),
+            buf,
+            index,
             head: 0,
             used: 0,
             pushed: 0,

@@ -1,0 +1,268 @@
+//! Endurance: `wirewatch run` stays bounded however much packet time it sees, and stops in
+//! time when told to.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use wirewatch_capture::write::{PacketWriter, PcapFormat};
+use wirewatch_core::{LinkType, Timestamp};
+
+const SEC: u64 = 1_000_000_000;
+const T0: u64 = 1_700_000_000;
+
+/// Ethernet, IPv4, UDP 10.0.0.1:5000 -> 10.0.0.2:6000 with `payload` bytes.
+fn udp_frame(payload: usize) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00]);
+    let ip_len = (20 + 8 + payload) as u16;
+    f.extend_from_slice(&[
+        0x45,
+        0,
+        (ip_len >> 8) as u8,
+        ip_len as u8,
+        0,
+        1,
+        0,
+        0,
+        64,
+        17,
+        0,
+        0,
+    ]);
+    f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+    let udp_len = (8 + payload) as u16;
+    f.extend_from_slice(&[
+        0x13,
+        0x88,
+        0x17,
+        0x70,
+        (udp_len >> 8) as u8,
+        udp_len as u8,
+        0,
+        0,
+    ]);
+    f.resize(f.len() + payload, 0x61);
+    f
+}
+
+/// One packet a second on one flow for `days` days of packet time.
+fn one_flow(path: &Path, days: u64) {
+    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut w = PacketWriter::new(file, PcapFormat::Pcap, 65_535).unwrap();
+    let frame = udp_frame(32);
+    for s in 0..days * 86_400 {
+        w.write(
+            Timestamp((T0 + s) * SEC),
+            LinkType::ETHERNET,
+            &frame,
+            frame.len() as u32,
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Peak resident memory (KiB, from `VmHWM`) of a process, read until it exits.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs wirewatch with `args`; returns its output and its peak resident memory in KiB.
+fn run_measured(args: &[&str], limit: Duration) -> (Output, u64) {
+    let child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let started = Instant::now();
+    let mut peak = 0;
+    loop {
+        // VmHWM only grows: the last reading before the exit is the peak (to within 10 ms).
+        peak = peak.max(peak_rss_kib(pid));
+        match rx.recv_timeout(Duration::from_millis(10)) {
+            Ok(out) => return (out.unwrap(), peak),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) if started.elapsed() < limit => {}
+            Err(_) => {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+                panic!("wirewatch {args:?} still running after {limit:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn run_memory_for_eight_days_stays_within_a_quarter_of_one_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut peaks = Vec::new();
+    for days in [1, 8] {
+        let pcap = dir.path().join(format!("{days}d.pcap"));
+        one_flow(&pcap, days);
+        let db = dir.path().join(format!("{days}d.db"));
+        // The database and the dashboard on, as a monitor runs; ten-second intervals keep
+        // the test short (the report used to keep every one of them).
+        let (out, peak) = run_measured(
+            &[
+                "run",
+                "--read",
+                pcap.to_str().unwrap(),
+                "--speed",
+                "max",
+                "--db",
+                db.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--interval",
+                "10s",
+                "--json",
+            ],
+            Duration::from_secs(600),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["packets"], days * 86_400);
+        let intervals = days * 8_640;
+        let listed = v["intervals"].as_array().unwrap().len() as u64;
+        assert_eq!(
+            listed,
+            intervals.min(1_000),
+            "the latest intervals are listed"
+        );
+        assert_eq!(
+            v["intervals_omitted"].as_u64().unwrap() + listed,
+            intervals,
+            "and the rest counted"
+        );
+        assert_eq!(
+            v["store"]["records_dropped"], 0,
+            "a replay waits for the disk: {err}"
+        );
+        peaks.push(peak);
+    }
+    let (one, eight) = (peaks[0] as f64, peaks[1] as f64);
+    eprintln!("peak RSS: 1 day {one} KiB, 8 days {eight} KiB");
+    assert!(
+        eight <= one * 1.25,
+        "8 days of packet time took {eight} KiB at peak, 1 day {one} KiB"
+    );
+}
+
+/// Starts `run` replaying a generated capture at full speed into `db`, and holds the
+/// database's write lock once it exists, so the run's writes stall as on a dead disk.
+fn run_against_a_stalled_database(dir: &Path) -> (std::process::Child, rusqlite::Connection) {
+    let pcap = dir.join("traffic.pcap");
+    let config = wirewatch_capture::synth::GeneratorConfig {
+        packets: 400_000,
+        flows: 40_000,
+        ..Default::default()
+    };
+    wirewatch_capture::synth::write_pcap(
+        &config,
+        std::io::BufWriter::new(std::fs::File::create(&pcap).unwrap()),
+    )
+    .unwrap();
+    let db = dir.join("stalled.db");
+    let child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["run", "--read", pcap.to_str().unwrap(), "--speed", "max"])
+        .args(["--db", db.to_str().unwrap(), "--no-web"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !db.exists() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no database");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.busy_timeout(Duration::from_secs(30)).unwrap();
+    conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Let the queue fill behind the lock.
+    std::thread::sleep(Duration::from_secs(2));
+    (child, conn)
+}
+
+fn interrupt(child: &std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits for the child to exit; returns its output and how long that took.
+fn wait_exit(child: std::process::Child, limit: Duration) -> (Output, Duration) {
+    let pid = child.id();
+    let started = Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => (out.unwrap(), started.elapsed()),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            panic!("still running {limit:?} after Ctrl-C");
+        }
+    }
+}
+
+#[test]
+fn ctrl_c_on_a_stalled_database_saves_for_two_seconds_then_says_what_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, lock) = run_against_a_stalled_database(dir.path());
+    interrupt(&child);
+    // Two seconds for the database, the rest to end the flows (a debug build on a busy
+    // machine); a replay that waited for the disk would take minutes.
+    let (out, took) = wait_exit(child, Duration::from_secs(60));
+    drop(lock);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        took < Duration::from_secs(15),
+        "stopping took {took:?}: {err}"
+    );
+    assert!(
+        took >= Duration::from_secs(2),
+        "it gave the disk its two seconds: {err}"
+    );
+    assert!(err.contains("stopping (saving for at most 2 s"), "{err}");
+    assert!(err.contains("still queued are not written"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[test]
+fn a_second_ctrl_c_exits_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, lock) = run_against_a_stalled_database(dir.path());
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(300));
+    let again = Instant::now();
+    interrupt(&child);
+    let (out, _) = wait_exit(child, Duration::from_secs(60));
+    let took = again.elapsed();
+    drop(lock);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        took < Duration::from_secs(1),
+        "took {took:?} after the second Ctrl-C"
+    );
+}
