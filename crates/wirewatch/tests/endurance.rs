@@ -266,3 +266,77 @@ fn a_second_ctrl_c_exits_at_once() {
         "took {took:?} after the second Ctrl-C"
     );
 }
+
+#[test]
+fn a_future_dated_packet_analysed_into_a_database_leaves_older_rows_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("history.db");
+    // Yesterday's capture (packet time 2023), analysed into the database.
+    let older = dir.path().join("older.pcap");
+    let config = wirewatch_capture::synth::GeneratorConfig {
+        packets: 20_000,
+        flows: 500,
+        start: Timestamp(T0 * SEC),
+        ..Default::default()
+    };
+    wirewatch_capture::synth::write_pcap(
+        &config,
+        std::io::BufWriter::new(std::fs::File::create(&older).unwrap()),
+    )
+    .unwrap();
+    let analyze = |file: &Path| {
+        let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+            .args(["analyze", "--no-progress", "--db", db.to_str().unwrap()])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.code() == Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    analyze(&older);
+    let count = |table: &str| -> i64 {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let (flows, intervals) = (count("flows"), count("intervals"));
+    assert!(
+        flows >= 400 && intervals > 0,
+        "{flows} flows, {intervals} intervals"
+    );
+    // A capture of the next day whose first packet and one in the middle claim 2073.
+    let newer = dir.path().join("newer.pcap");
+    let mut w = PacketWriter::new(
+        std::fs::File::create(&newer).unwrap(),
+        PcapFormat::Pcap,
+        65_535,
+    )
+    .unwrap();
+    let frame = udp_frame(16);
+    let future = (T0 + 50 * 365 * 86_400) * SEC;
+    let next_day = (T0 + 86_400) * SEC;
+    for ts in [future, next_day, next_day + SEC, future, next_day + 2 * SEC] {
+        w.write(
+            Timestamp(ts),
+            LinkType::ETHERNET,
+            &frame,
+            frame.len() as u32,
+        )
+        .unwrap();
+    }
+    w.finish().unwrap();
+    analyze(&newer);
+    assert!(count("flows") >= flows, "older flows deleted");
+    assert!(count("intervals") >= intervals, "older intervals deleted");
+    let latest: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT max(last_ts) FROM flows", [], |r| r.get(0))
+        .unwrap();
+    assert!(
+        (latest as u64) < (T0 + 2 * 86_400) * SEC,
+        "no row stored at the future time"
+    );
+}
