@@ -218,6 +218,9 @@ impl Engine {
         }
         if let Some(ev) = &mut self.evidence {
             ev.interval_closed(m.end_ts());
+            for w in ev.take_warnings() {
+                sink.warning(w);
+            }
         }
         sink.interval(m);
         sink.after_interval(self);
@@ -252,9 +255,13 @@ impl Engine {
         self.intervals.ensure_open(ts);
     }
 
-    /// A source ended: what is recorded so far reaches the files (captures stay open: packet
-    /// time may go on with another source).
-    pub fn source_ended(&mut self) {
+    /// A source ended: its flows end (reason `end_of_capture` unless they had closed) and go
+    /// to the sink, so a replay's flows are in the history while the dashboard stays up
+    /// (`run --stay`); what is recorded so far reaches the files (evidence captures stay
+    /// open: packet time may go on with another source).
+    pub fn source_ended(&mut self, sink: &mut impl Sink) {
+        self.flows.finish_all();
+        self.deliver_flows(sink);
         if let Some(ev) = &mut self.evidence {
             ev.flush();
         }
@@ -281,6 +288,9 @@ impl Engine {
         // Every evidence capture is final before the alerts' last events link it.
         if let Some(ev) = &mut self.evidence {
             ev.finish();
+            for w in ev.take_warnings() {
+                sink.warning(w);
+            }
         }
         if let Some(d) = &mut self.detect {
             for mut alert in d.finish() {

@@ -426,7 +426,31 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         None => None,
     };
     if let Some(user) = &args.user {
-        drop_privileges(user)?;
+        let mut handover = crate::privileges::Handover::default();
+        if let Some(dir) = &evidence_dir {
+            handover.own_dirs.push(dir.clone());
+            handover.writable.push((dir.clone(), "evidence captures"));
+        }
+        if let Some(r) = &rotating {
+            handover.own_dirs.push(r.dir.clone());
+            handover.writable.push((r.dir.clone(), "capture files"));
+        }
+        if !args.no_db {
+            let db = args.db.as_os_str();
+            for suffix in ["", "-wal", "-shm", ".lock"] {
+                let mut name = db.to_owned();
+                name.push(suffix);
+                handover.files.push(PathBuf::from(name));
+            }
+        }
+        if let (Some(_), Some(path)) = (&anomaly, &model_path) {
+            handover.files.push(path.clone());
+            handover.writable.push((
+                crate::privileges::parent_dir(path),
+                "the learned anomaly model and the database",
+            ));
+        }
+        crate::privileges::drop_to(user, &handover)?;
         eprintln!("wirewatch: dropped privileges to user {user}");
     }
     let started = Instant::now();
@@ -575,16 +599,4 @@ fn describe(spec: &SourceSpec) -> String {
         ),
         SourceSpec::Demo { seed } => format!("playing demo traffic (seed {seed})"),
     }
-}
-
-/// Switches to `user` (its primary group, no supplementary groups) for good.
-fn drop_privileges(user: &str) -> anyhow::Result<()> {
-    use nix::unistd::{User, setgid, setgroups, setuid};
-    let u = User::from_name(user)
-        .with_context(|| format!("cannot look up user {user}"))?
-        .with_context(|| format!("no such user: {user}"))?;
-    setgroups(&[u.gid]).with_context(|| format!("cannot drop supplementary groups for {user}"))?;
-    setgid(u.gid).with_context(|| format!("cannot switch to the group of {user}"))?;
-    setuid(u.uid).with_context(|| format!("cannot switch to user {user}"))?;
-    Ok(())
 }

@@ -192,6 +192,9 @@ impl<S: Sink> Sink for StoreTee<S> {
     }
 
     fn source_ended(&mut self, engine: &crate::pipeline::Engine) {
+        // A source that ended closes no interval: what it finished is stored now, not at
+        // the next interval (there may be none before exit, as with `run --stay`).
+        self.submit();
         self.inner.source_ended(engine);
     }
 

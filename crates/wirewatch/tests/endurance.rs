@@ -340,3 +340,234 @@ fn a_future_dated_packet_analysed_into_a_database_leaves_older_rows_in_place() {
         "no row stored at the future time"
     );
 }
+
+/// Ethernet, IPv4, TCP `src:sport -> dst:dport` with `flags`.
+fn tcp_frame(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, flags: u8) -> Vec<u8> {
+    let mut f = vec![0u8; 12];
+    f.extend_from_slice(&[0x08, 0x00]);
+    f.extend_from_slice(&[0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0]);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&sport.to_be_bytes());
+    f.extend_from_slice(&dport.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, if flags & 0x10 != 0 { 2 } else { 0 }]);
+    f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    f
+}
+
+/// Quiet UDP for `lead_s` seconds, a SYN scan of 300 ports answered by resets, then quiet
+/// UDP for 12 more seconds.
+fn scan_capture(path: &Path, lead_s: u64) {
+    let mut w = PacketWriter::new(
+        std::io::BufWriter::new(std::fs::File::create(path).unwrap()),
+        PcapFormat::Pcap,
+        65_535,
+    )
+    .unwrap();
+    let quiet = udp_frame(32);
+    let mut put = |ts: u64, frame: &[u8]| {
+        w.write(Timestamp(ts), LinkType::ETHERNET, frame, frame.len() as u32)
+            .unwrap();
+    };
+    let start = T0 * SEC;
+    for s in 0..lead_s * 10 {
+        put(start + s * SEC / 10, &quiet);
+    }
+    let scan_at = start + lead_s * SEC;
+    let (attacker, victim) = ([10, 9, 0, 66], [10, 9, 0, 10]);
+    for port in 1..=300u16 {
+        let t = scan_at + u64::from(port) * 1_000_000;
+        put(t, &tcp_frame(attacker, victim, 40_000, port, 0x02));
+        put(
+            t + 100_000,
+            &tcp_frame(victim, attacker, port, 40_000, 0x14),
+        );
+    }
+    for s in 0..120 {
+        put(scan_at + SEC + s * SEC / 10, &quiet);
+    }
+    w.finish().unwrap();
+}
+
+#[test]
+fn run_as_nobody_still_writes_evidence_captures() {
+    let dir = tempfile::tempdir().unwrap();
+    // The service's own directory, as /var/lib/wirewatch would be.
+    std::os::unix::fs::chown(dir.path(), Some(65_534), Some(65_534)).unwrap();
+    let pcap = dir.path().join("scan.pcap");
+    scan_capture(&pcap, 4);
+    let db = dir.path().join("w.db");
+    // Paced, so that the alert (4 s into the capture, 1 s at this speed) comes well after
+    // the privileges are dropped.
+    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["run", "--read", pcap.to_str().unwrap(), "--speed", "4"])
+        .args([
+            "--db",
+            db.to_str().unwrap(),
+            "--no-web",
+            "--json",
+            "--user",
+            "nobody",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("dropped privileges to user nobody"), "{err}");
+    assert!(!err.contains("incomplete"), "{err}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scan = v["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "port_scan")
+        .unwrap_or_else(|| panic!("no port scan alert: {}", v["alerts"]));
+    let link = &scan["evidence"]["pcap"];
+    assert_eq!(link["complete"], true, "{link}");
+    assert!(link.get("error").is_none(), "{link}");
+    let file = Path::new(link["path"].as_str().unwrap());
+    let meta = std::fs::metadata(file).unwrap();
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(meta.uid(), 65_534, "written by nobody");
+    // The pcap header and the scan's 600 packets (54 bytes each, 16 of record header).
+    assert!(meta.len() >= 24 + 600 * (16 + 54), "{} bytes", meta.len());
+}
+
+#[test]
+fn run_as_nobody_refuses_to_start_where_nobody_cannot_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("scan.pcap");
+    scan_capture(&pcap, 1);
+    // A root-owned 0755 directory: nobody cannot create the model or evidence files there.
+    let root_owned = dir.path().join("root-only");
+    std::fs::create_dir(&root_owned).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = root_owned.join("w.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["run", "--read", pcap.to_str().unwrap(), "--speed", "max"])
+        .args(["--db", db.to_str().unwrap(), "--no-web", "--user", "nobody"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("which user nobody cannot write"), "{err}");
+}
+
+#[test]
+fn a_failed_evidence_capture_is_said_and_marked_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("scan.pcap");
+    scan_capture(&pcap, 1);
+    let evidence = dir.path().join("evidence");
+    // Where the first alerts' files would go, directories stand: they cannot be created.
+    for id in 1..=20 {
+        std::fs::create_dir_all(evidence.join(format!("alert-{id}.pcap"))).unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["analyze", "--json", "--no-progress", "--evidence-dir"])
+        .arg(&evidence)
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scan = v["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "port_scan")
+        .unwrap_or_else(|| panic!("no port scan alert: {}", v["alerts"]));
+    let link = &scan["evidence"]["pcap"];
+    assert_eq!(link["complete"], false, "{link}");
+    assert!(
+        link["error"].as_str().unwrap().contains("cannot create"),
+        "{link}"
+    );
+    let said = format!("{err}{}", v["warnings"]);
+    assert!(
+        said.contains(&format!(
+            "evidence capture of alert {} is incomplete",
+            scan["id"]
+        )),
+        "{said}"
+    );
+    assert!(
+        v["evidence"]["captures_failed"].as_u64().unwrap() >= 1,
+        "{}",
+        v["evidence"]
+    );
+}
+
+#[test]
+fn a_replay_kept_on_screen_has_its_flows_in_the_history_before_exit() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = dir.path().join("traffic.pcap");
+    let config = wirewatch_capture::synth::GeneratorConfig {
+        packets: 5_000,
+        flows: 200,
+        ..Default::default()
+    };
+    let summary = wirewatch_capture::synth::write_pcap(
+        &config,
+        std::io::BufWriter::new(std::fs::File::create(&pcap).unwrap()),
+    )
+    .unwrap();
+    let db = dir.path().join("stay.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args([
+            "run",
+            "--read",
+            pcap.to_str().unwrap(),
+            "--speed",
+            "max",
+            "--stay",
+        ])
+        .args(["--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let started = Instant::now();
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the replay did not end");
+        if line.contains("the replay has ended") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60));
+    }
+    // The history has every flow of the file while the dashboard is still up.
+    let stored = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT count(*) FROM flows", [], |r| r.get(0))
+            .unwrap()
+    };
+    let waited = Instant::now();
+    while stored() < summary.flows as i64 && waited.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let n = stored();
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    interrupt(&child);
+    let _ = wait_exit(child, Duration::from_secs(60));
+    assert!(
+        n >= summary.flows as i64,
+        "{n} flows stored before exit, the file has {}",
+        summary.flows
+    );
+}

@@ -351,6 +351,11 @@ pub fn analyze_files(
         e.flush();
     }
     let alerts: Vec<Alert> = collector.alerts.into_values().collect();
+    // What the engine said along the way (failed evidence captures, ...).
+    warnings.extend(collector.warnings.drain(..).map(|message| Notice {
+        path: PathBuf::new(),
+        message,
+    }));
     let mut report = report::build(
         &engine,
         collector.intervals.into(),

@@ -41,6 +41,9 @@ pub struct EvidenceStats {
     pub captures_open: u64,
     /// Alerts that got no evidence capture because too many were open.
     pub captures_skipped: u64,
+    /// Evidence captures that failed (file not created, cut by a write error, packets left
+    /// out by a writer that fell behind); their alerts say `complete: false` and why.
+    pub captures_failed: u64,
     /// Evidence files created by the writer.
     pub files_written: u64,
     /// Packets written to evidence files.
@@ -84,6 +87,10 @@ pub struct EvidenceLink {
     pub missing_before: bool,
     /// Packets left out because the file reached its size cap.
     pub truncated: u64,
+    /// Why the capture failed (it is then never `complete`): the file could not be created
+    /// or written, or packets were left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 struct Capture {
@@ -122,7 +129,13 @@ pub struct EvidenceRecorder {
     spool: Spool,
     started: u64,
     skipped: u64,
+    failed: u64,
+    /// Failures to tell the user (taken by the engine for its sink), bounded.
+    warnings: Vec<String>,
 }
+
+/// Failed captures said one by one per run; later ones are counted (`captures_failed`).
+const MAX_FAILURE_WARNINGS: u64 = 20;
 
 impl EvidenceRecorder {
     /// A recorder with a ring of `ring_bytes`, writing through `spool` (which also decides
@@ -137,7 +150,51 @@ impl EvidenceRecorder {
             spool,
             started: 0,
             skipped: 0,
+            failed: 0,
+            warnings: Vec::new(),
         }
+    }
+
+    /// Marks alert `id`'s capture failed (incomplete, with the reason) and says so once.
+    fn mark_failed(&mut self, id: u64, message: String) {
+        let Some(link) = self.links.get_mut(&id) else {
+            return;
+        };
+        link.complete = false;
+        if link.error.is_some() {
+            return;
+        }
+        link.error = Some(message.clone());
+        self.failed += 1;
+        if self.failed <= MAX_FAILURE_WARNINGS {
+            self.warnings.push(format!(
+                "evidence capture of alert {id} is incomplete: {message}"
+            ));
+            if self.failed == MAX_FAILURE_WARNINGS {
+                self.warnings.push(
+                    "further failed evidence captures are counted (evidence.captures_failed), \
+                     not listed"
+                        .to_string(),
+                );
+            }
+        }
+    }
+
+    /// Takes the failures the writer thread reported into the alerts' links.
+    fn absorb_failures(&mut self) {
+        let failures = match self.spool.counters().failures.lock() {
+            Ok(mut f) if !f.is_empty() => std::mem::take(&mut *f),
+            _ => return,
+        };
+        for (id, message) in failures {
+            self.mark_failed(id, message);
+        }
+    }
+
+    /// What the user should hear about (failed captures) since the last call.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        self.absorb_failures();
+        std::mem::take(&mut self.warnings)
     }
 
     /// The evidence capture of alert `id` as it stands now (while remembered).
@@ -200,6 +257,7 @@ impl EvidenceRecorder {
         if status == IncidentStatus::Opened && !self.links.contains_key(&alert.id) {
             self.start(alert);
         }
+        self.absorb_failures();
         if let Some(link) = self.links.get(&alert.id)
             && let Some(evidence) = alert.evidence.as_object_mut()
             && let Ok(v) = serde_json::to_value(link)
@@ -260,10 +318,25 @@ impl EvidenceRecorder {
                 complete: false,
                 missing_before,
                 truncated: 0,
+                error: None,
             },
         );
         self.started += 1;
-        self.spool.send(Job::Open { id: alert.id, path });
+        // Created here, not by the writer: a directory the process cannot write (after a
+        // privilege drop, say) shows on the alert's first event, not never.
+        match std::fs::File::create(&path) {
+            Ok(file) => {
+                self.spool.send(Job::Open {
+                    id: alert.id,
+                    path,
+                    file,
+                });
+            }
+            Err(e) => {
+                self.mark_failed(alert.id, format!("cannot create {}: {e}", path.display()));
+                return;
+            }
+        }
         let mut capture = Capture {
             id: alert.id,
             filter,
@@ -288,7 +361,7 @@ impl EvidenceRecorder {
         c.hand_on(&self.spool);
         self.spool.send(Job::Close(c.id));
         if let Some(link) = self.links.get_mut(&c.id) {
-            link.complete = true;
+            link.complete = link.error.is_none();
         }
     }
 
@@ -324,6 +397,7 @@ impl EvidenceRecorder {
         }
         self.flush();
         self.spool.finish();
+        self.absorb_failures();
     }
 
     /// The counters.
@@ -336,6 +410,7 @@ impl EvidenceRecorder {
             captures_started: self.started,
             captures_open: self.open.len() as u64,
             captures_skipped: self.skipped,
+            captures_failed: self.failed,
             files_written: get(&c.evidence_files),
             packets_written: get(&c.evidence_packets),
             files_deleted: get(&c.evidence_deleted),

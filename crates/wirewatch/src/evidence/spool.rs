@@ -35,12 +35,15 @@ pub enum Target {
 /// What the writer thread does.
 #[derive(Debug)]
 pub enum Job {
-    /// Create the evidence capture of an alert.
+    /// Start the evidence capture of an alert in `file` (created by the engine thread, so a
+    /// file that cannot be created is known when the alert is).
     Open {
         /// The alert.
         id: u64,
-        /// The file.
+        /// The file's path (for messages).
         path: PathBuf,
+        /// The file, just created.
+        file: File,
     },
     /// Write packets.
     Write(Target, PacketBatch),
@@ -71,13 +74,29 @@ pub struct SpoolCounters {
     pub queue_drops: AtomicU64,
     /// The last write error.
     pub last_error: Mutex<Option<String>>,
+    /// Evidence captures that failed (alert id, why) and the recorder has not taken yet.
+    pub failures: Mutex<Vec<(u64, String)>>,
 }
+
+/// At most this many failed captures wait for the recorder (it takes them every interval).
+const MAX_PENDING_FAILURES: usize = 1024;
 
 impl SpoolCounters {
     fn error(&self, message: String) {
         self.write_errors.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut e) = self.last_error.lock() {
             *e = Some(message);
+        }
+    }
+
+    /// An alert's evidence capture failed: counted, and handed to the recorder, which marks
+    /// the alert's capture incomplete and says so.
+    pub fn fail(&self, id: u64, message: String) {
+        self.error(message.clone());
+        if let Ok(mut f) = self.failures.lock()
+            && f.len() < MAX_PENDING_FAILURES
+        {
+            f.push((id, message));
         }
     }
 }
@@ -149,8 +168,19 @@ impl Spool {
         }
         match tx.try_send(job) {
             Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
                 self.counters.queue_drops.fetch_add(1, Ordering::Relaxed);
+                let id = match job {
+                    Job::Open { id, .. } | Job::Close(id) => Some(id),
+                    Job::Write(Target::Evidence(id), _) => Some(id),
+                    Job::Write(Target::Rotating, _) | Job::Flush => None,
+                };
+                if let Some(id) = id {
+                    self.counters.fail(
+                        id,
+                        format!("packets of alert {id} were left out: the disk writer fell behind"),
+                    );
+                }
                 false
             }
         }
@@ -184,32 +214,41 @@ fn writer_loop(
     mut rotating: Option<RotatingWriter>,
     counters: &SpoolCounters,
 ) {
-    let mut open: HashMap<u64, EvidenceWriter> = HashMap::new();
+    let mut open: HashMap<u64, (PathBuf, EvidenceWriter)> = HashMap::new();
     while let Ok(job) = rx.recv() {
         match job {
-            Job::Open { id, path } => {
+            Job::Open { id, path, file } => {
                 if let Some(e) = &evidence {
                     make_room(e, counters);
                 }
-                match create(&path) {
+                match PacketWriter::new(BufWriter::new(file), PcapFormat::Pcap, SNAPLEN) {
                     Ok(w) => {
                         counters.evidence_files.fetch_add(1, Ordering::Relaxed);
-                        open.insert(id, w);
+                        open.insert(id, (path, w));
                     }
-                    Err(e) => counters.error(format!("cannot create {}: {e}", path.display())),
+                    Err(e) => counters.fail(id, format!("cannot write {}: {e}", path.display())),
                 }
             }
             Job::Write(Target::Evidence(id), batch) => {
-                let Some(w) = open.get_mut(&id) else {
+                let Some((path, w)) = open.get_mut(&id) else {
                     continue;
                 };
+                let mut failed = None;
                 for (entry, data) in batch.iter() {
                     match w.write(entry.ts, entry.linktype, data, entry.wire_len) {
                         Ok(()) => {
                             counters.evidence_packets.fetch_add(1, Ordering::Relaxed);
                         }
-                        Err(e) => counters.error(format!("evidence of alert {id}: {e}")),
+                        Err(e) => {
+                            failed = Some(format!("writing {} failed: {e}", path.display()));
+                            break;
+                        }
                     }
+                }
+                if let Some(message) = failed {
+                    // A cut file (a full disk): no more writes to it; the alert says so.
+                    open.remove(&id);
+                    counters.fail(id, message);
                 }
             }
             Job::Write(Target::Rotating, batch) => {
@@ -224,10 +263,15 @@ fn writer_loop(
                 publish_rotating(w.stats(), counters);
             }
             Job::Flush => {
-                for (id, w) in &mut open {
+                let mut failed = Vec::new();
+                for (id, (path, w)) in &mut open {
                     if let Err(e) = w.flush() {
-                        counters.error(format!("evidence of alert {id}: {e}"));
+                        failed.push((*id, format!("writing {} failed: {e}", path.display())));
                     }
+                }
+                for (id, message) in failed {
+                    open.remove(&id);
+                    counters.fail(id, message);
                 }
                 if let Some(w) = &mut rotating
                     && let Err(e) = w.flush()
@@ -236,17 +280,17 @@ fn writer_loop(
                 }
             }
             Job::Close(id) => {
-                if let Some(w) = open.remove(&id)
+                if let Some((path, w)) = open.remove(&id)
                     && let Err(e) = w.finish()
                 {
-                    counters.error(format!("evidence of alert {id}: {e}"));
+                    counters.fail(id, format!("writing {} failed: {e}", path.display()));
                 }
             }
         }
     }
-    for (id, w) in open {
+    for (id, (path, w)) in open {
         if let Err(e) = w.finish() {
-            counters.error(format!("evidence of alert {id}: {e}"));
+            counters.fail(id, format!("writing {} failed: {e}", path.display()));
         }
     }
     if let Some(w) = rotating {
@@ -269,11 +313,6 @@ fn publish_rotating(s: RotateStats, counters: &SpoolCounters) {
     counters
         .rotating_deleted
         .store(s.files_deleted, Ordering::Relaxed);
-}
-
-fn create(path: &Path) -> std::io::Result<EvidenceWriter> {
-    let file = File::create(path)?;
-    PacketWriter::new(BufWriter::new(file), PcapFormat::Pcap, SNAPLEN)
 }
 
 /// Deletes the oldest evidence files (lowest alert id) until a new file of the largest size

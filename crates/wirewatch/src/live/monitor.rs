@@ -366,7 +366,7 @@ fn engine_loop<S: Sink>(
                 if let Some(e) = &error {
                     sink.error(e.clone());
                 }
-                engine.source_ended();
+                engine.source_ended(&mut sink);
                 sink.source_ended(&engine);
                 if let Ok(mut ended) = shared.ended.lock() {
                     *ended = Some((source, error));
