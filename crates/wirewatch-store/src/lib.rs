@@ -34,7 +34,10 @@ pub use query::{
     ThreatColumns, for_each_page, parse_ip_filter, sort_columns,
 };
 pub use sqlite::{CachedIntel, IntelCache};
-pub use sqlite::{SqliteStore, bulk_insert_flows, create_at_version, live_bytes, migration_count};
+pub use sqlite::{
+    SqliteStore, bulk_insert_flows, create_at_version, live_bytes, migration_count,
+    page_cache_bytes,
+};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

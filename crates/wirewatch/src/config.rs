@@ -25,6 +25,8 @@ pub struct Config {
     pub notify: wirewatch_notify::NotifyConfig,
     /// The packet ring and the evidence captures of alerts (`[evidence]`).
     pub evidence: crate::evidence::EvidenceSettings,
+    /// The memory budget of a run (`[memory]`).
+    pub memory: crate::memory::MemorySettings,
 }
 
 /// Dashboard settings (`[web]`). Flags of `wirewatch run` override them.

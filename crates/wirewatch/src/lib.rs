@@ -17,6 +17,7 @@ pub mod fuzz_path;
 pub mod intel;
 pub mod line;
 pub mod live;
+pub mod memory;
 pub mod model;
 pub mod packet_clock;
 pub mod pipeline;

@@ -295,8 +295,31 @@ pub const RUN_REPORT_ALERTS: usize = 1_000;
 
 /// Runs the live monitor until Ctrl-C/SIGTERM, `--duration`, or the end of a replay.
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
-    let config = args.engine.load()?;
+    let mut config = args.engine.load()?;
     let spec = source_spec(args)?;
+    let recording_planned = config.evidence.enabled || args.pcap_files.rotate_config()?.is_some();
+    let memory = crate::memory::plan(
+        &config.memory,
+        crate::memory::RunShape {
+            max_flows: config.flows.max_flows,
+            ring_bytes: if recording_planned {
+                config.evidence.ring_mb << 20
+            } else {
+                0
+            },
+            database: !args.no_db,
+            recording: recording_planned,
+        },
+    )?;
+    if let Some(from) = memory.lowered_from {
+        eprintln!(
+            "warning: flows.max_flows lowered from {from} to {} to fit the memory budget; a \
+             full flow table evicts the least recently active flow first (counted as evicted)",
+            memory.max_flows
+        );
+    }
+    config.flows.max_flows = memory.max_flows;
+    eprintln!("wirewatch: {}", memory.describe());
     let store = if args.no_db {
         None
     } else {

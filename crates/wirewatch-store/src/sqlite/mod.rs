@@ -23,6 +23,13 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use wirewatch_core::{Alert, FlowRecord};
 
+/// The most memory the SQLite page caches of one store take: the writer's and those of the
+/// idle readers kept for reuse (more readers exist only while queries run in parallel).
+pub fn page_cache_bytes() -> u64 {
+    let kib = schema::WRITER_CACHE_KIB + schema::READER_CACHE_KIB * MAX_IDLE_READERS as i64;
+    u64::try_from(kib).unwrap_or(0) * 1024
+}
+
 /// Idle read connections kept for reuse; more are opened when queries run in parallel, and
 /// closed after use beyond this number.
 const MAX_IDLE_READERS: usize = 4;

@@ -36,9 +36,9 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Page cache of the writer connection. Flow indexes take random inserts (addresses, ports);
 /// 64 MiB keeps their hot pages of a multi-GB database in memory.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+pub(crate) const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// Page cache of each read connection.
-const READER_CACHE_KIB: i64 = 32 * 1024;
+pub(crate) const READER_CACHE_KIB: i64 = 32 * 1024;
 /// Readers map up to this much of the file instead of copying pages into their cache: scans
 /// of big flow ranges then read straight from the OS page cache (shared by all readers).
 const READER_MMAP_BYTES: i64 = 1 << 30;
