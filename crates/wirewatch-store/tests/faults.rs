@@ -248,3 +248,40 @@ fn a_writer_killed_mid_stream_leaves_a_sound_database() {
     store.flush(Duration::from_secs(30)).unwrap();
     assert_eq!(store.last_error(), None);
 }
+
+#[test]
+fn the_queue_is_bounded_in_bytes_and_abandon_ends_a_stalled_writer() {
+    let dir = TempDir::new("queue-bytes");
+    let path = dir.path().join("wirewatch.db");
+    let one_batch: u64 = flows(0, 100).iter().map(Record::approx_bytes).sum();
+    let store = SqliteStore::open(&StoreConfig {
+        queue_bytes: one_batch * 3,
+        ..StoreConfig::new(&path)
+    })
+    .unwrap();
+    // Another connection holds the write lock: the writer stalls on the first batch.
+    let blocker = Connection::open(&path).unwrap();
+    blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let accepted = (0..10).filter(|b| store.submit(flows(*b, 100))).count();
+    assert_eq!(
+        accepted, 3,
+        "three batches' bytes fit, whatever the batch count allows"
+    );
+    let s = store.stats();
+    assert_eq!(s.batches_dropped, 7);
+    assert_eq!(s.records_dropped, 700);
+    assert_eq!(s.queued_bytes, one_batch * 3);
+    // A shutdown that cannot wait: what is queued is dropped, not written.
+    store.abandon();
+    drop(blocker);
+    store.flush(FLUSH).unwrap();
+    let s = store.stats();
+    assert_eq!(s.queued_bytes, 0);
+    // The batch(es) the writer had begun are written once the lock goes; the rest dropped.
+    assert_eq!(s.records_dropped + s.records_written, 1000, "{s:?}");
+    assert!(s.records_written <= 300, "{s:?}");
+    assert!(
+        !store.submit(flows(20, 10)),
+        "nothing is taken after abandon"
+    );
+}
