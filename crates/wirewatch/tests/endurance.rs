@@ -86,22 +86,33 @@ fn run_measured(args: &[&str], limit: Duration) -> (Output, u64) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut peak = 0;
+    // VmHWM only grows: the last reading before the exit is the peak (to within 10 ms).
+    let (out, _) = wait_watching(child, limit, |pid| peak = peak.max(peak_rss_kib(pid)));
+    (out, peak)
+}
+
+/// Waits for the child to exit (killing it and failing after `limit`), calling `tick` with
+/// its pid every 10 ms meanwhile; returns its output and how long that took.
+fn wait_watching(
+    child: std::process::Child,
+    limit: Duration,
+    mut tick: impl FnMut(u32),
+) -> (Output, Duration) {
     let pid = child.id();
+    let started = Instant::now();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(child.wait_with_output());
     });
-    let started = Instant::now();
-    let mut peak = 0;
     loop {
-        // VmHWM only grows: the last reading before the exit is the peak (to within 10 ms).
-        peak = peak.max(peak_rss_kib(pid));
+        tick(pid);
         match rx.recv_timeout(Duration::from_millis(10)) {
-            Ok(out) => return (out.unwrap(), peak),
+            Ok(out) => return (out.unwrap(), started.elapsed()),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) if started.elapsed() < limit => {}
             Err(_) => {
                 let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-                panic!("wirewatch {args:?} still running after {limit:?}");
+                panic!("wirewatch still running after {limit:?}");
             }
         }
     }
@@ -210,19 +221,7 @@ fn interrupt(child: &std::process::Child) {
 
 /// Waits for the child to exit; returns its output and how long that took.
 fn wait_exit(child: std::process::Child, limit: Duration) -> (Output, Duration) {
-    let pid = child.id();
-    let started = Instant::now();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => (out.unwrap(), started.elapsed()),
-        Err(_) => {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
-            panic!("still running {limit:?} after Ctrl-C");
-        }
-    }
+    wait_watching(child, limit, |_| {})
 }
 
 #[test]
