@@ -49,6 +49,9 @@ pub trait Sink {
     /// For work deferred from `after_interval` (a dashboard snapshot skipped because the
     /// previous one was too recent). Keep it cheap.
     fn idle(&mut self, _engine: &Engine) {}
+    /// Hand whatever waits for the next interval to storage now (a source ended, and no
+    /// interval may close for a long time).
+    fn persist(&mut self) {}
 }
 
 /// The engine state for one run.
@@ -255,16 +258,20 @@ impl Engine {
         self.intervals.ensure_open(ts);
     }
 
-    /// A source ended: its flows end (reason `end_of_capture` unless they had closed) and go
-    /// to the sink, so a replay's flows are in the history while the dashboard stays up
-    /// (`run --stay`); what is recorded so far reaches the files (evidence captures stay
-    /// open: packet time may go on with another source).
-    pub fn source_ended(&mut self, sink: &mut impl Sink) {
-        self.flows.finish_all();
-        self.deliver_flows(sink);
+    /// A source ended: what is recorded so far reaches the files (captures stay open: packet
+    /// time may go on with another source).
+    pub fn source_ended(&mut self) {
         if let Some(ev) = &mut self.evidence {
             ev.flush();
         }
+    }
+
+    /// Ends every live flow (reason `end_of_capture` unless it had closed) and hands the
+    /// records to the sink: after a source ended, so that its flows are in the history at
+    /// once, not when the run exits (`run --read ... --stay`).
+    pub fn end_flows(&mut self, sink: &mut impl Sink) {
+        self.flows.finish_all();
+        self.deliver_flows(sink);
     }
 
     /// Records the run's cumulative drop counts as the sources report them; each interval

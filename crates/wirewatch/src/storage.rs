@@ -192,10 +192,13 @@ impl<S: Sink> Sink for StoreTee<S> {
     }
 
     fn source_ended(&mut self, engine: &crate::pipeline::Engine) {
-        // A source that ended closes no interval: what it finished is stored now, not at
-        // the next interval (there may be none before exit, as with `run --stay`).
-        self.submit();
         self.inner.source_ended(engine);
+    }
+
+    fn persist(&mut self) {
+        // No interval may close before exit (`run --stay`): store what is pending now.
+        self.submit();
+        self.inner.persist();
     }
 
     fn idle(&mut self, engine: &crate::pipeline::Engine) {

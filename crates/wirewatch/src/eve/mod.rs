@@ -167,6 +167,11 @@ impl<S: Sink, W: Write> Sink for EveSink<S, W> {
     fn idle(&mut self, engine: &crate::pipeline::Engine) {
         self.inner.idle(engine);
     }
+
+    fn persist(&mut self) {
+        self.flush();
+        self.inner.persist();
+    }
 }
 
 /// Opens (creating, appending to) an EVE output file.

@@ -366,8 +366,12 @@ fn engine_loop<S: Sink>(
                 if let Some(e) = &error {
                     sink.error(e.clone());
                 }
-                engine.source_ended(&mut sink);
+                engine.source_ended();
+                // The dashboard's last snapshot shows the source's live flows; then they end
+                // and reach the history without waiting for the run's end.
                 sink.source_ended(&engine);
+                engine.end_flows(&mut sink);
+                sink.persist();
                 if let Ok(mut ended) = shared.ended.lock() {
                     *ended = Some((source, error));
                 }
