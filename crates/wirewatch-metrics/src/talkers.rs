@@ -170,22 +170,38 @@ impl TalkerTable {
         self.total_packets = 0;
     }
 
+    /// The `n` best by `rank`, best first: one pass with a heap of `n` entries, so a table
+    /// of a million addresses costs no copy of itself (the dashboard asks every snapshot).
     fn top(&self, n: usize, rank: impl Fn(&Talker) -> (u64, u64)) -> Vec<Talker> {
-        let mut all: Vec<Talker> = self
-            .map
-            .iter()
-            .map(|(ip, (packets, bytes))| Talker {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        if n == 0 {
+            return Vec::new();
+        }
+        // Ordered so that the heap's greatest is the worst kept: lowest rank, then the
+        // highest address (ties go to the lower address).
+        let key = |t: &Talker| (Reverse(rank(t)), t.ip);
+        type Key = (Reverse<(u64, u64)>, std::net::IpAddr);
+        let mut heap: BinaryHeap<(Key, u64, u64)> = BinaryHeap::with_capacity(n + 1);
+        for (ip, (packets, bytes)) in &self.map {
+            let t = Talker {
                 ip: *ip,
                 packets: *packets,
                 bytes: *bytes,
-            })
-            .collect();
-        let by = |a: &Talker, b: &Talker| rank(b).cmp(&rank(a)).then(a.ip.cmp(&b.ip));
-        if all.len() > n {
-            all.select_nth_unstable_by(n, by);
-            all.truncate(n);
+            };
+            let k = key(&t);
+            if heap.len() < n {
+                heap.push((k, t.packets, t.bytes));
+            } else if heap.peek().is_some_and(|(worst, _, _)| k < *worst) {
+                heap.pop();
+                heap.push((k, t.packets, t.bytes));
+            }
         }
-        all.sort_unstable_by(by);
+        let mut all: Vec<Talker> = heap
+            .into_iter()
+            .map(|((_, ip), packets, bytes)| Talker { ip, packets, bytes })
+            .collect();
+        all.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
         all
     }
 
@@ -253,6 +269,37 @@ mod tests {
         assert_eq!(top[0].ip, v4(49));
         assert_eq!(top[0].bytes, 500);
         assert_eq!(t.top_by_bytes(100).len(), 50);
+    }
+
+    #[test]
+    fn the_top_equals_a_full_sort_ties_going_to_the_lower_address() {
+        let mut t = TalkerTable::new(10_000);
+        // Many ties: packets and bytes take few distinct values.
+        for i in 0..2_000u32 {
+            let ip = v4(i.wrapping_mul(2_654_435_761));
+            t.add_counts(ip, u64::from(i % 7), u64::from(i % 5) * 100);
+        }
+        let mut all: Vec<Talker> = t
+            .map
+            .iter()
+            .map(|(ip, (packets, bytes))| Talker {
+                ip: *ip,
+                packets: *packets,
+                bytes: *bytes,
+            })
+            .collect();
+        all.sort_by(|a, b| {
+            (b.bytes, b.packets)
+                .cmp(&(a.bytes, a.packets))
+                .then(a.ip.cmp(&b.ip))
+        });
+        for n in [0, 1, 10, 1_999, 2_000, 5_000] {
+            assert_eq!(
+                t.top_by_bytes(n),
+                all[..n.min(all.len())].to_vec(),
+                "n = {n}"
+            );
+        }
     }
 
     #[test]
