@@ -201,7 +201,7 @@ impl TalkerTable {
             .into_iter()
             .map(|((_, ip), packets, bytes)| Talker { ip, packets, bytes })
             .collect();
-        all.sort_unstable_by(|a, b| key(a).cmp(&key(b)));
+        all.sort_unstable_by_key(key);
         all
     }
 
