@@ -25,9 +25,17 @@ pub struct MetricsConfig {
     pub talker_cap: usize,
     /// A silent gap of up to this many intervals is reported as empty intervals; a longer gap
     /// (a capture spanning days, or concatenated traces) is skipped, so a file with a 10-year
-    /// gap does not produce 300 million empty records.
+    /// gap does not produce 300 million empty records. Over a whole run, gaps longer than
+    /// [`SHORT_GAP_INTERVALS`] are filled for at most [`MAX_LONG_GAP_FILL`] intervals in all;
+    /// later ones are skipped too, so a small file of packets an hour apart cannot make
+    /// millions of intervals either.
     pub max_empty_intervals: u64,
 }
+
+/// A gap of at most this many intervals is always filled (a quiet minute on a link).
+pub const SHORT_GAP_INTERVALS: u64 = 60;
+/// Empty intervals filled in longer gaps over a run (a day of one-second intervals).
+pub const MAX_LONG_GAP_FILL: u64 = 86_400;
 
 impl Default for MetricsConfig {
     fn default() -> Self {
@@ -59,6 +67,8 @@ pub struct IntervalAggregator {
     interval_ns: u64,
     top_n: usize,
     max_empty: u64,
+    /// Empty intervals long gaps may still fill this run (see [`MAX_LONG_GAP_FILL`]).
+    long_gap_fill_left: u64,
     start: Option<Timestamp>,
     counters: PacketCounters,
     flows: FlowCounts,
@@ -79,6 +89,7 @@ impl IntervalAggregator {
             interval_ns: config.interval_ns(),
             top_n: config.top_n,
             max_empty: config.max_empty_intervals,
+            long_gap_fill_left: MAX_LONG_GAP_FILL,
             start: None,
             counters: PacketCounters::new(config.talker_cap),
             flows: FlowCounts::default(),
@@ -205,10 +216,20 @@ impl IntervalAggregator {
         self.last_flow_stats = flows;
         let next = start.plus(self.interval_ns);
         self.start = Some(match next_ts {
-            Some(ts) if ts.since(next) / self.interval_ns > self.max_empty => {
-                ts.floor_to(self.interval_ns)
+            Some(ts) => {
+                let gap = ts.since(next) / self.interval_ns;
+                let long = gap > SHORT_GAP_INTERVALS;
+                if gap > self.max_empty || (long && self.long_gap_fill_left == 0) {
+                    ts.floor_to(self.interval_ns)
+                } else {
+                    // Each interval filled inside a long gap spends the run's allowance.
+                    if long {
+                        self.long_gap_fill_left -= 1;
+                    }
+                    next
+                }
             }
-            _ => next,
+            None => next,
         });
         Some(metrics)
     }

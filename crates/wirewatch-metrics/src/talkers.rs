@@ -197,10 +197,13 @@ impl TalkerTable {
                 heap.push((k, t.packets, t.bytes));
             }
         }
-        let mut all: Vec<Talker> = heap
-            .into_iter()
-            .map(|((_, ip), packets, bytes)| Talker { ip, packets, bytes })
-            .collect();
+        // A new vector of the right size (collecting would keep the heap's spare capacity in
+        // every interval record).
+        let mut all = Vec::with_capacity(heap.len());
+        all.extend(
+            heap.into_iter()
+                .map(|((_, ip), packets, bytes)| Talker { ip, packets, bytes }),
+        );
         all.sort_unstable_by_key(key);
         all
     }

@@ -100,6 +100,29 @@ fn long_gaps_are_skipped_not_filled() {
 }
 
 #[test]
+fn packets_an_hour_apart_fill_at_most_a_day_of_long_gaps_per_run() {
+    use wirewatch_metrics::interval::{MAX_LONG_GAP_FILL, SHORT_GAP_INTERVALS};
+    let mut agg = IntervalAggregator::new(&MetricsConfig::default());
+    let flows = FlowTable::new(&FlowConfig::default());
+    let p = syn("10.0.0.1", SYN);
+    let mut intervals = 0u64;
+    let packets = 200u64;
+    for h in 0..packets {
+        // 3,599 empty seconds between packets: each gap alone is under max_empty_intervals.
+        let ts = Timestamp(h * 3_600 * SEC);
+        while agg.must_close_before(ts) {
+            intervals += agg.close(flows.stats(), Some(ts)).into_iter().count() as u64;
+        }
+        agg.record_packet(&p, 60, 60, ts, None);
+    }
+    intervals += agg.close(flows.stats(), None).into_iter().count() as u64;
+    // The first 24 gaps are filled whole (a day), the rest only their last minute.
+    let bound = MAX_LONG_GAP_FILL + packets * (SHORT_GAP_INTERVALS + 2);
+    assert!(intervals <= bound, "{intervals} intervals from {packets} packets");
+    assert!(intervals >= MAX_LONG_GAP_FILL, "{intervals}: a day of gaps is still filled");
+}
+
+#[test]
 fn run_totals_track_span_and_backwards_steps() {
     let mut t = RunTotals::default();
     let p = syn("10.0.0.1", SYN);

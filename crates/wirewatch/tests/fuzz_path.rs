@@ -695,14 +695,23 @@ fn timestamps_at_the_edges_are_analysed() {
 #[test]
 fn regression_inputs_replay() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions/capture");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
-    };
+    let entries = std::fs::read_dir(&dir).expect("fuzz/regressions/capture");
     let mut paths: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
     paths.sort();
     for path in paths {
         let bytes = std::fs::read(&path).unwrap();
         let out = analyze_capture_bytes(&bytes);
         eprintln!("{}: {out:?}", path.display());
+        // However its timestamps spread, a file makes intervals in proportion to its frames
+        // (plus one day of long gaps per run).
+        use wirewatch_metrics::interval::{MAX_LONG_GAP_FILL, SHORT_GAP_INTERVALS};
+        let bound = MAX_LONG_GAP_FILL + (out.frames + 1) * (SHORT_GAP_INTERVALS + 2);
+        assert!(
+            (out.intervals as u64) <= bound,
+            "{}: {} intervals from {} frames",
+            path.display(),
+            out.intervals,
+            out.frames
+        );
     }
 }
