@@ -118,8 +118,14 @@ fn packets_an_hour_apart_fill_at_most_a_day_of_long_gaps_per_run() {
     intervals += agg.close(flows.stats(), None).into_iter().count() as u64;
     // The first 24 gaps are filled whole (a day), the rest only their last minute.
     let bound = MAX_LONG_GAP_FILL + packets * (SHORT_GAP_INTERVALS + 2);
-    assert!(intervals <= bound, "{intervals} intervals from {packets} packets");
-    assert!(intervals >= MAX_LONG_GAP_FILL, "{intervals}: a day of gaps is still filled");
+    assert!(
+        intervals <= bound,
+        "{intervals} intervals from {packets} packets"
+    );
+    assert!(
+        intervals >= MAX_LONG_GAP_FILL,
+        "{intervals}: a day of gaps is still filled"
+    );
 }
 
 #[test]
