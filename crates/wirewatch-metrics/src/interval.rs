@@ -220,7 +220,9 @@ impl IntervalAggregator {
                 let gap = ts.since(next) / self.interval_ns;
                 let long = gap > SHORT_GAP_INTERVALS;
                 if gap > self.max_empty || (long && self.long_gap_fill_left == 0) {
-                    ts.floor_to(self.interval_ns)
+                    let resume = ts.floor_to(self.interval_ns);
+                    self.totals.intervals_skipped += resume.since(next) / self.interval_ns;
+                    resume
                 } else {
                     // Each interval filled inside a long gap spends the run's allowance.
                     if long {

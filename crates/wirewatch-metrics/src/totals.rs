@@ -22,6 +22,9 @@ pub struct RunTotals {
     pub ts_backwards: u64,
     /// Packets per application protocol over the closed intervals.
     pub apps: AppCounters,
+    /// Silent intervals not reported as empty intervals: gaps longer than
+    /// `max_empty_intervals`, or beyond the run's allowance for long gaps.
+    pub intervals_skipped: u64,
 }
 
 impl Default for RunTotals {
@@ -38,6 +41,7 @@ impl RunTotals {
             first_ts: None,
             last_ts: None,
             ts_backwards: 0,
+            intervals_skipped: 0,
             apps: AppCounters::default(),
         }
     }

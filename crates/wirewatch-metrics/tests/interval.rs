@@ -97,6 +97,7 @@ fn long_gaps_are_skipped_not_filled() {
     out.extend(agg.close(flows.stats(), None));
     let starts: Vec<u64> = out.iter().map(|m| m.start_ts.0 / SEC).collect();
     assert_eq!(starts, [0, 1, 2, 3, 1000]);
+    assert_eq!(agg.totals().intervals_skipped, 996, "4 to 999, counted");
 }
 
 #[test]
@@ -126,6 +127,9 @@ fn packets_an_hour_apart_fill_at_most_a_day_of_long_gaps_per_run() {
         intervals >= MAX_LONG_GAP_FILL,
         "{intervals}: a day of gaps is still filled"
     );
+    // Every second of the span is either an interval or counted as skipped.
+    let span = (packets - 1) * 3_600 + 1;
+    assert_eq!(intervals + agg.totals().intervals_skipped, span);
 }
 
 #[test]

@@ -141,6 +141,9 @@ pub struct AnalyzeReport {
     /// day, unconfirmed by the next frame, or past the year 2262): analysed at the time of
     /// the frame before them.
     pub timestamps_far_ahead: u64,
+    /// Silent intervals not listed as empty ones: a gap longer than `max_empty_intervals`
+    /// (3,600), or past the run's allowance of a day of intervals in gaps over a minute.
+    pub intervals_skipped: u64,
     /// Flow table counters.
     pub flow_table: FlowTableJson,
     /// What was read from each file.
@@ -243,6 +246,7 @@ pub(super) fn build(
         drops: engine.drops(),
         timestamps_backwards: totals.ts_backwards,
         timestamps_far_ahead: engine.timestamps_far_ahead(),
+        intervals_skipped: totals.intervals_skipped,
         flow_table: FlowTableJson {
             created: stats.created,
             evicted: stats.evicted,
