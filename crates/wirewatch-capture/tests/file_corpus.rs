@@ -70,7 +70,7 @@ fn timestamp_strings() {
 fn corpus_matches_tshark() {
     let dir = corpus_dir();
     if !dir.is_dir() {
-        eprintln!("skipped: no corpus at {}", dir.display());
+        wirewatch_testkit::skip(format_args!("no corpus at {}", dir.display()));
         return;
     }
     let mut files = Vec::new();

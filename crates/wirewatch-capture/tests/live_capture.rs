@@ -46,7 +46,7 @@ fn is_root() -> bool {
 macro_rules! require_root {
     () => {
         if !is_root() {
-            eprintln!("note: skipped, live capture needs root or CAP_NET_RAW");
+            wirewatch_testkit::skip(format_args!("live capture needs root or CAP_NET_RAW"));
             return;
         }
     };
@@ -409,7 +409,9 @@ fn permission_denied_without_privileges() {
     let out = match out {
         Ok(out) if out.status.success() => out,
         other => {
-            eprintln!("note: skipped, cannot run the test binary as nobody: {other:?}");
+            wirewatch_testkit::skip(format_args!(
+                "cannot run the test binary as nobody: {other:?}"
+            ));
             return;
         }
     };

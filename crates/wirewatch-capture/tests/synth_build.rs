@@ -505,7 +505,7 @@ fn tshark_finds_nothing_malformed_in_hand_built_frames() {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        println!("skipped: tshark not installed");
+        wirewatch_testkit::skip(format_args!("tshark not installed"));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -346,11 +346,11 @@ fn have_tshark() -> bool {
 #[test]
 fn tshark_truth_matches_the_summary() {
     let Some(script) = truth_script() else {
-        println!("skipped: ../shared/pcaps/truth.py not found");
+        wirewatch_testkit::skip(format_args!("../shared/pcaps/truth.py not found"));
         return;
     };
     if !have_tshark() {
-        println!("skipped: tshark not installed");
+        wirewatch_testkit::skip(format_args!("tshark not installed"));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -77,7 +77,9 @@ fn tshark_available() -> bool {
 /// tshark.
 fn tshark_times_and_lengths(path: &Path) -> Option<Vec<(u64, u32)>> {
     if !tshark_available() {
-        eprintln!("tshark not on PATH: skipping the tshark cross-check");
+        wirewatch_testkit::skip(format_args!(
+            "tshark not on PATH (for the tshark cross-check)"
+        ));
         return None;
     }
     let out = Command::new("tshark")

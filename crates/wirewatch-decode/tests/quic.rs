@@ -16,7 +16,7 @@ fn corpus() -> Option<PathBuf> {
     if dir.is_dir() {
         Some(dir)
     } else {
-        eprintln!("skipping: no capture corpus at {}", dir.display());
+        wirewatch_testkit::skip(format_args!("no capture corpus at {}", dir.display()));
         None
     }
 }

@@ -87,7 +87,7 @@ fn a_full_disk_is_counted_and_writes_resume_when_space_returns() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        eprintln!("skipped: cannot mount a 2 MiB tmpfs here (needs root)");
+        wirewatch_testkit::skip(format_args!("cannot mount a 2 MiB tmpfs here (needs root)"));
         return;
     }
     struct Unmount<'a>(&'a Path);

@@ -323,7 +323,7 @@ fn a_read_only_file_system_is_refused() {
         "tmpfs",
         mnt.to_str().unwrap(),
     ]) {
-        eprintln!("skipped: cannot mount a tmpfs here (needs root)");
+        wirewatch_testkit::skip(format_args!("cannot mount a tmpfs here (needs root)"));
         return;
     }
     let _guard = Mounted(&mnt);

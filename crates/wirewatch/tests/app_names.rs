@@ -224,7 +224,7 @@ impl OurNames {
 #[test]
 fn names_found_match_tshark_on_the_public_corpus() {
     let Some(corpus) = corpus() else {
-        eprintln!("skipped: ../shared/pcaps not found");
+        wirewatch_testkit::skip(format_args!("../shared/pcaps not found"));
         return;
     };
     let mut failures = Vec::new();
@@ -423,7 +423,7 @@ fn by_endpoints(flows: &[FlowRecord]) -> HashMap<FlowKey, Vec<&FlowRecord>> {
 #[test]
 fn application_protocol_agrees_with_ndpi() {
     let Some(corpus) = corpus() else {
-        eprintln!("skipped: ../shared/pcaps not found");
+        wirewatch_testkit::skip(format_args!("../shared/pcaps not found"));
         return;
     };
     let mut outs: Vec<PathBuf> = std::fs::read_dir(corpus.join("ndpi/result"))

@@ -343,7 +343,9 @@ fn flow_ids(lines: &[String]) -> BTreeSet<String> {
 #[test]
 fn community_ids_equal_tshark_on_the_scan_capture() {
     if !tshark_available() {
-        eprintln!("skipped: tshark with the communityid dissector is not installed");
+        wirewatch_testkit::skip(format_args!(
+            "tshark with the communityid dissector is not installed"
+        ));
         return;
     }
     let path = scenario("nmap_syn_scan.pcap");
@@ -450,11 +452,13 @@ fn captures_under(dir: &Path, out: &mut Vec<PathBuf>) {
 fn community_ids_equal_tshark_on_the_public_corpus() {
     let corpus = corpus_dir();
     if !corpus.is_dir() {
-        eprintln!("skipped: {} is absent", corpus.display());
+        wirewatch_testkit::skip(format_args!("{} is absent", corpus.display()));
         return;
     }
     if !tshark_available() {
-        eprintln!("skipped: tshark with the communityid dissector is not installed");
+        wirewatch_testkit::skip(format_args!(
+            "tshark with the communityid dissector is not installed"
+        ));
         return;
     }
     let mut files = Vec::new();
@@ -502,7 +506,7 @@ fn community_ids_equal_tshark_on_the_public_corpus() {
 fn suricata_community_ids_with_seed_7() {
     let path = corpus_dir().join("suricata-verify/sv_community-id-ipv6.pcap");
     if !path.is_file() {
-        eprintln!("skipped: {} is absent", path.display());
+        wirewatch_testkit::skip(format_args!("{} is absent", path.display()));
         return;
     }
     // The IDs suricata-verify expects of Suricata on this capture with seed 7.

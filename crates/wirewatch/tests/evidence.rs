@@ -191,7 +191,9 @@ fn an_alerts_evidence_is_exactly_its_hosts_packets_in_the_window() {
     assert_eq!(stored["pcap"]["path"], link["path"]);
 
     if !have_tshark() {
-        eprintln!("tshark not installed: skipping the independent check");
+        wirewatch_testkit::skip(format_args!(
+            "tshark not installed (for the independent check)"
+        ));
         return;
     }
     let filter = format!(

@@ -249,7 +249,7 @@ fn a_bad_interface_or_filter_is_explained() {
 #[test]
 fn without_permission_it_says_what_to_do() {
     if !support::can_build_namespaces() {
-        eprintln!("skipped: needs root to switch to an unprivileged user");
+        wirewatch_testkit::skip(format_args!("needs root to switch to an unprivileged user"));
         return;
     }
     let out = Command::new("setpriv")

@@ -54,7 +54,9 @@ fn a_prometheus_server_scrapes_the_replays_totals() {
         .output()
         .is_err()
     {
-        eprintln!("prometheus is not installed: skipping (scripts/setup.sh --test installs it)");
+        wirewatch_testkit::skip(format_args!(
+            "prometheus is not installed (scripts/setup.sh --test installs it)"
+        ));
         return;
     }
     let flood = fixture("udp_flood.pcap");

@@ -268,7 +268,7 @@ fn compare(truth: &Value, r: &AnalyzeReport, tunnelled: bool) -> BTreeMap<&'stat
 #[test]
 fn counts_match_tshark_on_the_public_corpus() {
     let Some(corpus) = corpus() else {
-        eprintln!("skipped: ../shared/pcaps not found");
+        wirewatch_testkit::skip(format_args!("../shared/pcaps not found"));
         return;
     };
     let mut truth_files: Vec<PathBuf> = std::fs::read_dir(corpus.join("truth"))

@@ -52,7 +52,9 @@ impl TestNet {
     /// Builds a namespace and veth pair, or `None` (the test should skip) when not root.
     pub fn create() -> Option<TestNet> {
         if !can_build_namespaces() {
-            eprintln!("skipped: needs root and iproute2 to build a network namespace");
+            wirewatch_testkit::skip(format_args!(
+                "needs root and iproute2 to build a network namespace"
+            ));
             return None;
         }
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
