@@ -489,15 +489,8 @@ async fn exported_csv_never_starts_a_formula_with_text_from_the_network() {
     f.store.flush(wirewatch_store::contract::FLUSH).unwrap();
     let r = get(&f.state, "/api/export/flows?format=csv&port=8443").await;
     assert_eq!(r.status, StatusCode::OK);
-    let mut reader = csv::Reader::from_reader(r.body.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (header, records) = csv_table(&r.body);
     let col = header.iter().position(|h| h == "server_name").unwrap();
-    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), 1);
     assert_eq!(&records[0][col], format!("'{formula}"));
     for rec in &records {
@@ -524,19 +517,12 @@ async fn export_csv_and_json() {
         Some("attachment; filename=\"wirewatch-flows.csv\"")
     );
     assert_eq!(r.header("x-total-count"), Some("11"));
-    let mut reader = csv::Reader::from_reader(r.body.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (header, records) = csv_table(&r.body);
     assert_eq!(
         &header[..5],
         ["proto", "src_ip", "src_port", "dst_ip", "dst_port"]
     );
     assert!(header.contains(&"server_name".to_string()));
-    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), 11);
     let col = header.iter().position(|h| h == "server_name").unwrap();
     assert!(records.iter().any(|r| &r[col] == HOSTILE));
@@ -571,15 +557,8 @@ async fn export_csv_and_json() {
         r.header("content-disposition"),
         Some("attachment; filename=\"wirewatch-alerts.csv\"")
     );
-    let mut reader = csv::Reader::from_reader(r.body.as_slice());
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let (header, records) = csv_table(&r.body);
     let ev = header.iter().position(|h| h == "evidence").unwrap();
-    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(records.len(), 3);
     let evidence: Value = serde_json::from_str(&records[0][ev]).unwrap();
     assert_eq!(evidence["threshold"], 500);
@@ -726,4 +705,17 @@ async fn pages_assets_and_not_found() {
         get(&f.state, "/../Cargo.toml").await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// A CSV body's header row and records.
+fn csv_table(body: &[u8]) -> (Vec<String>, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_reader(body);
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let records = reader.records().map(Result::unwrap).collect();
+    (header, records)
 }

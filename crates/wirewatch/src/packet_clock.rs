@@ -36,53 +36,38 @@ pub struct PacketClock {
 impl PacketClock {
     /// The time to process a packet stamped `ts` at (and the clock moved as it allows).
     pub fn admit(&mut self, ts: Timestamp) -> Timestamp {
-        let Some(now) = self.now else {
-            return self.admit_first(ts, wall_clock());
+        self.admit_with(ts, wall_clock)
+    }
+
+    /// [`PacketClock::admit`] with the wall clock given (read only for a run's first packet).
+    ///
+    /// A packet is judged against the packet before it; the first one has no neighbour but
+    /// the wall clock. Stamped more than [`MAX_JUMP_NS`] after that reference, it moves the
+    /// clock only once the next packet confirms it (a capture made with a clock set years
+    /// ahead still works); until then it is processed at the clock's time (time 0 before the
+    /// first believed packet, long before anything retention keeps) and counted.
+    fn admit_with(&mut self, ts: Timestamp, wall: impl FnOnce() -> Timestamp) -> Timestamp {
+        let (reference, instead) = match self.now {
+            Some(now) => (now, now),
+            None => (wall(), Timestamp(0)),
         };
         if ts.nanos() > MAX_SANE_NS {
             self.far_ahead += 1;
-            return now;
+            return instead;
         }
-        if ts.nanos() > now.nanos().saturating_add(MAX_JUMP_NS) {
-            let confirmed = self
-                .pending
-                .is_some_and(|p| p.nanos().abs_diff(ts.nanos()) <= MAX_JUMP_NS);
-            if confirmed {
-                self.pending = None;
-                self.now = Some(ts);
-                return ts;
-            }
-            self.pending = Some(ts);
-            self.far_ahead += 1;
-            return now;
-        }
-        self.pending = None;
-        if ts > now {
-            self.now = Some(ts);
-        }
-        ts
-    }
-
-    /// The first packet has no neighbour to be checked against but the wall clock: a capture
-    /// stamped more than [`MAX_JUMP_NS`] after `wall` starts packet time only once the next
-    /// packet confirms it (a capture made with a clock set years ahead still works). Until
-    /// then packets are processed at time 0 (long before anything retention keeps) and
-    /// counted.
-    fn admit_first(&mut self, ts: Timestamp, wall: Timestamp) -> Timestamp {
-        let insane = ts.nanos() > MAX_SANE_NS;
-        let ahead = ts.nanos() > wall.nanos().saturating_add(MAX_JUMP_NS);
+        let ahead = ts.nanos() > reference.nanos().saturating_add(MAX_JUMP_NS);
         let confirmed = self
             .pending
             .is_some_and(|p| p.nanos().abs_diff(ts.nanos()) <= MAX_JUMP_NS);
-        if insane || (ahead && !confirmed) {
-            if !insane {
-                self.pending = Some(ts);
-            }
+        if ahead && !confirmed {
+            self.pending = Some(ts);
             self.far_ahead += 1;
-            return Timestamp(0);
+            return instead;
         }
         self.pending = None;
-        self.now = Some(ts);
+        if self.now.is_none_or(|now| ts > now) {
+            self.now = Some(ts);
+        }
         ts
     }
 
@@ -125,19 +110,19 @@ mod tests {
     fn a_first_packet_decades_ahead_of_the_wall_clock_needs_confirming() {
         let wall = t(1_800_000_000);
         let mut c = PacketClock::default();
-        assert_eq!(c.admit_first(t(3_300_000_000), wall), Timestamp(0));
+        assert_eq!(c.admit_with(t(3_300_000_000), || wall), Timestamp(0));
         // The next packet is of the capture's real time: it starts the clock.
         assert_eq!(c.admit(t(1_700_000_000)), t(1_700_000_000));
         assert_eq!(c.admit(t(1_700_000_001)), t(1_700_000_001));
         assert_eq!(c.far_ahead(), 1);
         // A capture whose clock was set years ahead: its second packet confirms the first.
         let mut c = PacketClock::default();
-        assert_eq!(c.admit_first(t(3_300_000_000), wall), Timestamp(0));
-        assert_eq!(c.admit_first(t(3_300_000_001), wall), t(3_300_000_001));
+        assert_eq!(c.admit_with(t(3_300_000_000), || wall), Timestamp(0));
+        assert_eq!(c.admit_with(t(3_300_000_001), || wall), t(3_300_000_001));
         assert_eq!(c.admit(t(3_300_000_002)), t(3_300_000_002));
         // An ordinary first packet is taken as it is.
         let mut c = PacketClock::default();
-        assert_eq!(c.admit_first(t(1_700_000_000), wall), t(1_700_000_000));
+        assert_eq!(c.admit_with(t(1_700_000_000), || wall), t(1_700_000_000));
         assert_eq!(c.far_ahead(), 0);
     }
 

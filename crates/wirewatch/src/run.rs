@@ -297,18 +297,19 @@ pub const RUN_REPORT_ALERTS: usize = 1_000;
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let mut config = args.engine.load()?;
     let spec = source_spec(args)?;
-    let recording_planned = config.evidence.enabled || args.pcap_files.rotate_config()?.is_some();
+    let rotating = args.pcap_files.rotate_config()?;
+    let recording = config.evidence.enabled || rotating.is_some();
     let memory = crate::memory::plan(
         &config.memory,
         crate::memory::RunShape {
             max_flows: config.flows.max_flows,
-            ring_bytes: if recording_planned {
+            ring_bytes: if recording {
                 config.evidence.ring_mb << 20
             } else {
                 0
             },
             database: !args.no_db,
-            recording: recording_planned,
+            recording,
         },
     )?;
     if let Some(from) = memory.lowered_from {
@@ -361,7 +362,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(i) = intel.engine.take() {
         engine.set_intel(i);
     }
-    let rotating = args.pcap_files.rotate_config()?;
     let evidence_dir = config
         .evidence
         .dir_for((!args.no_db).then_some(args.db.as_path()));
@@ -373,7 +373,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
     // A replay must reproduce its file, evidence included: its writes wait. Live capture and
     // the demo never wait for the disk.
-    let recording = config.evidence.enabled || rotating.is_some();
     if recording {
         engine.set_evidence(crate::evidence::start_recorder(
             &config.evidence,
@@ -459,12 +458,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             handover.writable.push((r.dir.clone(), "capture files"));
         }
         if !args.no_db {
-            let db = args.db.as_os_str();
-            for suffix in ["", "-wal", "-shm", ".lock"] {
-                let mut name = db.to_owned();
+            // The database, SQLite's companions (readers write the shared-memory index) and
+            // the writer lock.
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = args.db.as_os_str().to_owned();
                 name.push(suffix);
                 handover.files.push(PathBuf::from(name));
             }
+            handover
+                .files
+                .push(crate::storage::writer_lock_path(&args.db));
         }
         if let (Some(_), Some(path)) = (&anomaly, &model_path) {
             handover.files.push(path.clone());

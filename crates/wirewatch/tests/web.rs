@@ -189,7 +189,11 @@ fn the_api_reports_the_replay_like_analyze_does() {
         let (code, body) = get(&url, "/api/snapshot", &[]);
         assert_eq!(code, 200);
         let s: Value = serde_json::from_str(&body).unwrap();
-        if s["stats"]["packets_total"] == reference["packets"] || Instant::now() > deadline {
+        // The last packets and the ended status come in separate snapshots (the status is
+        // republished by the run loop once it sees the replay has ended).
+        let done =
+            s["stats"]["packets_total"] == reference["packets"] && s["status"]["running"] == false;
+        if done || Instant::now() > deadline {
             break s;
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -278,22 +278,18 @@ impl Writer {
                 // A shutdown that could not wait: what is left is counted as lost.
                 let records = batches.iter().map(|b| b.records.len() as u64).sum();
                 self.shared.dropped(batches.len() as u64, records);
-                let last_seq = batches.last().map_or(0, |b| b.seq);
-                batches.clear();
-                self.shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
-                self.shared.mark_done(last_seq);
-                continue;
-            }
-            // Belt and braces: nothing here should panic, but if a bug does, the work is
-            // counted as failed and the thread lives on (the engine keeps submitting).
-            let internal = "internal error in the store writer (a bug: please report it)";
-            if catch_unwind(AssertUnwindSafe(|| self.write(&batches))).is_err() {
-                let records = batches.iter().map(|b| b.records.len() as u64).sum();
-                self.shared
-                    .failed(batches.len() as u64, records, internal.to_string());
-            }
-            if catch_unwind(AssertUnwindSafe(|| self.maybe_retain())).is_err() {
-                self.shared.retention_failed(internal.to_string());
+            } else {
+                // Belt and braces: nothing here should panic, but if a bug does, the work is
+                // counted as failed and the thread lives on (the engine keeps submitting).
+                let internal = "internal error in the store writer (a bug: please report it)";
+                if catch_unwind(AssertUnwindSafe(|| self.write(&batches))).is_err() {
+                    let records = batches.iter().map(|b| b.records.len() as u64).sum();
+                    self.shared
+                        .failed(batches.len() as u64, records, internal.to_string());
+                }
+                if catch_unwind(AssertUnwindSafe(|| self.maybe_retain())).is_err() {
+                    self.shared.retention_failed(internal.to_string());
+                }
             }
             let last_seq = batches.last().map_or(0, |b| b.seq);
             batches.clear();

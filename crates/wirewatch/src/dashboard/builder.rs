@@ -170,14 +170,17 @@ impl SnapshotBuilder {
     /// one went out less than [`MIN_PUBLISH_GAP`] ago.
     fn publish_paced(&mut self, engine: &Engine) {
         self.seq += 1;
-        if self
-            .published_at
-            .is_some_and(|t| t.elapsed() < MIN_PUBLISH_GAP)
-        {
-            self.pending = true;
-        } else {
+        if self.publish_due() {
             self.send(engine);
+        } else {
+            self.pending = true;
         }
+    }
+
+    /// Whether [`MIN_PUBLISH_GAP`] has passed since the last snapshot went out.
+    fn publish_due(&self) -> bool {
+        self.published_at
+            .is_none_or(|t| t.elapsed() >= MIN_PUBLISH_GAP)
     }
 
     fn publish(&mut self, engine: &Engine) {
@@ -426,11 +429,7 @@ impl Sink for SnapshotBuilder {
     }
 
     fn idle(&mut self, engine: &Engine) {
-        if self.pending
-            && self
-                .published_at
-                .is_none_or(|t| t.elapsed() >= MIN_PUBLISH_GAP)
-        {
+        if self.pending && self.publish_due() {
             self.send(engine);
         }
     }

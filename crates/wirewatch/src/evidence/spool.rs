@@ -263,16 +263,14 @@ fn writer_loop(
                 publish_rotating(w.stats(), counters);
             }
             Job::Flush => {
-                let mut failed = Vec::new();
-                for (id, (path, w)) in &mut open {
-                    if let Err(e) = w.flush() {
-                        failed.push((*id, format!("writing {} failed: {e}", path.display())));
+                // A file that cannot be flushed is cut: closed, and its alert told.
+                open.retain(|id, (path, w)| match w.flush() {
+                    Ok(()) => true,
+                    Err(e) => {
+                        counters.fail(*id, format!("writing {} failed: {e}", path.display()));
+                        false
                     }
-                }
-                for (id, message) in failed {
-                    open.remove(&id);
-                    counters.fail(id, message);
-                }
+                });
                 if let Some(w) = &mut rotating
                     && let Err(e) = w.flush()
                 {
