@@ -71,3 +71,15 @@ pub struct Alert {
     /// Metric values, thresholds and top contributors.
     pub evidence: serde_json::Value,
 }
+
+/// What happened to an incident in one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    /// Opened by a draft of this interval.
+    Opened,
+    /// Updated by a draft of this interval.
+    Updated,
+    /// Ended (quiet time, the cap on open incidents, or the end of the capture); final state.
+    Ended,
+}

@@ -9,11 +9,12 @@ pub mod app;
 pub mod flow;
 pub mod frame;
 pub mod interval;
+pub mod kind;
 pub mod proto;
 pub mod threat;
 pub mod time;
 
-pub use alert::{Alert, Severity};
+pub use alert::{Alert, IncidentStatus, Severity};
 pub use app::{AppCount, AppDetails, AppLabel, AppProto, AppSource, NameSource};
 pub use flow::{EndReason, FlowRecord, TcpState};
 pub use frame::{Frame, LinkType};

@@ -81,17 +81,7 @@ const VOLUMETRIC: [&str; 7] = [
     kind::PORT_SCAN,
 ];
 
-/// What happened to an incident in one call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentStatus {
-    /// Opened by a draft of this interval.
-    Opened,
-    /// Updated by a draft of this interval.
-    Updated,
-    /// Ended (quiet time, the cap on open incidents, or the end of the capture); final state.
-    Ended,
-}
+pub use wirewatch_core::IncidentStatus;
 
 /// An incident's current state and what just happened to it.
 #[derive(Debug, Clone, PartialEq)]

@@ -36,7 +36,7 @@
 //!
 pub mod detectors;
 mod engine;
-pub mod kind;
+pub use wirewatch_core::kind;
 pub mod policy;
 mod present;
 mod sketch;

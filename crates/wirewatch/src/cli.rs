@@ -269,7 +269,7 @@ fn run_interfaces(args: &InterfacesArgs) -> anyhow::Result<i32> {
 fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
     let config = args.engine.load()?;
     let store = match &args.db {
-        Some(path) => Some(crate::storage::open_store(
+        Some(path) => Some(crate::outputs::store::open_store(
             path,
             &config,
             wirewatch_store::RetentionClock::WrittenPacketTime,
@@ -277,10 +277,10 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
         None => None,
     };
     if let Some(path) = &args.alert_log {
-        crate::alertlog::AlertLog::open(path)?; // refuse a bad path before any work
+        wirewatch_eve::AlertLog::open(path)?; // refuse a bad path before any work
     }
     if let Some(path) = &args.eve {
-        crate::eve::open(path)?; // refuse a bad path before any work
+        wirewatch_eve::open(path)?; // refuse a bad path before any work
     }
     let blocklists = crate::intel::load_blocklists(&config.intel)?;
     let options = AnalyzeOptions {

@@ -117,7 +117,7 @@ fn take_warnings(source: &mut FileSource, sink: &mut ReportCollector) -> u64 {
     let mut n = 0u64;
     for w in source.take_warnings() {
         n += 1;
-        crate::pipeline::Sink::warning(sink, w.to_string());
+        crate::pipeline::Sink::warning(sink, &w.to_string());
     }
     n
 }

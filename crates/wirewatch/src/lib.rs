@@ -4,13 +4,11 @@
 //! metrics, and the commands built on it (`analyze`, `generate`, `bench`). Only this crate (and
 //! the web crate) may read the wall clock.
 
-pub mod alertlog;
 pub mod analyze;
 pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
-pub mod eve;
 pub mod evidence;
 pub mod export;
 pub mod fuzz_path;
@@ -19,9 +17,9 @@ pub mod line;
 pub mod live;
 pub mod memory;
 pub mod model;
+pub mod outputs;
 pub mod packet_clock;
 pub mod pipeline;
 pub mod privileges;
 pub mod run;
-pub mod storage;
 pub mod train;

@@ -6,9 +6,10 @@
 use crate::evidence::EvidenceRecorder;
 use crate::intel::EngineIntel;
 use serde::{Deserialize, Serialize};
+use wirewatch_core::IncidentStatus;
 use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp};
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
-use wirewatch_detect::{DetectConfig, DetectionEngine, IncidentStatus};
+use wirewatch_detect::{DetectConfig, DetectionEngine};
 use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
 
@@ -24,18 +25,21 @@ pub struct EngineConfig {
     pub detect: DetectConfig,
 }
 
-/// Where the engine delivers its results.
+/// Where the engine delivers its results: every output (the database, EVE, the alert log,
+/// notifications, the dashboard, the terminal, the report summary) implements it, and
+/// [`crate::outputs::Outputs`] hands each event to all of them in one loop. Results are lent,
+/// not given: an output copies what it keeps.
 pub trait Sink {
     /// An interval closed.
-    fn interval(&mut self, metrics: IntervalMetrics);
+    fn interval(&mut self, _metrics: &IntervalMetrics) {}
     /// A flow finished (or was flushed at the end of the capture).
-    fn flow(&mut self, record: FlowRecord);
+    fn flow(&mut self, _record: &FlowRecord) {}
     /// An alert was opened, updated or ended (then in its final state).
-    fn alert(&mut self, _alert: Alert, _status: IncidentStatus) {}
+    fn alert(&mut self, _alert: &Alert, _status: IncidentStatus) {}
     /// A source met a problem that did not stop it.
-    fn warning(&mut self, _message: String) {}
+    fn warning(&mut self, _message: &str) {}
     /// A source stopped on an error.
-    fn error(&mut self, _message: String) {}
+    fn error(&mut self, _message: &str) {}
     /// A frame was processed, with its decoded summary. Only the live monitor calls this (for
     /// the dashboard's recent packets); keep it cheap.
     fn packet(&mut self, _frame: &Frame<'_>, _pkt: &Packet) {}
@@ -52,6 +56,13 @@ pub trait Sink {
     /// Hand whatever waits for the next interval to storage now (a source ended, and no
     /// interval may close for a long time).
     fn persist(&mut self) {}
+    /// The run is over: write out whatever is buffered.
+    fn finish(&mut self) {}
+    /// A problem of this output's own (a failed write), taken once, for the other outputs to
+    /// show as a warning.
+    fn take_problem(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// The engine state for one run.
@@ -197,7 +208,7 @@ impl Engine {
             if let Some(d) = &mut self.detect {
                 d.on_flow(&record);
             }
-            sink.flow(record);
+            sink.flow(&record);
         }
     }
 
@@ -216,16 +227,16 @@ impl Engine {
                 if let Some(ev) = &mut self.evidence {
                     ev.alert(&mut u.alert, u.status);
                 }
-                sink.alert(u.alert, u.status);
+                sink.alert(&u.alert, u.status);
             }
         }
         if let Some(ev) = &mut self.evidence {
             ev.interval_closed(m.end_ts());
             for w in ev.take_warnings() {
-                sink.warning(w);
+                sink.warning(&w);
             }
         }
-        sink.interval(m);
+        sink.interval(&m);
         sink.after_interval(self);
     }
 
@@ -296,7 +307,7 @@ impl Engine {
         if let Some(ev) = &mut self.evidence {
             ev.finish();
             for w in ev.take_warnings() {
-                sink.warning(w);
+                sink.warning(&w);
             }
         }
         if let Some(d) = &mut self.detect {
@@ -305,7 +316,7 @@ impl Engine {
                 if let Some(ev) = &mut self.evidence {
                     ev.alert(&mut alert, IncidentStatus::Ended);
                 }
-                sink.alert(alert, IncidentStatus::Ended);
+                sink.alert(&alert, IncidentStatus::Ended);
             }
         }
     }

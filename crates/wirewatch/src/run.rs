@@ -1,6 +1,5 @@
 //! `wirewatch run` (and `wirewatch` alone): live monitoring until Ctrl-C.
 
-use crate::alertlog::AlertLog;
 use crate::analyze::STORE_FLUSH_WAIT;
 use crate::analyze::{AnalyzeReport, ReportCollector};
 use crate::cli::EngineArgs;
@@ -8,10 +7,11 @@ use crate::dashboard::control::Retrainer;
 use crate::dashboard::serve::WebArgs;
 use crate::dashboard::{MonitorControl, SharedPublisher, SharedStatus, SnapshotBuilder};
 use crate::intel::IntelRuntime;
-use crate::line::interval_line;
 use crate::live::{Monitor, SourceSpec, Speed};
+use crate::outputs::store::open_store;
+use crate::outputs::terminal::TerminalOutput;
+use crate::outputs::{OutputPlan, StorePlan};
 use crate::pipeline::{Engine, Sink};
-use crate::storage::{StoreTee, open_store};
 use anyhow::{Context, bail};
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -20,9 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wirewatch_capture::live::{LiveConfig, default_interface, list_interfaces};
-use wirewatch_core::{Alert, FlowRecord, Frame, IntervalMetrics};
-use wirewatch_decode::Packet;
-use wirewatch_detect::IncidentStatus;
 use wirewatch_web::WebState;
 use wirewatch_web::snapshot::snapshot_channel;
 
@@ -108,140 +105,6 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
         Ok(v) if v > 0.0 && v.is_finite() => Ok(Speed::Times(v)),
         _ => Err(format!("`{s}` is not a speed: use 1, 10, 0.5 or max")),
     }
-}
-
-/// What the run delivers results to: the terminal line and, for `--json`, the report.
-struct RunSink {
-    collector: ReportCollector,
-    lines: bool,
-    /// Alerts opened so far.
-    alerts: u64,
-    /// The history database, to show its drops and errors on the line.
-    store: Option<Arc<dyn wirewatch_store::Store>>,
-    /// Snapshots for the dashboard, when it is served.
-    dashboard: Option<SnapshotBuilder>,
-    /// Alert notifications, when a channel is configured.
-    notifier: Option<wirewatch_notify::Notifier>,
-}
-
-impl RunSink {
-    /// The database's trouble so far, for the interval line (empty when there is none).
-    fn store_note(&self) -> String {
-        let Some(store) = &self.store else {
-            return String::new();
-        };
-        let s = store.stats();
-        if s.batches_dropped == 0 && s.write_errors == 0 {
-            return String::new();
-        }
-        format!(
-            "  db: {} batches dropped, {} write errors",
-            s.batches_dropped, s.write_errors
-        )
-    }
-}
-
-impl Sink for RunSink {
-    fn interval(&mut self, metrics: IntervalMetrics) {
-        if self.lines {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(
-                out,
-                "{}  alerts {}{}",
-                interval_line(&metrics),
-                self.alerts,
-                self.store_note()
-            );
-            let _ = out.flush();
-        }
-        if let Some(d) = &mut self.dashboard {
-            d.interval(metrics.clone());
-        }
-        self.collector.interval(metrics);
-    }
-
-    fn alert(&mut self, alert: Alert, status: IncidentStatus) {
-        if status == IncidentStatus::Opened {
-            self.alerts += 1;
-            if self.lines {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(
-                    out,
-                    "ALERT [{}] {}: {}\n      action: {}",
-                    alert.severity.name(),
-                    alert.kind,
-                    alert.message,
-                    alert.recommendation
-                );
-                if let Some(path) = crate::evidence::evidence_path(&alert) {
-                    let _ = writeln!(out, "      evidence: {path}");
-                }
-                let _ = out.flush();
-            }
-        }
-        if let Some(d) = &mut self.dashboard {
-            d.alert(alert.clone(), status);
-        }
-        if let Some(n) = &self.notifier {
-            // Never blocks: a full queue or the rate limit drops (and counts) it.
-            n.notify(&alert, status == IncidentStatus::Opened);
-        }
-        self.collector.alert(alert, status);
-    }
-
-    fn flow(&mut self, record: FlowRecord) {
-        self.collector.flow(record);
-    }
-
-    fn packet(&mut self, frame: &Frame<'_>, pkt: &Packet) {
-        if let Some(d) = &mut self.dashboard {
-            d.packet(frame, pkt);
-        }
-    }
-
-    fn after_interval(&mut self, engine: &Engine) {
-        if let Some(d) = &mut self.dashboard {
-            d.after_interval(engine);
-        }
-    }
-
-    fn source_ended(&mut self, engine: &Engine) {
-        if let Some(d) = &mut self.dashboard {
-            d.source_ended(engine);
-        }
-    }
-
-    fn idle(&mut self, engine: &Engine) {
-        if let Some(d) = &mut self.dashboard {
-            d.idle(engine);
-        }
-    }
-
-    fn warning(&mut self, message: String) {
-        eprintln!("warning: {message}");
-        self.collector.warning(message);
-    }
-
-    fn error(&mut self, message: String) {
-        eprintln!("error: {message}");
-        self.collector.error(message);
-    }
-}
-
-/// Starts the notifier when a channel is configured.
-fn start_notifier(
-    config: &wirewatch_notify::NotifyConfig,
-) -> anyhow::Result<Option<wirewatch_notify::Notifier>> {
-    if config.webhook.is_none() && config.syslog.is_none() && config.email.is_none() {
-        return Ok(None);
-    }
-    let n = wirewatch_notify::Notifier::start(config.clone())
-        .context("cannot start the notifications")?;
-    eprintln!(
-        "wirewatch: notifying alerts of severity {} and above",
-        config.min_severity.name()
-    );
-    Ok(Some(n))
 }
 
 /// Chooses what to monitor from the arguments.
@@ -333,30 +196,43 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         };
         Some(open_store(&args.db, &config, clock)?)
     };
-    // A monitor's report keeps only the latest flows and intervals: memory stays flat however
-    // long it runs (totals come from the engine's running counters).
-    let mut collector =
-        ReportCollector::rolling(RUN_REPORT_FLOWS, RUN_REPORT_INTERVALS, RUN_REPORT_ALERTS);
-    if let Some(path) = &args.alert_log {
-        collector.alert_log = Some(AlertLog::open(path)?);
-    }
-    if let Some(path) = &args.eve {
-        collector.eve = Some(crate::eve::open(path)?);
-    }
     let web_plan = crate::dashboard::serve::plan(&config.web, &args.web)?;
     let (publisher, snapshots) = snapshot_channel();
     let publisher: SharedPublisher = Arc::new(Mutex::new(publisher));
     let status: SharedStatus = Arc::default();
-    let sink = RunSink {
-        collector,
-        lines: !args.json && (args.lines || std::io::stdout().is_terminal()),
-        alerts: 0,
-        store: store.clone(),
-        notifier: start_notifier(&config.notify)?,
+    // Ctrl-C and SIGTERM stop, and so does SIGHUP (a closed terminal) unless it reloads the
+    // blocklists: the run ends cleanly either way. A second one ends the process at once.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (outputs, failures) = crate::outputs::build(OutputPlan {
+        // A monitor's report keeps only the latest flows and intervals: memory stays flat
+        // however long it runs (totals come from the engine's running counters).
+        summary: ReportCollector::rolling(
+            RUN_REPORT_FLOWS,
+            RUN_REPORT_INTERVALS,
+            RUN_REPORT_ALERTS,
+        ),
+        // Live monitoring never waits for the disk: a full queue drops (and counts) a batch.
+        // A replay waits, as `analyze` does, so the database gets the whole file, until it is
+        // told to stop.
+        store: store.clone().map(|store| StorePlan {
+            store,
+            blocking: args.read.is_some(),
+            impatient_when: Some(stop.clone()),
+        }),
+        terminal: Some(TerminalOutput::new(
+            !args.json && (args.lines || std::io::stdout().is_terminal()),
+            store.clone(),
+        )),
+        notify: Some(config.notify.clone()),
         dashboard: web_plan.as_ref().map(|_| {
             SnapshotBuilder::new(publisher.clone(), status.clone()).with_store(store.clone())
         }),
-    };
+        eve: args.eve.clone(),
+        alert_log: args.alert_log.clone(),
+    });
+    if let Some(f) = failures.into_iter().next() {
+        return Err(f.error);
+    }
     let mut intel = IntelRuntime::start(&config.intel, (!args.no_db).then_some(args.db.as_path()))?;
     let mut engine = Engine::new(&config.engine());
     if let Some(i) = intel.engine.take() {
@@ -387,17 +263,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let (Some(slot), Some(path)) = (&anomaly, &model_path) {
         crate::model::load_into(slot, path)?;
     }
-    // Ctrl-C and SIGTERM stop, and so does SIGHUP (a closed terminal) unless it reloads the
-    // blocklists: the run ends cleanly either way. A second one ends the process at once.
-    let stop = Arc::new(AtomicBool::new(false));
     install_stop_signals(&stop, config.intel.blocklists.is_empty())?;
-    // Live monitoring never waits for the disk: a full queue drops (and counts) a batch. A
-    // replay waits, as `analyze` does, so the database gets the whole file, until it is told
-    // to stop.
-    let monitor = Arc::new(Monitor::with_engine(
-        engine,
-        StoreTee::new(sink, store.clone(), args.read.is_some()).impatient_when(stop.clone()),
-    )?);
+    let monitor = Arc::new(Monitor::with_engine(engine, outputs)?);
     let described = describe(&spec);
     let live_defaults = match &spec {
         SourceSpec::Live(c) => c.clone(),
@@ -467,7 +334,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             }
             handover
                 .files
-                .push(crate::storage::writer_lock_path(&args.db));
+                .push(crate::outputs::store::writer_lock_path(&args.db));
         }
         if let (Some(_), Some(path)) = (&anomaly, &model_path) {
             handover.files.push(path.clone());
@@ -515,19 +382,16 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     {
         eprintln!("warning: the dashboard did not stop cleanly: {e}");
     }
-    let Some((engine, mut tee)) = Arc::try_unwrap(monitor).ok().and_then(|m| m.shutdown()) else {
+    let Some((engine, mut outputs)) = Arc::try_unwrap(monitor).ok().and_then(|m| m.shutdown())
+    else {
         bail!("the engine thread failed");
     };
     intel.stop();
-    if let Some(e) = &mut tee.inner.collector.eve {
-        e.flush();
-    }
     if let Some(slot) = &anomaly {
         crate::model::save_trained(slot, model_path.as_deref());
     }
-    tee.submit();
-    let store = tee.store().cloned();
-    let mut report: AnalyzeReport = tee.inner.collector.into_report(&engine, Vec::new(), 10);
+    outputs.finish();
+    let mut report: AnalyzeReport = outputs.summary.into_report(&engine, Vec::new(), 10);
     if let Some(store) = store {
         // Told to stop: the disk gets a couple of seconds, the rest is counted as lost.
         // Ended on its own (a replay's end, --duration): everything is written.

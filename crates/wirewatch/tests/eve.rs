@@ -1,5 +1,5 @@
 //! EVE output: Community ID against the published test vectors, and captures replayed through
-//! an `EveSink` (every line is JSON with Suricata's fields; flows and alerts are all there; the
+//! the EVE output (every line is JSON with Suricata's fields; flows and alerts are all there; the
 //! Community IDs equal tshark's on the same capture when tshark is installed).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -10,9 +10,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use wirewatch::analyze::{AnalyzeReport, DEFAULT_MAX_REPORT_FLOWS, ReportCollector};
-use wirewatch::eve::{EveRecord, EveSink, community_id};
+use wirewatch::outputs::Outputs;
+use wirewatch::outputs::logs::EveOutput;
+use wirewatch::pipeline::Sink;
 use wirewatch::pipeline::{Engine, EngineConfig};
 use wirewatch_capture::FileSource;
+use wirewatch_eve::{EveRecord, community_id};
 
 /// One vector: protocol, source, destination, source port (ICMP: type), destination port
 /// (ICMP: code or counterpart type), expected ID.
@@ -128,24 +131,28 @@ fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/pcaps")
 }
 
-/// Replays a capture through the engine with an `EveSink` (writing to a file) around a report
-/// collector; returns the EVE lines and the report.
+/// Replays a capture through the engine with the EVE output (writing to a file) beside a
+/// report collector; returns the EVE lines and the report.
 fn replay(path: &Path, seed: u16) -> (Vec<String>, AnalyzeReport) {
     let dir = tempfile::tempdir().unwrap();
     let eve_path = dir.path().join("eve.json");
     let mut engine = Engine::new(&EngineConfig::default());
-    let mut sink = EveSink::new(ReportCollector::new(DEFAULT_MAX_REPORT_FLOWS), &eve_path)
-        .unwrap()
-        .with_community_id_seed(seed);
+    let mut sink = Outputs::summary_only(ReportCollector::new(DEFAULT_MAX_REPORT_FLOWS));
+    sink.push(Box::new(
+        EveOutput::open(&eve_path)
+            .unwrap()
+            .with_community_id_seed(seed),
+    ));
     let mut source = FileSource::open(path).unwrap();
     // A damaged capture counts up to its damage, as in `analyze`.
     while let Ok(Some(frame)) = source.next_frame() {
         engine.process(&frame, &mut sink);
     }
     engine.finish(&mut sink);
-    assert_eq!(sink.stats().errors, 0);
-    let collector = sink.into_inner();
-    let report = collector.into_report(&engine, Vec::new(), 10);
+    sink.finish();
+    // A write error would reach the summary as a warning.
+    assert_eq!(sink.summary.warnings, Vec::<String>::new());
+    let report = sink.summary.into_report(&engine, Vec::new(), 10);
     let text = std::fs::read_to_string(&eve_path).unwrap();
     (text.lines().map(str::to_string).collect(), report)
 }
@@ -291,13 +298,14 @@ fn an_existing_eve_file_is_appended_to() {
     let path = dir.path().join("eve.json");
     std::fs::write(&path, "{\"event_type\":\"stats\"}\n").unwrap();
     let mut engine = Engine::new(&EngineConfig::default());
-    let mut sink = EveSink::new(ReportCollector::new(10), &path).unwrap();
+    let mut sink = Outputs::summary_only(ReportCollector::new(10));
+    sink.push(Box::new(EveOutput::open(&path).unwrap()));
     let mut source = FileSource::open(&scenario("nmap_syn_scan.pcap")).unwrap();
     while let Ok(Some(frame)) = source.next_frame() {
         engine.process(&frame, &mut sink);
     }
     engine.finish(&mut sink);
-    drop(sink.into_inner());
+    sink.finish();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.starts_with("{\"event_type\":\"stats\"}\n"));
     assert!(text.lines().count() > 300);

@@ -7,12 +7,11 @@ pub mod report;
 pub mod text;
 
 use crate::pipeline::{Engine, EngineConfig, Sink, is_unsupported_link};
-use crate::storage::StoreTee;
 pub use report::{AnalyzeReport, FileSummary};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wirewatch_capture::{CaptureError, FileFormat, FileSource};
-use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, LinkType};
+use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics, LinkType};
 use wirewatch_store::Store;
 
 /// Settings of one analysis.
@@ -115,10 +114,6 @@ pub struct ReportCollector {
     pub alerts: std::collections::BTreeMap<u64, Alert>,
     /// Alerts not kept because of the cap.
     pub alerts_omitted: u64,
-    /// Where alert events are logged as JSON lines, if anywhere.
-    pub alert_log: Option<crate::alertlog::AlertLog>,
-    /// The EVE JSON output (alerts and finished flows for SIEMs), if asked for.
-    pub eve: Option<crate::eve::EveWriter<std::fs::File>>,
 }
 
 /// At most this many alerts are kept for a report (the detection engine's own rate limits
@@ -197,14 +192,10 @@ impl ReportCollector {
 }
 
 impl Sink for ReportCollector {
-    fn interval(&mut self, metrics: IntervalMetrics) {
-        if let Some(e) = &mut self.eve {
-            // Flushes the EVE output about once per second of packet time.
-            e.tick(metrics.end_ts());
-        }
+    fn interval(&mut self, metrics: &IntervalMetrics) {
         if Self::keep(
             &mut self.intervals,
-            metrics,
+            metrics.clone(),
             self.max_intervals,
             self.rolling,
         ) {
@@ -212,44 +203,44 @@ impl Sink for ReportCollector {
         }
     }
 
-    fn flow(&mut self, record: FlowRecord) {
-        if let Some(e) = &mut self.eve {
-            e.flow(&record);
-        }
-        self.app_totals.add(&record);
-        if Self::keep(&mut self.flows, record, self.max_flows, self.rolling) {
+    fn flow(&mut self, record: &FlowRecord) {
+        self.app_totals.add(record);
+        if self.rolling || self.flows.len() < self.max_flows {
+            if Self::keep(
+                &mut self.flows,
+                record.clone(),
+                self.max_flows,
+                self.rolling,
+            ) {
+                self.flows_omitted += 1;
+            }
+        } else {
             self.flows_omitted += 1;
         }
     }
 
-    fn alert(&mut self, alert: Alert, status: wirewatch_detect::IncidentStatus) {
-        if let Some(e) = &mut self.eve {
-            e.alert(&alert, status);
-        }
-        if let Some(log) = &mut self.alert_log {
-            log.record(&alert, status == wirewatch_detect::IncidentStatus::Ended);
-        }
+    fn alert(&mut self, alert: &Alert, _status: IncidentStatus) {
         if self.alerts.len() < self.max_alerts || self.alerts.contains_key(&alert.id) {
-            self.alerts.insert(alert.id, alert);
+            self.alerts.insert(alert.id, alert.clone());
         } else if self.rolling && self.max_alerts > 0 {
             // A monitor keeps the latest alerts: the oldest (lowest id) goes.
             self.alerts.pop_first();
-            self.alerts.insert(alert.id, alert);
+            self.alerts.insert(alert.id, alert.clone());
             self.alerts_omitted += 1;
         } else {
             self.alerts_omitted += 1;
         }
     }
 
-    fn warning(&mut self, message: String) {
+    fn warning(&mut self, message: &str) {
         if self.warnings.len() < MAX_NOTICES_PER_FILE {
-            self.warnings.push(message);
+            self.warnings.push(message.to_string());
         }
     }
 
-    fn error(&mut self, message: String) {
+    fn error(&mut self, message: &str) {
         if self.errors.len() < MAX_NOTICES_PER_FILE {
-            self.errors.push(message);
+            self.errors.push(message.to_string());
         }
     }
 }
@@ -273,8 +264,7 @@ pub fn analyze_files(
     if let Some(set) = &options.blocklists {
         engine.set_intel(crate::intel::EngineIntel::new(set.clone(), None));
     }
-    // Offline analysis waits for the disk: everything analysed is stored.
-    let mut collector = ReportCollector::new(options.max_report_flows);
+    let collector = ReportCollector::new(options.max_report_flows);
     let mut errors = Vec::new();
     if let Err(e) = crate::model::load_flow_model(&engine, &options.engine.detect) {
         errors.push(Notice {
@@ -298,25 +288,24 @@ pub fn analyze_files(
             }),
         }
     }
-    if let Some(path) = &options.alert_log {
-        match crate::alertlog::AlertLog::open(path) {
-            Ok(log) => collector.alert_log = Some(log),
-            Err(e) => errors.push(Notice {
-                path: path.clone(),
-                message: format!("{e:#}"),
+    let (mut sink, failures) = crate::outputs::build(crate::outputs::OutputPlan {
+        // Offline analysis waits for the disk: everything analysed is stored.
+        store: options
+            .store
+            .clone()
+            .map(|store| crate::outputs::StorePlan {
+                store,
+                blocking: true,
+                impatient_when: None,
             }),
-        }
-    }
-    if let Some(path) = &options.eve {
-        match crate::eve::open(path) {
-            Ok(w) => collector.eve = Some(w),
-            Err(e) => errors.push(Notice {
-                path: path.clone(),
-                message: format!("{e:#}"),
-            }),
-        }
-    }
-    let mut sink = StoreTee::new(collector, options.store.clone(), true);
+        eve: options.eve.clone(),
+        alert_log: options.alert_log.clone(),
+        ..crate::outputs::OutputPlan::new(collector)
+    });
+    errors.extend(failures.into_iter().map(|f| Notice {
+        path: f.path,
+        message: format!("{:#}", f.error),
+    }));
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     for path in paths {
@@ -344,12 +333,9 @@ pub fn analyze_files(
         files.push(summary);
     }
     engine.finish(&mut sink);
-    sink.submit();
-    let store = sink.store().cloned();
-    let mut collector = sink.inner;
-    if let Some(e) = &mut collector.eve {
-        e.flush();
-    }
+    sink.finish();
+    let store = options.store.clone();
+    let mut collector = sink.summary;
     let alerts: Vec<Alert> = collector.alerts.into_values().collect();
     // What the engine said along the way (failed evidence captures, ...).
     warnings.extend(collector.warnings.drain(..).map(|message| Notice {

@@ -10,11 +10,10 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use wirewatch_core::proto::tcp_flags;
 use wirewatch_core::{
-    Alert, AppSource, DropCounts, FlowRecord, Frame, IntervalMetrics, ProtoClass, Severity,
-    Timestamp,
+    Alert, AppSource, DropCounts, FlowRecord, Frame, IncidentStatus, IntervalMetrics, ProtoClass,
+    Severity, Timestamp,
 };
 use wirewatch_decode::{Network, Packet, Transport};
-use wirewatch_detect::IncidentStatus;
 use wirewatch_web::metrics::{AlertCount, Counters, DetectorTime, EvidenceCounters};
 use wirewatch_web::snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
@@ -363,10 +362,10 @@ impl SnapshotBuilder {
 }
 
 impl Sink for SnapshotBuilder {
-    fn interval(&mut self, m: IntervalMetrics) {
+    fn interval(&mut self, m: &IntervalMetrics) {
         self.recent.push_back(IntervalPoint::from_metrics(
             self.seq + 1,
-            &m,
+            m,
             self.opened_in_interval,
         ));
         while self.recent.len() > MAX_RECENT_INTERVALS {
@@ -375,12 +374,10 @@ impl Sink for SnapshotBuilder {
         self.opened_in_interval = 0;
         self.pps_sum += m.pps;
         self.intervals += 1;
-        self.last = Some(m);
+        self.last = Some(m.clone());
     }
 
-    fn flow(&mut self, _record: FlowRecord) {}
-
-    fn alert(&mut self, alert: Alert, status: IncidentStatus) {
+    fn alert(&mut self, alert: &Alert, status: IncidentStatus) {
         if status == IncidentStatus::Opened {
             self.opened_in_interval += 1;
             *self
@@ -403,7 +400,7 @@ impl Sink for SnapshotBuilder {
         };
         self.alerts.retain(|a| a.alert.id != alert.id);
         self.alerts.push_back(AlertView {
-            alert,
+            alert: alert.clone(),
             status,
             seq: self.seq + 1,
         });

@@ -85,7 +85,9 @@ impl PacketAccess {
             None => PcapFormat::Pcap,
         };
         let source = q.source.as_deref().unwrap_or("ring");
-        let fail = |e: anyhow::Error| ControlFailure::unavailable(format!("{e:#}"));
+        let fail = |e: wirewatch_evidence::EvidenceError| {
+            ControlFailure::unavailable(format!("{:#}", anyhow::Error::from(e)))
+        };
         let (data, summary): (Vec<u8>, ExportSummary) = match source {
             "ring" => {
                 let ring = self.ring.as_ref().ok_or_else(|| {

@@ -361,10 +361,10 @@ fn engine_loop<S: Sink>(
                 engine.set_drops(drops.update(source, d));
                 drops.retire(source);
                 for w in warnings {
-                    sink.warning(w);
+                    sink.warning(&w);
                 }
                 if let Some(e) = &error {
-                    sink.error(e.clone());
+                    sink.error(e);
                 }
                 engine.source_ended();
                 // The dashboard's last snapshot shows the source's live flows; then they end

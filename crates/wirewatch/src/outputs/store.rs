@@ -1,5 +1,5 @@
-//! Storing what the engine produces: a sink that forwards everything to another sink and
-//! queues it for the database.
+//! The history database as an output: opening it (as its only writer), and queueing what
+//! the engine produces for it.
 //!
 //! Records are gathered per interval and handed to the store in one batch when the interval
 //! closes. Live monitoring never waits for the disk (a full queue drops the batch, counted by
@@ -10,8 +10,7 @@ use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
-use wirewatch_detect::IncidentStatus;
+use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics};
 use wirewatch_store::{Record, RetentionClock, SqliteStore, Store, StoreConfig};
 
 /// Writer locks taken by this process, held until it exits (one database per run).
@@ -85,10 +84,8 @@ const BLOCKING_QUEUE_BYTES: u64 = wirewatch_store::DEFAULT_QUEUE_BYTES / 4;
 /// with a flood of short flows must not grow the buffer without limit).
 const MAX_PENDING: usize = 10_000;
 
-/// Forwards to `inner` and queues records for `store`.
-pub struct StoreTee<S> {
-    /// The sink everything is forwarded to.
-    pub inner: S,
+/// Queues the engine's records for `store`, a batch per closed interval.
+pub struct StoreOutput {
     store: Option<Arc<dyn Store>>,
     pending: Vec<Record>,
     blocking: bool,
@@ -96,11 +93,11 @@ pub struct StoreTee<S> {
     impatient: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
-impl<S: Sink> StoreTee<S> {
-    /// A tee into `store` (none: forward only). `blocking` waits for room in the queue.
-    pub fn new(inner: S, store: Option<Arc<dyn Store>>, blocking: bool) -> Self {
-        StoreTee {
-            inner,
+impl StoreOutput {
+    /// An output into `store` (none: nothing is kept). `blocking` waits for room in the
+    /// queue.
+    pub fn new(store: Option<Arc<dyn Store>>, blocking: bool) -> Self {
+        StoreOutput {
             store,
             pending: Vec::new(),
             blocking,
@@ -140,7 +137,7 @@ impl<S: Sink> StoreTee<S> {
         }
         let batch = std::mem::take(&mut self.pending);
         if self.waits() {
-            // Wait for room: this tee is the store's only producer, so once fewer than
+            // Wait for room: this output is the store's only producer, so once fewer than
             // `BLOCKING_QUEUE` batches (and bytes) are waiting the submit below cannot find
             // it full.
             let start = std::time::Instant::now();
@@ -166,50 +163,26 @@ impl<S: Sink> StoreTee<S> {
     }
 }
 
-impl<S: Sink> Sink for StoreTee<S> {
-    fn interval(&mut self, metrics: IntervalMetrics) {
+impl Sink for StoreOutput {
+    fn interval(&mut self, metrics: &IntervalMetrics) {
         self.push(Record::Interval(metrics.clone()));
         self.submit();
-        self.inner.interval(metrics);
     }
 
-    fn flow(&mut self, record: FlowRecord) {
+    fn flow(&mut self, record: &FlowRecord) {
         self.push(Record::Flow(record.clone()));
-        self.inner.flow(record);
     }
 
-    fn alert(&mut self, alert: Alert, status: IncidentStatus) {
+    fn alert(&mut self, alert: &Alert, _status: IncidentStatus) {
         self.push(Record::Alert(alert.clone()));
-        self.inner.alert(alert, status);
-    }
-
-    fn packet(&mut self, frame: &wirewatch_core::Frame<'_>, pkt: &wirewatch_decode::Packet) {
-        self.inner.packet(frame, pkt);
-    }
-
-    fn after_interval(&mut self, engine: &crate::pipeline::Engine) {
-        self.inner.after_interval(engine);
-    }
-
-    fn source_ended(&mut self, engine: &crate::pipeline::Engine) {
-        self.inner.source_ended(engine);
     }
 
     fn persist(&mut self) {
         // No interval may close before exit (`run --stay`): store what is pending now.
         self.submit();
-        self.inner.persist();
     }
 
-    fn idle(&mut self, engine: &crate::pipeline::Engine) {
-        self.inner.idle(engine);
-    }
-
-    fn warning(&mut self, message: String) {
-        self.inner.warning(message);
-    }
-
-    fn error(&mut self, message: String) {
-        self.inner.error(message);
+    fn finish(&mut self) {
+        self.submit();
     }
 }

@@ -126,30 +126,31 @@ impl Spool {
         evidence: Option<EvidenceDir>,
         rotating: Option<RotateConfig>,
         blocking: bool,
-    ) -> anyhow::Result<Spool> {
-        use anyhow::Context;
+    ) -> Result<Spool, crate::EvidenceError> {
+        use crate::EvidenceError;
         if let Some(e) = &evidence {
-            std::fs::create_dir_all(&e.dir).with_context(|| {
-                format!("cannot create the evidence directory {}", e.dir.display())
+            std::fs::create_dir_all(&e.dir).map_err(|source| EvidenceError::CreateDir {
+                dir: e.dir.clone(),
+                source,
             })?;
         }
-        let rotating =
-            match rotating {
-                Some(config) => {
-                    let dir = config.dir.clone();
-                    Some(RotatingWriter::open(config).with_context(|| {
-                        format!("cannot write capture files in {}", dir.display())
-                    })?)
-                }
-                None => None,
-            };
+        let rotating = match rotating {
+            Some(config) => {
+                let dir = config.dir.clone();
+                Some(
+                    RotatingWriter::open(config)
+                        .map_err(|source| EvidenceError::CaptureFiles { dir, source })?,
+                )
+            }
+            None => None,
+        };
         let counters = Arc::new(SpoolCounters::default());
         let (tx, rx) = sync_channel(SPOOL_QUEUE);
         let c = counters.clone();
         let handle = std::thread::Builder::new()
             .name("pcap-writer".into())
             .spawn(move || writer_loop(&rx, evidence, rotating, &c))
-            .context("cannot start the pcap writer thread")?;
+            .map_err(EvidenceError::Thread)?;
         Ok(Spool {
             tx: Some(tx),
             handle: Some(handle),

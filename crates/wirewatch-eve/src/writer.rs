@@ -20,9 +20,9 @@ use super::record::EveRecord;
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufWriter, Write};
 use std::net::IpAddr;
+use wirewatch_core::IncidentStatus;
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{Alert, FlowRecord, Timestamp};
-use wirewatch_detect::IncidentStatus;
 
 /// Bytes buffered before they are written out.
 pub const BUFFER_CAPACITY: usize = 64 * 1024;

@@ -17,7 +17,7 @@ use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_core::{
     Alert, AppProto, AppSource, EndReason, FlowRecord, Severity, TcpState, Timestamp,
 };
-use wirewatch_detect::{IncidentStatus, kind};
+use wirewatch_core::{IncidentStatus, kind};
 
 /// `event_type` of a finished flow.
 pub const EVENT_FLOW: &str = "flow";

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
+use wirewatch_core::IncidentStatus;
 use wirewatch_core::{Alert, Frame, Timestamp};
 use wirewatch_decode::Packet;
-use wirewatch_detect::IncidentStatus;
 
 /// How evidence captures are cut.
 #[derive(Debug, Clone)]

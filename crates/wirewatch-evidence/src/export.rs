@@ -4,7 +4,7 @@
 use super::batch::PacketBatch;
 use super::filter::PacketFilter;
 use super::ring::{PacketMeta, PacketRing};
-use anyhow::Context;
+use crate::EvidenceError;
 use std::io::Write;
 use std::path::PathBuf;
 use wirewatch_capture::FileSource;
@@ -40,9 +40,10 @@ struct Exporter<W: Write> {
 }
 
 impl<W: Write> Exporter<W> {
-    fn new(out: W, format: PcapFormat, max_bytes: u64) -> anyhow::Result<Self> {
+    fn new(out: W, format: PcapFormat, max_bytes: u64) -> Result<Self, EvidenceError> {
         Ok(Exporter {
-            writer: PacketWriter::new(out, format, SNAPLEN).context("cannot write the export")?,
+            writer: PacketWriter::new(out, format, SNAPLEN)
+                .map_err(|e| EvidenceError::Export(e.into()))?,
             summary: ExportSummary::default(),
             max_bytes,
         })
@@ -54,7 +55,7 @@ impl<W: Write> Exporter<W> {
         linktype: LinkType,
         wire_len: u32,
         data: &[u8],
-    ) -> anyhow::Result<()> {
+    ) -> Result<(), EvidenceError> {
         if self.summary.bytes + data.len() as u64 > self.max_bytes {
             self.summary.over_cap += 1;
             return Ok(());
@@ -69,12 +70,15 @@ impl<W: Write> Exporter<W> {
                 self.summary.other_linktype += 1;
                 Ok(())
             }
-            Err(e) => Err(e).context("cannot write the export"),
+            Err(e) => Err(EvidenceError::Export(e)),
         }
     }
 
-    fn finish(self) -> anyhow::Result<(W, ExportSummary)> {
-        let w = self.writer.finish().context("cannot write the export")?;
+    fn finish(self) -> Result<(W, ExportSummary), EvidenceError> {
+        let w = self
+            .writer
+            .finish()
+            .map_err(|e| EvidenceError::Export(e.into()))?;
         Ok((w, self.summary))
     }
 }
@@ -112,7 +116,7 @@ pub fn write_ring_copy<W: Write>(
     copy: &RingCopy,
     format: PcapFormat,
     out: W,
-) -> anyhow::Result<(W, ExportSummary)> {
+) -> Result<(W, ExportSummary), EvidenceError> {
     let mut ex = Exporter::new(out, format, u64::MAX)?;
     for (e, data) in copy.batch.iter() {
         ex.write(e.ts, e.linktype, e.wire_len, data)?;
@@ -130,7 +134,7 @@ pub fn export_files<W: Write>(
     format: PcapFormat,
     out: W,
     max_bytes: u64,
-) -> anyhow::Result<(W, ExportSummary)> {
+) -> Result<(W, ExportSummary), EvidenceError> {
     let mut ex = Exporter::new(out, format, max_bytes)?;
     for path in files {
         let mut source = match FileSource::open(path) {

@@ -4,10 +4,9 @@
 //! five-minute attack is two lines, not three hundred. `event` says which; `kind` tells
 //! traffic anomalies from threat-intelligence hits (`threat_intel*`).
 
-use anyhow::Context;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use wirewatch_core::Alert;
@@ -34,12 +33,8 @@ pub struct AlertLog {
 
 impl AlertLog {
     /// Opens (appending) or creates the log.
-    pub fn open(path: &Path) -> anyhow::Result<AlertLog> {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("cannot open the alert log {}", path.display()))?;
+    pub fn open(path: &Path) -> Result<AlertLog, crate::OpenError> {
+        let file = crate::open_append(path, "alert log")?;
         Ok(AlertLog {
             out: BufWriter::new(file),
             open: BTreeSet::new(),
