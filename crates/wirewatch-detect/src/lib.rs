@@ -43,6 +43,7 @@ mod sketch;
 mod suppress;
 #[cfg(test)]
 mod testutil;
+pub mod threat_level;
 
 pub use engine::{
     AlertUpdate, DetectStats, DetectionEngine, DetectorState, IncidentStatus, MAX_LISTED,

@@ -14,12 +14,11 @@ pub mod export;
 pub mod fuzz_path;
 pub mod intel;
 pub mod line;
-pub mod live;
 pub mod memory;
 pub mod model;
 pub mod outputs;
-pub mod packet_clock;
-pub mod pipeline;
 pub mod privileges;
 pub mod run;
 pub mod train;
+
+pub use wirewatch_engine::{live, packet_clock, pipeline};

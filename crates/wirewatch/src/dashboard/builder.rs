@@ -14,6 +14,7 @@ use wirewatch_core::{
     Severity, Timestamp,
 };
 use wirewatch_decode::{Network, Packet, Transport};
+use wirewatch_detect::threat_level::OpenIncident;
 use wirewatch_web::metrics::{AlertCount, Counters, DetectorTime, EvidenceCounters};
 use wirewatch_web::snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
@@ -269,77 +270,23 @@ impl SnapshotBuilder {
         }
     }
 
-    /// Threat level from the open incidents (the worst severity, with its detector's
-    /// confidence) and the anomaly model's latest score, whichever is higher.
+    /// Threat level: the detection policy's, from the open incidents and the anomaly model.
     fn threat(&self, engine: &Engine) -> Threat {
-        let rules = self.rule_threat();
-        let Some(slot) = engine.anomaly_slot() else {
-            return rules;
-        };
-        let Some(last) = slot.last() else {
-            let (have, need) = slot.progress();
-            let mut t = rules;
-            if need > 0 {
-                t.reasons.push(format!(
-                    "anomaly model learning the baseline: {have}/{need} intervals"
-                ));
-            }
-            return t;
-        };
-        let level = if last.anomalous {
-            ThreatLevel::from(wirewatch_detect::policy::anomaly_severity(last.margin))
-        } else {
-            ThreatLevel::Low
-        };
-        let learned = Threat {
-            level,
-            confidence: if last.anomalous {
-                (0.6 + 0.4 * last.margin).clamp(0.6, 0.99)
-            } else {
-                (1.0 - last.score).clamp(0.5, 0.99)
-            },
-            reasons: vec![if last.anomalous {
-                format!(
-                    "anomaly score {:.2} over {:.2}: {}",
-                    last.score, last.threshold, last.explanation
-                )
-            } else {
-                format!(
-                    "traffic like the baseline (anomaly score {:.2})",
-                    last.score
-                )
-            }],
-        };
-        if learned.level > rules.level {
-            learned
-        } else if rules.level > learned.level || rules.reasons != ["no open incidents"] {
-            rules
-        } else {
-            learned
-        }
-    }
-
-    /// Threat level from the open incidents: the worst current severity, level for level,
-    /// with its incident's confidence; no open incident is a low level, held with full
-    /// confidence.
-    fn rule_threat(&self) -> Threat {
-        let mut open: Vec<&(String, Severity, f64)> = self.open.values().collect();
-        open.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.total_cmp(&a.2)));
-        let Some(worst) = open.first() else {
-            return Threat {
-                level: ThreatLevel::Low,
-                confidence: 1.0,
-                reasons: vec!["no open incidents".into()],
-            };
-        };
+        let open: Vec<OpenIncident> = self
+            .open
+            .values()
+            .map(|(kind, severity, confidence)| OpenIncident {
+                kind: kind.clone(),
+                severity: *severity,
+                confidence: *confidence,
+            })
+            .collect();
+        let slot = engine.anomaly_slot();
+        let t = wirewatch_detect::threat_level::assess(&open, slot.as_deref());
         Threat {
-            level: ThreatLevel::from(worst.1),
-            confidence: worst.2,
-            reasons: open
-                .iter()
-                .take(3)
-                .map(|(kind, severity, _)| format!("{kind} ({})", severity.name()))
-                .collect(),
+            level: ThreatLevel::from(t.level),
+            confidence: t.confidence,
+            reasons: t.reasons,
         }
     }
 

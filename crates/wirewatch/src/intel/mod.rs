@@ -3,9 +3,7 @@
 //! when a key is configured, and `wirewatch intel check`.
 
 pub mod check;
-pub mod engine;
-
-pub use engine::{EngineIntel, SharedSet};
+pub use wirewatch_engine::intel::{EngineIntel, SharedSet};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};

@@ -3,13 +3,13 @@
 //! One `Engine` owns all pipeline state and runs on one thread, so the hot path takes no locks.
 //! It hands closed intervals and finished flows to a [`Sink`].
 
-use crate::evidence::EvidenceRecorder;
 use crate::intel::EngineIntel;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::IncidentStatus;
 use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp};
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
+use wirewatch_evidence::EvidenceRecorder;
 use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
 
@@ -27,7 +27,7 @@ pub struct EngineConfig {
 
 /// Where the engine delivers its results: every output (the database, EVE, the alert log,
 /// notifications, the dashboard, the terminal, the report summary) implements it, and
-/// [`crate::outputs::Outputs`] hands each event to all of them in one loop. Results are lent,
+/// the binary's `Outputs` hands each event to all of them in one loop. Results are lent,
 /// not given: an output copies what it keeps.
 pub trait Sink {
     /// An interval closed.
