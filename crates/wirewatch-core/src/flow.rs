@@ -127,7 +127,7 @@ pub struct FlowRecord {
     /// What threat intelligence says about the flow's endpoints (the worse one), if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reputation: Option<Box<AddressReputation>>,
-    /// CICFlowMeter-style features (`wirewatch_ml::flowclass::CIC_COLUMNS` order), when the
+    /// CICFlowMeter-style features (`wirewatch_flow::features::CIC_COLUMNS` order), when the
     /// flow table computes them (for the flow classifier and `export --format cicflowmeter`).
     #[serde(skip)]
     pub features: Option<Box<[f64]>>,

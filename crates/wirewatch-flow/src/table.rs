@@ -2,6 +2,7 @@
 
 use crate::app::{AppState, Payload};
 use crate::config::{FlowConfig, Timeouts};
+use crate::features::{FlowFeatureAcc, PacketObs, TcpObs};
 use crate::frag::FragmentPorts;
 use crate::hostnames::HostNames;
 use crate::key::{FlowKey, KeySide};
@@ -15,7 +16,6 @@ use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
 use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
-use wirewatch_ml::flowclass::{FlowFeatureAcc, PacketObs, TcpObs};
 
 /// A live flow.
 #[derive(Debug, Clone)]

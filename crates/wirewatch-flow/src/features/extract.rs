@@ -1,5 +1,5 @@
 //! Per-flow CICFlowMeter feature accumulator: fed packet by packet, it yields the 78 features
-//! of [`super::features::CIC_COLUMNS`] when the flow ends.
+//! of [`super::columns::CIC_COLUMNS`] when the flow ends.
 //!
 //! Memory is bounded and constant per flow: running count/sum/min/max and Welford's variance
 //! for every statistic, a small state machine per direction for bulks, counters for subflows
@@ -7,7 +7,7 @@
 //!
 //! # Inputs and how they map to `wirewatch_decode::Packet`
 //!
-//! The accumulator does not depend on the decoder; the engine fills a [`PacketObs`]:
+//! The accumulator does not read the decoder's types; the flow table fills a [`PacketObs`]:
 //!
 //! | field | from the decoded packet | CICFlowMeter's |
 //! |---|---|---|
@@ -68,7 +68,7 @@
 use wirewatch_core::Timestamp;
 use wirewatch_core::proto::tcp_flags;
 
-use super::features::{FEATURE_COUNT, FeatureVector, UNDEFINED, col};
+use super::columns::{FEATURE_COUNT, FeatureVector, UNDEFINED, col};
 
 /// Gap after which a flow is idle: CICFlowMeter's default activity timeout, 5 s.
 pub const ACTIVITY_TIMEOUT_US: u64 = 5_000_000;
@@ -395,7 +395,7 @@ impl FlowFeatureAcc {
         self.first_us.map_or(0, |first| self.last_us - first)
     }
 
-    /// The features in [`super::features::CIC_COLUMNS`] order.
+    /// The features in [`super::columns::CIC_COLUMNS`] order.
     pub fn features(&self) -> FeatureVector {
         let mut f = [0.0; FEATURE_COUNT];
         let (fwd, bwd) = (&self.fwd, &self.bwd);

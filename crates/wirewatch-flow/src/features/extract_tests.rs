@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::flowclass::features::CIC_COLUMNS;
+use crate::features::columns::CIC_COLUMNS;
 
 /// An arbitrary capture start, in µs (far from zero so that nothing relies on it).
 const T0_US: u64 = 1_500_000_000_000_000;
