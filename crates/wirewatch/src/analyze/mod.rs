@@ -2,16 +2,15 @@
 //!
 //! Reads each file through the engine and builds an [`AnalyzeReport`], printed as text or JSON.
 
-pub mod names;
-pub mod report;
-pub mod text;
-
 use crate::pipeline::{Engine, EngineConfig, Sink, is_unsupported_link};
-pub use report::{AnalyzeReport, FileSummary};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use wirewatch_capture::{CaptureError, FileFormat, FileSource};
-use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics, LinkType};
+use wirewatch_core::{Alert, LinkType};
+pub use wirewatch_report::{
+    AnalyzeReport, DEFAULT_MAX_REPORT_FLOWS, FileSummary, MAX_NOTICES_PER_FILE, Notice,
+    ReportCollector, names, report, text,
+};
 use wirewatch_store::Store;
 
 /// Settings of one analysis.
@@ -50,19 +49,6 @@ impl Default for AnalyzeOptions {
     }
 }
 
-/// Default cap on flows listed in a report: a million records is about 150 MB, enough for any
-/// ordinary capture; beyond it flows are still counted in totals and intervals.
-pub const DEFAULT_MAX_REPORT_FLOWS: usize = 1_000_000;
-
-/// Something worth telling the user that did not stop the analysis.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// The file concerned.
-    pub path: PathBuf,
-    /// One-line message (without the path).
-    pub message: String,
-}
-
 /// Progress callback: bytes read so far and the file size, per file.
 pub trait Progress {
     /// Called now and then while a file is read.
@@ -79,179 +65,10 @@ impl Progress for NoProgress {
     fn finish_file(&mut self, _: &Path) {}
 }
 
-/// Collects the engine's output into a report.
-///
-/// Two ways to bound it: [`ReportCollector::new`] (analysis of files) keeps the first
-/// `max_flows` flows and every interval, as a report of a finite capture should;
-/// [`ReportCollector::rolling`] (a monitor that may run for months) keeps only the latest
-/// flows and intervals, so its memory never grows with uptime. Totals (packets, protocols,
-/// talkers, applications) come from the engine's running counters either way.
-#[derive(Default)]
-pub struct ReportCollector {
-    /// Closed intervals (all of them, or the latest `max_intervals` when rolling).
-    pub intervals: std::collections::VecDeque<IntervalMetrics>,
-    /// Finished flows: the first `max_flows`, or the latest ones when rolling.
-    pub flows: std::collections::VecDeque<FlowRecord>,
-    /// The cap on kept flows.
-    pub max_flows: usize,
-    /// Flows beyond the cap.
-    pub flows_omitted: u64,
-    /// The cap on kept intervals (`usize::MAX`: every interval).
-    pub max_intervals: usize,
-    /// Intervals not kept because of the cap.
-    pub intervals_omitted: u64,
-    /// Keep the latest flows and intervals (dropping the oldest) instead of the first ones.
-    pub rolling: bool,
-    /// The cap on kept alerts.
-    pub max_alerts: usize,
-    /// Application totals over every flow (also those beyond the cap).
-    pub app_totals: names::AppTotals,
-    /// Problems sources reported that did not stop them.
-    pub warnings: Vec<String>,
-    /// Errors that stopped a source.
-    pub errors: Vec<String>,
-    /// Alerts by id, each in its latest state (bounded by `MAX_REPORT_ALERTS`).
-    pub alerts: std::collections::BTreeMap<u64, Alert>,
-    /// Alerts not kept because of the cap.
-    pub alerts_omitted: u64,
-}
-
-/// At most this many alerts are kept for a report (the detection engine's own rate limits
-/// keep real runs far below it).
-pub const MAX_REPORT_ALERTS: usize = 10_000;
-
-impl ReportCollector {
-    /// An empty collector keeping the first `max_flows` flows and every interval.
-    pub fn new(max_flows: usize) -> Self {
-        ReportCollector {
-            max_flows,
-            max_intervals: usize::MAX,
-            max_alerts: MAX_REPORT_ALERTS,
-            ..ReportCollector::default()
-        }
-    }
-
-    /// An empty collector keeping only the latest `max_flows` flows, `max_intervals`
-    /// intervals and `max_alerts` alerts: bounded at any uptime (`wirewatch run`).
-    pub fn rolling(max_flows: usize, max_intervals: usize, max_alerts: usize) -> Self {
-        ReportCollector {
-            max_flows,
-            max_intervals,
-            max_alerts,
-            rolling: true,
-            ..ReportCollector::default()
-        }
-    }
-
-    /// Keeps `item` in `kept` within `cap`: the first ones, or the latest ones when rolling.
-    /// Returns whether something was left out.
-    fn keep<T>(
-        kept: &mut std::collections::VecDeque<T>,
-        item: T,
-        cap: usize,
-        rolling: bool,
-    ) -> bool {
-        if kept.len() < cap {
-            kept.push_back(item);
-            return false;
-        }
-        if rolling && cap > 0 {
-            kept.pop_front();
-            kept.push_back(item);
-        }
-        true
-    }
-
-    /// Builds the report from what was collected and the finished engine's totals.
-    pub fn into_report(
-        self,
-        engine: &Engine,
-        files: Vec<FileSummary>,
-        top_n: usize,
-    ) -> AnalyzeReport {
-        let notice = |message: String| Notice {
-            path: PathBuf::new(),
-            message,
-        };
-        let mut report = report::build(
-            engine,
-            self.intervals.into(),
-            self.flows.into(),
-            self.flows_omitted,
-            files,
-            self.errors.into_iter().map(notice).collect(),
-            self.warnings.into_iter().map(notice).collect(),
-            top_n,
-            &self.app_totals,
-        );
-        report.alerts = self.alerts.into_values().collect();
-        report.intervals_omitted = self.intervals_omitted;
-        report.alerts_omitted = self.alerts_omitted;
-        report
-    }
-}
-
-impl Sink for ReportCollector {
-    fn interval(&mut self, metrics: &IntervalMetrics) {
-        if Self::keep(
-            &mut self.intervals,
-            metrics.clone(),
-            self.max_intervals,
-            self.rolling,
-        ) {
-            self.intervals_omitted += 1;
-        }
-    }
-
-    fn flow(&mut self, record: &FlowRecord) {
-        self.app_totals.add(record);
-        if self.rolling || self.flows.len() < self.max_flows {
-            if Self::keep(
-                &mut self.flows,
-                record.clone(),
-                self.max_flows,
-                self.rolling,
-            ) {
-                self.flows_omitted += 1;
-            }
-        } else {
-            self.flows_omitted += 1;
-        }
-    }
-
-    fn alert(&mut self, alert: &Alert, _status: IncidentStatus) {
-        if self.alerts.len() < self.max_alerts || self.alerts.contains_key(&alert.id) {
-            self.alerts.insert(alert.id, alert.clone());
-        } else if self.rolling && self.max_alerts > 0 {
-            // A monitor keeps the latest alerts: the oldest (lowest id) goes.
-            self.alerts.pop_first();
-            self.alerts.insert(alert.id, alert.clone());
-            self.alerts_omitted += 1;
-        } else {
-            self.alerts_omitted += 1;
-        }
-    }
-
-    fn warning(&mut self, message: &str) {
-        if self.warnings.len() < MAX_NOTICES_PER_FILE {
-            self.warnings.push(message.to_string());
-        }
-    }
-
-    fn error(&mut self, message: &str) {
-        if self.errors.len() < MAX_NOTICES_PER_FILE {
-            self.errors.push(message.to_string());
-        }
-    }
-}
-
 /// How many frames between progress callbacks.
 const PROGRESS_EVERY: u64 = 1 << 16;
 /// At most this many distinct undecodable link types are reported per file.
 const MAX_LINKTYPE_NOTICES: usize = 16;
-/// At most this many warnings per file are reported one by one; the rest are counted.
-const MAX_NOTICES_PER_FILE: usize = 20;
-
 /// Analyses the files in order as one continuous run. Problems with a file (missing, not a
 /// capture, truncated, ...) become `errors` in the report; frames read before a problem
 /// count. Returns the report (also when every file failed).

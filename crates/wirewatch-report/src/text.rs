@@ -1,6 +1,6 @@
 //! The human-readable analysis report.
 
-use super::AnalyzeReport;
+use crate::AnalyzeReport;
 use std::fmt::Write;
 use wirewatch_core::proto::ALL_CLASSES;
 use wirewatch_core::{FlowRecord, ProtocolCounts};
@@ -96,7 +96,7 @@ fn alerts(o: &mut String, alerts: &[wirewatch_core::Alert]) -> std::fmt::Result 
             a.message
         )?;
         writeln!(o, "      action: {}", a.recommendation)?;
-        if let Some(path) = crate::evidence::evidence_path(a) {
+        if let Some(path) = wirewatch_evidence::evidence_path(a) {
             writeln!(o, "      evidence: {path}")?;
         }
     }

@@ -3,9 +3,8 @@
 //! Field names here are a public interface (`wirewatch analyze --json`): add fields freely,
 //! never rename or remove one.
 
-use super::Notice;
-use super::names::{AppTotalJson, AppTotals, DnsQueryJson, ServerNameJson};
-use crate::pipeline::Engine;
+use crate::Notice;
+use crate::names::{AppTotalJson, AppTotals, DnsQueryJson, ServerNameJson};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -14,6 +13,7 @@ use wirewatch_core::{
     Alert, DropCounts, FlowRecord, IntervalMetrics, ProtocolCounts, Talker, TcpFlagCounts,
     Timestamp,
 };
+use wirewatch_engine::Engine;
 use wirewatch_store::{FlowRow, IntervalRow};
 
 /// What was read from one file.
@@ -161,7 +161,7 @@ pub struct AnalyzeReport {
     pub store: Option<wirewatch_store::StoreStats>,
     /// Packet ring, evidence captures and capture files, when packets were recorded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub evidence: Option<crate::evidence::EvidenceStats>,
+    pub evidence: Option<wirewatch_evidence::EvidenceStats>,
 }
 
 /// Flows in the layout `wirewatch export --what flows` uses, so both read alike.
@@ -179,7 +179,7 @@ fn serialize_intervals<S: serde::Serializer>(
 
 /// Assembles the report once the engine has finished.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn build(
+pub fn build(
     engine: &Engine,
     intervals: Vec<IntervalMetrics>,
     flows: Vec<FlowRecord>,
@@ -260,6 +260,6 @@ pub(super) fn build(
         store: None,
         evidence: engine
             .evidence()
-            .map(crate::evidence::EvidenceRecorder::stats),
+            .map(wirewatch_evidence::EvidenceRecorder::stats),
     }
 }

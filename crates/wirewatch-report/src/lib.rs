@@ -1,0 +1,200 @@
+//! The report of a run or an analysis: a bounded summary of what the engine delivered
+//! ([`ReportCollector`], an output like any other), the report built from it and the finished
+//! engine's totals ([`AnalyzeReport`], the JSON layout of `analyze --json` and `run --json`),
+//! and its text rendering ([`text`]).
+//!
+//! Bounded either way: a file's analysis keeps the first flows and every interval, a monitor
+//! the latest ones; what a cap leaves out is counted in the report. Names in it come from the
+//! network: the text rendering escapes them for the terminal.
+
+pub mod names;
+pub mod report;
+pub mod text;
+
+pub use report::{AnalyzeReport, FileSummary};
+
+use std::path::PathBuf;
+use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics};
+use wirewatch_engine::{Engine, Sink};
+
+/// Default cap on flows listed in a report: a million records is about 150 MB, enough for any
+/// ordinary capture; beyond it flows are still counted in totals and intervals.
+pub const DEFAULT_MAX_REPORT_FLOWS: usize = 1_000_000;
+
+/// Something worth telling the user that did not stop the analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The file concerned.
+    pub path: PathBuf,
+    /// One-line message (without the path).
+    pub message: String,
+}
+
+/// At most this many warnings per file are reported one by one; the rest are counted.
+pub const MAX_NOTICES_PER_FILE: usize = 20;
+
+/// Collects the engine's output into a report.
+///
+/// Two ways to bound it: [`ReportCollector::new`] (analysis of files) keeps the first
+/// `max_flows` flows and every interval, as a report of a finite capture should;
+/// [`ReportCollector::rolling`] (a monitor that may run for months) keeps only the latest
+/// flows and intervals, so its memory never grows with uptime. Totals (packets, protocols,
+/// talkers, applications) come from the engine's running counters either way.
+#[derive(Default)]
+pub struct ReportCollector {
+    /// Closed intervals (all of them, or the latest `max_intervals` when rolling).
+    pub intervals: std::collections::VecDeque<IntervalMetrics>,
+    /// Finished flows: the first `max_flows`, or the latest ones when rolling.
+    pub flows: std::collections::VecDeque<FlowRecord>,
+    /// The cap on kept flows.
+    pub max_flows: usize,
+    /// Flows beyond the cap.
+    pub flows_omitted: u64,
+    /// The cap on kept intervals (`usize::MAX`: every interval).
+    pub max_intervals: usize,
+    /// Intervals not kept because of the cap.
+    pub intervals_omitted: u64,
+    /// Keep the latest flows and intervals (dropping the oldest) instead of the first ones.
+    pub rolling: bool,
+    /// The cap on kept alerts.
+    pub max_alerts: usize,
+    /// Application totals over every flow (also those beyond the cap).
+    pub app_totals: names::AppTotals,
+    /// Problems sources reported that did not stop them.
+    pub warnings: Vec<String>,
+    /// Errors that stopped a source.
+    pub errors: Vec<String>,
+    /// Alerts by id, each in its latest state (bounded by `MAX_REPORT_ALERTS`).
+    pub alerts: std::collections::BTreeMap<u64, Alert>,
+    /// Alerts not kept because of the cap.
+    pub alerts_omitted: u64,
+}
+
+/// At most this many alerts are kept for a report (the detection engine's own rate limits
+/// keep real runs far below it).
+pub const MAX_REPORT_ALERTS: usize = 10_000;
+
+impl ReportCollector {
+    /// An empty collector keeping the first `max_flows` flows and every interval.
+    pub fn new(max_flows: usize) -> Self {
+        ReportCollector {
+            max_flows,
+            max_intervals: usize::MAX,
+            max_alerts: MAX_REPORT_ALERTS,
+            ..ReportCollector::default()
+        }
+    }
+
+    /// An empty collector keeping only the latest `max_flows` flows, `max_intervals`
+    /// intervals and `max_alerts` alerts: bounded at any uptime (`wirewatch run`).
+    pub fn rolling(max_flows: usize, max_intervals: usize, max_alerts: usize) -> Self {
+        ReportCollector {
+            max_flows,
+            max_intervals,
+            max_alerts,
+            rolling: true,
+            ..ReportCollector::default()
+        }
+    }
+
+    /// Keeps `item` in `kept` within `cap`: the first ones, or the latest ones when rolling.
+    /// Returns whether something was left out.
+    fn keep<T>(
+        kept: &mut std::collections::VecDeque<T>,
+        item: T,
+        cap: usize,
+        rolling: bool,
+    ) -> bool {
+        if kept.len() < cap {
+            kept.push_back(item);
+            return false;
+        }
+        if rolling && cap > 0 {
+            kept.pop_front();
+            kept.push_back(item);
+        }
+        true
+    }
+
+    /// Builds the report from what was collected and the finished engine's totals.
+    pub fn into_report(
+        self,
+        engine: &Engine,
+        files: Vec<FileSummary>,
+        top_n: usize,
+    ) -> AnalyzeReport {
+        let notice = |message: String| Notice {
+            path: PathBuf::new(),
+            message,
+        };
+        let mut report = report::build(
+            engine,
+            self.intervals.into(),
+            self.flows.into(),
+            self.flows_omitted,
+            files,
+            self.errors.into_iter().map(notice).collect(),
+            self.warnings.into_iter().map(notice).collect(),
+            top_n,
+            &self.app_totals,
+        );
+        report.alerts = self.alerts.into_values().collect();
+        report.intervals_omitted = self.intervals_omitted;
+        report.alerts_omitted = self.alerts_omitted;
+        report
+    }
+}
+
+impl Sink for ReportCollector {
+    fn interval(&mut self, metrics: &IntervalMetrics) {
+        if Self::keep(
+            &mut self.intervals,
+            metrics.clone(),
+            self.max_intervals,
+            self.rolling,
+        ) {
+            self.intervals_omitted += 1;
+        }
+    }
+
+    fn flow(&mut self, record: &FlowRecord) {
+        self.app_totals.add(record);
+        if self.rolling || self.flows.len() < self.max_flows {
+            if Self::keep(
+                &mut self.flows,
+                record.clone(),
+                self.max_flows,
+                self.rolling,
+            ) {
+                self.flows_omitted += 1;
+            }
+        } else {
+            self.flows_omitted += 1;
+        }
+    }
+
+    fn alert(&mut self, alert: &Alert, _status: IncidentStatus) {
+        if self.alerts.len() < self.max_alerts || self.alerts.contains_key(&alert.id) {
+            self.alerts.insert(alert.id, alert.clone());
+        } else if self.rolling && self.max_alerts > 0 {
+            // A monitor keeps the latest alerts: the oldest (lowest id) goes.
+            self.alerts.pop_first();
+            self.alerts.insert(alert.id, alert.clone());
+            self.alerts_omitted += 1;
+        } else {
+            self.alerts_omitted += 1;
+        }
+    }
+
+    fn warning(&mut self, message: &str) {
+        if self.warnings.len() < MAX_NOTICES_PER_FILE {
+            self.warnings.push(message.to_string());
+        }
+    }
+
+    fn error(&mut self, message: &str) {
+        if self.errors.len() < MAX_NOTICES_PER_FILE {
+            self.errors.push(message.to_string());
+        }
+    }
+}
