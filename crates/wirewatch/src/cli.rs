@@ -1,12 +1,15 @@
-//! Command-line interface: argument definitions and command dispatch.
+//! The command line: clap's types and nothing else. What the flags mean together with the
+//! configuration file is decided once, in [`crate::settings`]; each command lives in
+//! [`crate::commands`].
 
-use crate::analyze::{self, AnalyzeOptions, Progress};
-use crate::config::{Config, parse_duration_ms};
-use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use crate::config::parse_duration_ms;
+use crate::live::Speed;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use wirewatch_capture::write::PcapFormat;
+use wirewatch_core::{Severity, Timestamp};
+use wirewatch_store::params::{parse_proto, parse_severity, parse_time};
 
 /// Real-time network traffic monitor and intrusion/anomaly detector.
 ///
@@ -26,14 +29,14 @@ pub struct Cli {
     pub command: Option<Command>,
     /// Options of the default command, `run`.
     #[command(flatten)]
-    pub run: crate::run::RunArgs,
+    pub run: RunArgs,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Monitor live traffic (the default command): an interface, a replayed file or the demo.
-    Run(Box<crate::run::RunArgs>),
+    Run(Box<RunArgs>),
     /// List the network interfaces Wirewatch can capture on.
     Interfaces(InterfacesArgs),
     /// Analyse capture files (pcap or pcapng) and print a report.
@@ -41,19 +44,19 @@ pub enum Command {
     /// Write a deterministic synthetic capture (for tests, benchmarks and demos).
     Generate(GenerateArgs),
     /// Measure end-to-end analysis throughput on a generated capture.
-    Bench(crate::bench::BenchArgs),
+    Bench(BenchArgs),
     /// Export stored history as CSV, JSON or JSON lines.
-    Export(crate::export::ExportArgs),
+    Export(ExportArgs),
     /// Extract packets by host, port, flow and time range from capture files (pcap/pcapng).
-    Extract(crate::evidence::extract::ExtractArgs),
+    Extract(ExtractArgs),
     /// Print a new random access token for the dashboard (for `[web] token` or --token-file).
     Token,
     /// Threat intelligence: what blocklists and AbuseIPDB say about an address.
-    Intel(crate::intel::check::IntelArgs),
+    Intel(IntelArgs),
     /// The learned anomaly model: retrain it on stored history.
-    Model(crate::model::ModelArgs),
+    Model(ModelArgs),
     /// Train the flow classifier on CICIDS2017-style CSVs and save the model.
-    Train(crate::train::TrainArgs),
+    Train(TrainArgs),
 }
 
 /// Options shared by commands that run the engine.
@@ -83,37 +86,6 @@ pub struct EngineArgs {
     pub no_evidence: bool,
 }
 
-impl EngineArgs {
-    /// The configuration: defaults, then the file, then these flags.
-    pub fn load(&self) -> anyhow::Result<Config> {
-        let mut config = match &self.config {
-            Some(path) => Config::load(path)?,
-            None => Config::default(),
-        };
-        if let Some(ms) = self.interval {
-            config.metrics.interval_ms = ms;
-        }
-        if let Some(n) = self.max_flows {
-            config.flows.max_flows = n;
-        }
-        if self.no_detect {
-            config.detect.enabled = false;
-        }
-        if self.no_app {
-            config.flows.app_decoding = false;
-        }
-        if let Some(dir) = &self.evidence_dir {
-            config.evidence.enabled = true;
-            config.evidence.dir = Some(dir.clone());
-        }
-        if self.no_evidence {
-            config.evidence.enabled = false;
-        }
-        config.validate()?;
-        Ok(config)
-    }
-}
-
 /// `wirewatch analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
@@ -127,7 +99,7 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// At most this many flows are listed in the report (all are counted).
-    #[arg(long, default_value_t = analyze::DEFAULT_MAX_REPORT_FLOWS, value_name = "N")]
+    #[arg(long, default_value_t = crate::analyze::DEFAULT_MAX_REPORT_FLOWS, value_name = "N")]
     pub max_report_flows: usize,
     /// Never show a progress bar.
     #[arg(long)]
@@ -178,211 +150,408 @@ pub struct GenerateArgs {
     pub pps: f64,
 }
 
-/// Runs the parsed command line; returns the process exit code.
-pub fn run(cli: Cli) -> anyhow::Result<i32> {
-    match cli.command {
-        Some(Command::Analyze(args)) => run_analyze(&args),
-        Some(Command::Generate(args)) => run_generate(&args),
-        Some(Command::Bench(args)) => crate::bench::run(&args),
-        Some(Command::Run(args)) => crate::run::run(&args),
-        Some(Command::Export(args)) => crate::export::run(&args),
-        Some(Command::Extract(args)) => crate::evidence::extract::run(&args),
-        Some(Command::Intel(args)) => crate::intel::check::run(&args),
-        Some(Command::Model(args)) => crate::model::run(&args),
-        Some(Command::Train(args)) => crate::train::run(&args),
-        Some(Command::Token) => {
-            println!("{}", wirewatch_web::generate_token()?);
-            Ok(0)
-        }
-        Some(Command::Interfaces(args)) => run_interfaces(&args),
-        None => crate::run::run(&cli.run),
+/// `wirewatch run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Interface to capture on (`any` for all); default: the first that is up, not loopback
+    /// and has an address.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// BPF capture filter, e.g. 'tcp port 443 or udp port 53'.
+    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Bytes kept of each packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
+    pub snaplen: i32,
+    /// Do not put the interface into promiscuous mode.
+    #[arg(long)]
+    pub no_promisc: bool,
+    /// Kernel capture buffer, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 16)]
+    pub buffer_size: i32,
+    /// Deliver each packet at once (lower latency; on Linux the kernel ring then holds far
+    /// fewer packets, so bursts drop sooner).
+    #[arg(long)]
+    pub immediate: bool,
+    /// Replay a capture file through the live pipeline instead of capturing.
+    #[arg(long = "read", short = 'r', value_name = "FILE", conflicts_with_all = ["interface", "demo"])]
+    pub read: Option<PathBuf>,
+    /// Replay pace: 1 (as recorded), 10 (ten times faster), any factor, or max.
+    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed, requires = "read")]
+    pub speed: Option<Speed>,
+    /// Generate demo traffic (normal traffic, a port scan, a SYN flood, a spike, looping).
+    #[arg(long, conflicts_with = "interface")]
+    pub demo: bool,
+    /// Demo scenario seed.
+    #[arg(long, default_value_t = 1, requires = "demo")]
+    pub seed: u64,
+    /// Stop after this long (e.g. 30s, 5m).
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration_ms)]
+    pub duration: Option<u64>,
+    /// At exit, print the whole report as JSON on stdout (the layout of `analyze --json`).
+    #[arg(long)]
+    pub json: bool,
+    /// Print the per-interval line even when stdout is not a terminal.
+    #[arg(long)]
+    pub lines: bool,
+    /// Append every alert (opened and ended) as a JSON line to this file.
+    #[arg(long, value_name = "PATH")]
+    pub alert_log: Option<PathBuf>,
+    /// SQLite database that keeps the history.
+    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
+    pub db: PathBuf,
+    /// Keep no history (no database).
+    #[arg(long)]
+    pub no_db: bool,
+    /// After opening the capture, drop root privileges to this user.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// When a replay (--read) ends, keep serving the dashboard until Ctrl-C.
+    #[arg(long, requires = "read")]
+    pub stay: bool,
+    /// Append alerts and finished flows to this file as JSON lines in Suricata's EVE layout
+    /// (with Community IDs), for SIEM pipelines.
+    #[arg(long, value_name = "FILE")]
+    pub eve: Option<PathBuf>,
+    /// Rotating capture files.
+    #[command(flatten)]
+    pub pcap_files: CaptureFileArgs,
+    /// Dashboard settings.
+    #[command(flatten)]
+    pub web: WebArgs,
+    /// Engine settings.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    if s.eq_ignore_ascii_case("max") {
+        return Ok(Speed::Max);
+    }
+    match s.trim_end_matches(['x', 'X']).parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(Speed::Times(v)),
+        _ => Err(format!("`{s}` is not a speed: use 1, 10, 0.5 or max")),
     }
 }
 
-fn run_interfaces(args: &InterfacesArgs) -> anyhow::Result<i32> {
-    let list = wirewatch_capture::live::list_interfaces().context("cannot list interfaces")?;
-    let default = wirewatch_capture::live::default_interface(&list).map(|i| i.name.clone());
-    if args.default {
-        return Ok(match default {
-            Some(name) => {
-                println!("{name}");
-                0
-            }
-            None => {
-                eprintln!("no usable interface (up, not loopback, with an address)");
-                1
-            }
-        });
-    }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &list).context("cannot write the list")?;
-        writeln!(out).context("cannot write the list")?;
-        return Ok(0);
-    }
-    for i in &list {
-        let mut flags = Vec::new();
-        for (set, name) in [
-            (i.up, "up"),
-            (i.running, "running"),
-            (i.loopback, "loopback"),
-            (i.wireless, "wireless"),
-        ] {
-            if set {
-                flags.push(name);
-            }
-        }
-        let addrs: Vec<String> = i.addresses.iter().map(ToString::to_string).collect();
-        let mark = if default.as_deref() == Some(i.name.as_str()) {
-            "  (default)"
-        } else {
-            ""
-        };
-        writeln!(out, "{}{mark}", i.name).context("cannot write the list")?;
-        if let Some(d) = &i.description {
-            writeln!(out, "    description: {d}").context("cannot write the list")?;
-        }
-        writeln!(
-            out,
-            "    flags: {}",
-            if flags.is_empty() {
-                "-".to_string()
-            } else {
-                flags.join(", ")
-            }
-        )
-        .context("cannot write the list")?;
-        writeln!(
-            out,
-            "    addresses: {}",
-            if addrs.is_empty() {
-                "-".to_string()
-            } else {
-                addrs.join(", ")
-            }
-        )
-        .context("cannot write the list")?;
-    }
-    Ok(0)
+/// Dashboard flags of `wirewatch run` (they override `[web]` in the config file).
+#[derive(Debug, Clone, Default, Args)]
+pub struct WebArgs {
+    /// Serve the dashboard and API on this address (default 127.0.0.1:8080). Any address other
+    /// than loopback needs an access token (`[web] token` or --token-file).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Do not serve the dashboard.
+    #[arg(long, conflicts_with = "listen")]
+    pub no_web: bool,
+    /// File whose first line is the dashboard's access token; when it does not exist, a new
+    /// random token is written to it (readable by its owner only) and printed once.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// PEM certificate chain: serve the dashboard over HTTPS (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
-fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<i32> {
-    let config = args.engine.load()?;
-    let store = match &args.db {
-        Some(path) => Some(crate::outputs::store::open_store(
-            path,
-            &config,
-            wirewatch_store::RetentionClock::WrittenPacketTime,
-        )?),
-        None => None,
-    };
-    if let Some(path) = &args.alert_log {
-        wirewatch_eve::AlertLog::open(path)?; // refuse a bad path before any work
-    }
-    if let Some(path) = &args.eve {
-        wirewatch_eve::open(path)?; // refuse a bad path before any work
-    }
-    let blocklists = crate::intel::load_blocklists(&config.intel)?;
-    let options = AnalyzeOptions {
-        blocklists,
-        engine: config.engine(),
-        store,
-        alert_log: args.alert_log.clone(),
-        eve: args.eve.clone(),
-        max_report_flows: args.max_report_flows,
-        top_n: args.top,
-        evidence: config
-            .evidence
-            .dir_for(args.db.as_deref())
-            .map(|dir| (config.evidence.clone(), dir)),
-    };
-    let mut progress = BarProgress::new(!args.no_progress && std::io::stderr().is_terminal());
-    let report = analyze::analyze_files(&args.files, &options, &mut progress);
-    progress.clear();
-    for w in &report.warnings {
-        eprintln!("warning: {}: {}", w.file.display(), w.message);
-    }
-    for e in &report.errors {
-        eprintln!("error: {}", e.message);
-    }
-    let all_failed = report.files.iter().all(|f| f.format.is_none());
-    if all_failed {
-        return Ok(1);
-    }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report).context("cannot write the report")?;
-        writeln!(out).context("cannot write the report")?;
-    } else {
-        out.write_all(analyze::text::render(&report).as_bytes())
-            .context("cannot write the report")?;
-    }
-    Ok(if report.errors.is_empty() { 0 } else { 1 })
+/// Rotating capture files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CaptureFileArgs {
+    /// Also write every packet to rotating pcap files in this directory.
+    #[arg(long = "write-pcap", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Start a new file when the current one would pass this many MiB (like tcpdump -C).
+    #[arg(
+        long = "pcap-file-mb",
+        value_name = "MIB",
+        default_value_t = 100,
+        requires = "dir"
+    )]
+    pub file_mb: u64,
+    /// Start a new file every this many seconds of packet time (like tcpdump -G).
+    #[arg(long = "pcap-file-secs", value_name = "SECS", requires = "dir")]
+    pub file_secs: Option<u64>,
+    /// Keep at most this many files, deleting the oldest (like tcpdump -W).
+    #[arg(long = "pcap-files", value_name = "N", requires = "dir")]
+    pub files: Option<usize>,
+    /// Keep at most this many MiB of files in all, deleting the oldest.
+    #[arg(
+        long = "pcap-total-mb",
+        value_name = "MIB",
+        default_value_t = 10_240,
+        requires = "dir"
+    )]
+    pub total_mb: u64,
 }
 
-fn run_generate(args: &GenerateArgs) -> anyhow::Result<i32> {
-    let config = wirewatch_capture::synth::GeneratorConfig {
-        seed: args.seed,
-        packets: args.packets,
-        flows: args.flows,
-        packets_per_second: args.pps,
-        ..Default::default()
-    };
-    let summary = crate::bench::generate_file(&args.output, &config)?;
-    eprintln!(
-        "wrote {}: {} packets, {} bytes, {} flows",
-        args.output.display(),
-        summary.packets,
-        summary.bytes,
-        summary.flows
-    );
-    Ok(0)
+/// `wirewatch bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Packets in the generated capture.
+    #[arg(long, default_value_t = 5_000_000)]
+    pub packets: u64,
+    /// Distinct flows in the generated capture.
+    #[arg(long, default_value_t = 100_000)]
+    pub flows: u64,
+    /// Generator seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Where generated captures are cached.
+    #[arg(long, default_value = "bench-data", value_name = "DIR")]
+    pub data_dir: PathBuf,
+    /// Measure this capture instead of a generated one.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Measured runs (the best is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Measure without the detectors (decode, flows and metrics only).
+    #[arg(long)]
+    pub no_detect: bool,
+    /// Measure only without application decoding (by default both with and without are
+    /// measured, so the cost of application decoding shows).
+    #[arg(long)]
+    pub no_app: bool,
+    /// Record packets as `run` does (the packet ring, and an evidence capture per alert in
+    /// `<data dir>/evidence`), to measure what recording costs.
+    #[arg(long)]
+    pub evidence: bool,
+    /// Internal: measure one run in this process and print its result as JSON.
+    #[arg(long, hide = true)]
+    pub worker: bool,
 }
 
-/// A byte-based progress bar on stderr, shown only when asked for.
-struct BarProgress {
-    bar: Option<ProgressBar>,
-    current: Option<PathBuf>,
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum What {
+    /// Interval metrics (or their roll-ups).
+    Intervals,
+    /// Top talkers per interval.
+    Talkers,
+    /// Finished flows.
+    Flows,
+    /// Alerts.
+    Alerts,
 }
 
-impl BarProgress {
-    fn new(enabled: bool) -> Self {
-        BarProgress {
-            bar: enabled.then(ProgressBar::hidden),
-            current: None,
-        }
-    }
-
-    fn clear(&mut self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Comma-separated values with a header row (nested fields as `protocols.tcp`).
+    Csv,
+    /// One JSON array.
+    Json,
+    /// One JSON object per line.
+    Jsonl,
+    /// Flows as a CICIDS2017 `MachineLearningCVE` CSV (CICFlowMeter feature columns and a
+    /// `Label`), for `wirewatch train` (flows only; needs flows recorded with features).
+    Cicflowmeter,
 }
 
-impl Progress for BarProgress {
-    fn update(&mut self, path: &Path, bytes_read: u64, file_size: Option<u64>) {
-        let Some(bar) = &self.bar else { return };
-        if self.current.as_deref() != Some(path) {
-            self.current = Some(path.to_path_buf());
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.set_length(file_size.unwrap_or(0));
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar.set_message(path.display().to_string());
-        }
-        bar.set_position(bytes_read);
-    }
+/// Roll-up level of interval rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResolutionArg {
+    /// Chosen from the range and what retention keeps.
+    Auto,
+    /// Every interval.
+    Raw,
+    /// One-minute roll-ups.
+    Minute,
+    /// One-hour roll-ups.
+    Hour,
+}
 
-    fn finish_file(&mut self, _path: &Path) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-        self.current = None;
-    }
+/// Filters shared by history commands.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Start of the time range: Unix seconds or RFC 3339 (2024-01-01T00:00:00Z).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub from: Option<Timestamp>,
+    /// End of the time range (same forms).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to: Option<Timestamp>,
+    /// An address or CIDR block (source or destination).
+    #[arg(long, value_name = "IP/CIDR")]
+    pub ip: Option<String>,
+    /// A port (source or destination).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Protocol: tcp, udp, icmp, icmpv6 or a number.
+    #[arg(long, value_name = "PROTO", value_parser = parse_proto)]
+    pub proto: Option<u8>,
+    /// Substring of the application or server name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Alert kind.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Lowest alert severity: low, medium, high, critical.
+    #[arg(long, value_parser = parse_severity)]
+    pub severity: Option<Severity>,
+    /// Free text over names and alert messages.
+    #[arg(long)]
+    pub text: Option<String>,
+}
+
+/// `wirewatch export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The database.
+    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
+    pub db: PathBuf,
+    /// What to export.
+    #[arg(long, value_enum)]
+    pub what: What,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
+    /// Roll-up level for intervals.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub resolution: ResolutionArg,
+    /// Write here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The `Label` column of a cicflowmeter export (e.g. `BENIGN`, `PortScan`, `DoS Hulk`).
+    #[arg(long, value_name = "TEXT", default_value = "BENIGN")]
+    pub label: String,
+    /// Filters.
+    #[command(flatten)]
+    pub filters: FilterArgs,
+}
+
+/// `wirewatch extract`.
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Capture files, or directories of them (e.g. a --write-pcap directory), read in order.
+    #[arg(required_unless_present = "live", value_name = "FILE|DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// Instead of files: the packet ring of a running `wirewatch run`, through its dashboard
+    /// (default http://127.0.0.1:8080).
+    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "http://127.0.0.1:8080", conflicts_with = "inputs")]
+    pub live: Option<String>,
+    /// The dashboard's access token, for --live off loopback (first line of this file; or
+    /// the WIREWATCH_TOKEN environment variable).
+    #[arg(long, value_name = "FILE", requires = "live")]
+    pub token_file: Option<PathBuf>,
+    /// Where to write the packets (`-`: standard output).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Packets from or to this address (repeat, or comma-separate, for several).
+    #[arg(long = "host", value_name = "ADDR")]
+    pub hosts: Vec<String>,
+    /// Packets with this source or destination port.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Packets of this flow, either direction: 'PROTO ADDR:PORT ADDR:PORT'.
+    #[arg(long, value_name = "FLOW")]
+    pub flow: Option<String>,
+    /// Not before this time (Unix seconds or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Not after this time (Unix seconds or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// pcap or pcapng (default: pcapng when the output ends in .pcapng, else pcap).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<PcapFormat>,
+}
+
+/// `wirewatch intel`.
+#[derive(Debug, Args)]
+pub struct IntelArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: IntelCommand,
+}
+
+/// `wirewatch intel` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum IntelCommand {
+    /// What the blocklists and AbuseIPDB say about an address.
+    Check(CheckArgs),
+}
+
+/// `wirewatch intel check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The address.
+    pub ip: IpAddr,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The database whose cache holds earlier AbuseIPDB answers (fresh answers are added).
+    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
+    pub db: PathBuf,
+    /// TOML configuration file (`[intel]`: blocklists and the AbuseIPDB key).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `wirewatch model`.
+#[derive(Debug, Args)]
+pub struct ModelArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: ModelCommand,
+}
+
+/// `wirewatch model` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Train the anomaly model on a stored time range and save it (a running `wirewatch run`
+    /// on the same database picks it up at its next start; the dashboard's retrain does it live).
+    Retrain(RetrainArgs),
+}
+
+/// `wirewatch model retrain`.
+#[derive(Debug, Args)]
+pub struct RetrainArgs {
+    /// The database holding the history.
+    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
+    pub db: PathBuf,
+    /// Start of the range (Unix seconds or RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End of the range.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Where to save the model (default: next to the database).
+    #[arg(long, value_name = "PATH")]
+    pub model: Option<PathBuf>,
+    /// TOML configuration file (`[detect.ml_anomaly.trainer]`: trees, sample size,
+    /// contamination, seed).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `wirewatch train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// A CSV file or a directory of CSV files.
+    #[arg(long, value_name = "PATH")]
+    pub dataset: PathBuf,
+    /// A fast model: fewer trees and at most a few thousand rows per class (a couple of minutes).
+    #[arg(long, conflicts_with = "full")]
+    pub quick: bool,
+    /// The full model: more trees and rows (shows progress; can take long on the whole dataset).
+    #[arg(long)]
+    pub full: bool,
+    /// Where to save the model.
+    #[arg(long, value_name = "FILE", default_value = "wirewatch-flows.model")]
+    pub out: PathBuf,
+    /// Seed of the split and the trees (the same seed gives the same model).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Classes with fewer rows are reported and left out of training (default 50).
+    #[arg(long, value_name = "N")]
+    pub min_class_rows: Option<usize>,
+    /// Do not train: classify every row of the dataset with this model and report per-class
+    /// precision, recall and F1 (an evaluation on captures the model never saw).
+    #[arg(long, value_name = "MODEL", conflicts_with_all = ["quick", "full"])]
+    pub evaluate: Option<PathBuf>,
 }

@@ -24,7 +24,7 @@ pub struct Config {
     /// Alert notifications: webhook, syslog, e-mail (`[notify]`).
     pub notify: wirewatch_notify::NotifyConfig,
     /// The packet ring and the evidence captures of alerts (`[evidence]`).
-    pub evidence: crate::evidence::EvidenceSettings,
+    pub evidence: wirewatch_evidence::EvidenceSettings,
     /// The memory budget of a run (`[memory]`).
     pub memory: crate::memory::MemorySettings,
 }

@@ -4,7 +4,7 @@ use clap::Parser;
 
 fn main() {
     let cli = wirewatch::cli::Cli::parse();
-    match wirewatch::cli::run(cli) {
+    match wirewatch::commands::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -113,7 +113,7 @@ pub fn plan(settings: &MemorySettings, shape: RunShape) -> anyhow::Result<Memory
     if shape.recording {
         fixed.push(Part {
             name: "pcap writer queue",
-            bytes: crate::evidence::spool::SPOOL_QUEUE as u64 * mib,
+            bytes: wirewatch_evidence::spool::SPOOL_QUEUE as u64 * mib,
         });
     }
     if shape.database {

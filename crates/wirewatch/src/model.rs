@@ -2,13 +2,11 @@
 //! saving the ones the detector trains, and `wirewatch model retrain` on a stored time range.
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
 use wirewatch_core::IntervalMetrics;
 use wirewatch_detect::detectors::ml_anomaly::AnomalySlot;
 use wirewatch_ml::anomaly::{AnomalyModel, TrainerConfig, train_from_intervals};
-use wirewatch_store::params::parse_time;
-use wirewatch_store::{Query, Resolution, SqliteStore, Store, StoreConfig};
+use wirewatch_store::{Query, Resolution, Store};
 
 /// Intervals read per page when training on stored history.
 const PAGE: usize = 10_000;
@@ -108,88 +106,4 @@ pub fn retrain(
         bail!("no stored intervals in that range: pick a range that holds recorded traffic");
     }
     train_from_intervals(&intervals, config).map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-/// `wirewatch model`.
-#[derive(Debug, Args)]
-pub struct ModelArgs {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: ModelCommand,
-}
-
-/// `wirewatch model` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum ModelCommand {
-    /// Train the anomaly model on a stored time range and save it (a running `wirewatch run`
-    /// on the same database picks it up at its next start; the dashboard's retrain does it live).
-    Retrain(RetrainArgs),
-}
-
-/// `wirewatch model retrain`.
-#[derive(Debug, Args)]
-pub struct RetrainArgs {
-    /// The database holding the history.
-    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
-    pub db: PathBuf,
-    /// Start of the range (Unix seconds or RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// End of the range.
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
-    /// Where to save the model (default: next to the database).
-    #[arg(long, value_name = "PATH")]
-    pub model: Option<PathBuf>,
-    /// TOML configuration file (`[detect.ml_anomaly.trainer]`: trees, sample size,
-    /// contamination, seed).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
-
-/// Runs `wirewatch model`.
-pub fn run(args: &ModelArgs) -> anyhow::Result<i32> {
-    match &args.command {
-        ModelCommand::Retrain(a) => retrain_command(a),
-    }
-}
-
-fn retrain_command(args: &RetrainArgs) -> anyhow::Result<i32> {
-    if !args.db.is_file() {
-        bail!(
-            "{}: no such database (record one with `wirewatch run --db` or `wirewatch analyze --db`)",
-            args.db.display()
-        );
-    }
-    let config = match &args.config {
-        Some(p) => crate::config::Config::load(p)?,
-        None => crate::config::Config::default(),
-    };
-    let time = |s: &Option<String>, name: &str| -> anyhow::Result<_> {
-        s.as_deref()
-            .map(parse_time)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("--{name}: {e}"))
-    };
-    let (from, to) = (time(&args.from, "from")?, time(&args.to, "to")?);
-    let store = SqliteStore::open(&StoreConfig::new(args.db.clone()))?;
-    let model = retrain(&store, from, to, &config.detect.ml_anomaly.trainer)?;
-    let path = args
-        .model
-        .clone()
-        .unwrap_or_else(|| model_path_for(&args.db));
-    model
-        .save(&path)
-        .with_context(|| format!("cannot save the model to {}", path.display()))?;
-    println!(
-        "anomaly model trained on {} intervals ({} trees, sample size {}, contamination {}), \
-         threshold {:.3}, saved to {}",
-        model.trained_on.intervals,
-        model.trained_on.config.trees,
-        model.trained_on.config.sample_size,
-        model.trained_on.config.contamination,
-        model.threshold(),
-        path.display()
-    );
-    Ok(0)
 }

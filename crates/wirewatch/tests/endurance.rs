@@ -184,7 +184,7 @@ fn run_against_a_stalled_database(dir: &Path) -> (std::process::Child, rusqlite:
         flows: 40_000,
         ..Default::default()
     };
-    wirewatch::bench::generate_file(&pcap, &config).unwrap();
+    wirewatch::commands::generate::generate_file(&pcap, &config).unwrap();
     let db = dir.join("stalled.db");
     let child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
         .args(["run", "--read", pcap.to_str().unwrap(), "--speed", "max"])
@@ -274,7 +274,7 @@ fn a_future_dated_packet_analysed_into_a_database_leaves_older_rows_in_place() {
         start: Timestamp(T0 * SEC),
         ..Default::default()
     };
-    wirewatch::bench::generate_file(&older, &config).unwrap();
+    wirewatch::commands::generate::generate_file(&older, &config).unwrap();
     let analyze = |file: &Path| {
         let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
             .args(["analyze", "--no-progress", "--db", db.to_str().unwrap()])
@@ -500,7 +500,7 @@ fn a_replay_kept_on_screen_has_its_flows_in_the_history_before_exit() {
         flows: 200,
         ..Default::default()
     };
-    wirewatch::bench::generate_file(&pcap, &config).unwrap();
+    wirewatch::commands::generate::generate_file(&pcap, &config).unwrap();
     let db = dir.path().join("stay.db");
     let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
         .args([

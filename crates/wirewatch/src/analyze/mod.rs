@@ -31,7 +31,7 @@ pub struct AnalyzeOptions {
     /// Blocklists to check flows against (offline analysis does no AbuseIPDB look-ups).
     pub blocklists: Option<crate::intel::SharedSet>,
     /// Evidence settings and the directory evidence captures go to (none: no captures).
-    pub evidence: Option<(crate::evidence::EvidenceSettings, PathBuf)>,
+    pub evidence: Option<(wirewatch_evidence::EvidenceSettings, PathBuf)>,
 }
 
 impl Default for AnalyzeOptions {
@@ -97,7 +97,7 @@ pub fn analyze_files(
     }
     if let Some((settings, dir)) = &options.evidence {
         // Analysis waits for the writer: every alert's evidence is written whole.
-        match crate::evidence::start_recorder(settings, Some(dir.clone()), None, true) {
+        match wirewatch_evidence::start_recorder(settings, Some(dir.clone()), None, true) {
             Ok(recorder) => engine.set_evidence(recorder),
             Err(e) => errors.push(Notice {
                 path: dir.clone(),

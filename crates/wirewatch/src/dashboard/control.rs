@@ -5,7 +5,7 @@
 //! intervals) still shows as stopped.
 
 use super::builder::{SharedPublisher, SharedStatus};
-use crate::evidence::access::PacketAccess;
+use crate::dashboard::packets::PacketAccess;
 use crate::live::monitor::{ControlError, Monitor, MonitorStatus, SourceSpec};
 use crate::pipeline::Sink;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 
 pub mod builder;
 pub mod control;
+pub mod packets;
 
 pub use builder::{SharedPublisher, SharedStatus, SnapshotBuilder};
 pub use control::MonitorControl;

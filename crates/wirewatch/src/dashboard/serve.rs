@@ -1,34 +1,9 @@
-//! Starting the web server for `wirewatch run`: settings from the `[web]` config section and
-//! the command line, the access token, and what to say when it cannot start.
+//! The web server of `wirewatch run`: its plan (made in [`crate::settings`]) and the access
+//! token file.
 
-use crate::config::WebSettings;
 use anyhow::Context;
-use clap::Args;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use wirewatch_web::{TlsFiles, WebConfig};
-
-/// Dashboard flags of `wirewatch run` (they override `[web]` in the config file).
-#[derive(Debug, Clone, Default, Args)]
-pub struct WebArgs {
-    /// Serve the dashboard and API on this address (default 127.0.0.1:8080). Any address other
-    /// than loopback needs an access token (`[web] token` or --token-file).
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
-    /// Do not serve the dashboard.
-    #[arg(long, conflicts_with = "listen")]
-    pub no_web: bool,
-    /// File whose first line is the dashboard's access token; when it does not exist, a new
-    /// random token is written to it (readable by its owner only) and printed once.
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// PEM certificate chain: serve the dashboard over HTTPS (with --tls-key).
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// PEM private key for --tls-cert.
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-}
+use std::path::Path;
+use wirewatch_web::WebConfig;
 
 /// What the server should do: its configuration, and whether the address was asked for
 /// explicitly (then failing to listen is an error; the default address being busy is only a
@@ -41,44 +16,8 @@ pub struct WebPlan {
     pub explicit: bool,
 }
 
-/// The server plan from the config file and the flags; `None` when the dashboard is off.
-pub fn plan(settings: &WebSettings, args: &WebArgs) -> anyhow::Result<Option<WebPlan>> {
-    if args.no_web || !settings.enabled {
-        return Ok(None);
-    }
-    let explicit = args.listen.is_some() || settings.listen != crate::config::DEFAULT_LISTEN;
-    let listen = match args.listen {
-        Some(a) => a,
-        None => settings.listen.parse().with_context(|| {
-            format!(
-                "web.listen = {:?} is not an address and port",
-                settings.listen
-            )
-        })?,
-    };
-    let token = match (&args.token_file, &settings.token_file, &settings.token) {
-        (Some(f), _, _) | (None, Some(f), _) => Some(read_token(f)?),
-        (None, None, Some(t)) => Some(t.trim().to_string()),
-        (None, None, None) => None,
-    };
-    let tls = match (
-        args.tls_cert.as_ref().or(settings.tls_cert.as_ref()),
-        args.tls_key.as_ref().or(settings.tls_key.as_ref()),
-    ) {
-        (Some(cert), Some(key)) => Some(TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-        }),
-        _ => None,
-    };
-    Ok(Some(WebPlan {
-        config: WebConfig { listen, token, tls },
-        explicit,
-    }))
-}
-
 /// The first line of a token file; a missing file gets a new random token, printed once.
-fn read_token(path: &Path) -> anyhow::Result<String> {
+pub fn read_token(path: &Path) -> anyhow::Result<String> {
     if !path.exists() {
         return create_token_file(path);
     }
@@ -133,26 +72,6 @@ fn create_token_file(path: &Path) -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn flags_override_the_config_and_the_default_is_not_explicit() {
-        let settings = WebSettings::default();
-        let p = plan(&settings, &WebArgs::default())
-            .unwrap_or_default()
-            .map(|p| (p.config.listen.to_string(), p.explicit));
-        assert_eq!(p, Some(("127.0.0.1:8080".to_string(), false)));
-        let args = WebArgs {
-            listen: "127.0.0.1:0".parse().ok(),
-            ..WebArgs::default()
-        };
-        let p = plan(&settings, &args).unwrap_or_default();
-        assert!(p.is_some_and(|p| p.explicit));
-        let off = WebArgs {
-            no_web: true,
-            ..WebArgs::default()
-        };
-        assert!(plan(&settings, &off).unwrap_or_default().is_none());
-    }
 
     #[test]
     fn a_token_file_is_read_and_an_empty_or_world_readable_one_refused() {

@@ -2,7 +2,6 @@
 //! blocklists (and reloading them when their files change), starting the AbuseIPDB service
 //! when a key is configured, and `wirewatch intel check`.
 
-pub mod check;
 pub use wirewatch_engine::intel::{EngineIntel, SharedSet};
 
 use anyhow::Context;

@@ -73,7 +73,7 @@ impl Sink for TerminalOutput {
                 alert.message,
                 alert.recommendation
             );
-            if let Some(path) = crate::evidence::evidence_path(alert) {
+            if let Some(path) = wirewatch_evidence::evidence_path(alert) {
                 let _ = writeln!(out, "      evidence: {path}");
             }
             let _ = out.flush();

@@ -1,47 +1,15 @@
 //! `wirewatch intel check IP`: what Wirewatch knows about an address — the blocklists that
 //! list it, and the AbuseIPDB verdict from the cache or, with a key, asked now (and cached).
 
-use super::IntelSettings;
+use crate::cli::{CheckArgs, IntelArgs, IntelCommand};
+use crate::intel::IntelSettings;
 use anyhow::Context;
-use clap::Args;
 use serde::Serialize;
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use wirewatch_core::AddressReputation;
 use wirewatch_intel::reserved::reserved_reason;
 use wirewatch_intel::{AbuseIpdbClient, Blocklists, IntelCache, Reputation};
-
-/// `wirewatch intel`.
-#[derive(Debug, Args)]
-pub struct IntelArgs {
-    /// What to do.
-    #[command(subcommand)]
-    pub command: IntelCommand,
-}
-
-/// `wirewatch intel` subcommands.
-#[derive(Debug, clap::Subcommand)]
-pub enum IntelCommand {
-    /// What the blocklists and AbuseIPDB say about an address.
-    Check(CheckArgs),
-}
-
-/// `wirewatch intel check`.
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// The address.
-    pub ip: IpAddr,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// The database whose cache holds earlier AbuseIPDB answers (fresh answers are added).
-    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
-    pub db: PathBuf,
-    /// TOML configuration file (`[intel]`: blocklists and the AbuseIPDB key).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-}
 
 /// What `intel check` found.
 #[derive(Debug, Serialize)]
@@ -106,7 +74,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<i32> {
                 None,
                 format!(
                     "not looked up: no AbuseIPDB key ([intel.abuseipdb] api_key or {})",
-                    super::ENV_API_KEY
+                    crate::intel::ENV_API_KEY
                 ),
             ),
             Some(config) => {

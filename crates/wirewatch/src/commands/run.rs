@@ -2,9 +2,8 @@
 
 use crate::analyze::STORE_FLUSH_WAIT;
 use crate::analyze::{AnalyzeReport, ReportCollector};
-use crate::cli::EngineArgs;
+use crate::cli::RunArgs;
 use crate::dashboard::control::Retrainer;
-use crate::dashboard::serve::WebArgs;
 use crate::dashboard::{MonitorControl, SharedPublisher, SharedStatus, SnapshotBuilder};
 use crate::intel::IntelRuntime;
 use crate::live::{Monitor, SourceSpec, Speed};
@@ -13,7 +12,6 @@ use crate::outputs::terminal::TerminalOutput;
 use crate::outputs::{OutputPlan, StorePlan};
 use crate::pipeline::{Engine, Sink};
 use anyhow::{Context, bail};
-use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,90 +20,6 @@ use std::time::{Duration, Instant};
 use wirewatch_capture::live::{LiveConfig, default_interface, list_interfaces};
 use wirewatch_web::WebState;
 use wirewatch_web::snapshot::snapshot_channel;
-
-/// `wirewatch run`.
-#[derive(Debug, Clone, Default, Args)]
-pub struct RunArgs {
-    /// Interface to capture on (`any` for all); default: the first that is up, not loopback
-    /// and has an address.
-    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
-    pub interface: Option<String>,
-    /// BPF capture filter, e.g. 'tcp port 443 or udp port 53'.
-    #[arg(short = 'f', long = "filter", value_name = "EXPR")]
-    pub filter: Option<String>,
-    /// Bytes kept of each packet.
-    #[arg(long, value_name = "BYTES", default_value_t = 262_144)]
-    pub snaplen: i32,
-    /// Do not put the interface into promiscuous mode.
-    #[arg(long)]
-    pub no_promisc: bool,
-    /// Kernel capture buffer, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 16)]
-    pub buffer_size: i32,
-    /// Deliver each packet at once (lower latency; on Linux the kernel ring then holds far
-    /// fewer packets, so bursts drop sooner).
-    #[arg(long)]
-    pub immediate: bool,
-    /// Replay a capture file through the live pipeline instead of capturing.
-    #[arg(long = "read", short = 'r', value_name = "FILE", conflicts_with_all = ["interface", "demo"])]
-    pub read: Option<PathBuf>,
-    /// Replay pace: 1 (as recorded), 10 (ten times faster), any factor, or max.
-    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed, requires = "read")]
-    pub speed: Option<Speed>,
-    /// Generate demo traffic (normal traffic, a port scan, a SYN flood, a spike, looping).
-    #[arg(long, conflicts_with = "interface")]
-    pub demo: bool,
-    /// Demo scenario seed.
-    #[arg(long, default_value_t = 1, requires = "demo")]
-    pub seed: u64,
-    /// Stop after this long (e.g. 30s, 5m).
-    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration_ms)]
-    pub duration: Option<u64>,
-    /// At exit, print the whole report as JSON on stdout (the layout of `analyze --json`).
-    #[arg(long)]
-    pub json: bool,
-    /// Print the per-interval line even when stdout is not a terminal.
-    #[arg(long)]
-    pub lines: bool,
-    /// Append every alert (opened and ended) as a JSON line to this file.
-    #[arg(long, value_name = "PATH")]
-    pub alert_log: Option<PathBuf>,
-    /// SQLite database that keeps the history.
-    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
-    pub db: PathBuf,
-    /// Keep no history (no database).
-    #[arg(long)]
-    pub no_db: bool,
-    /// After opening the capture, drop root privileges to this user.
-    #[arg(long, value_name = "NAME")]
-    pub user: Option<String>,
-    /// When a replay (--read) ends, keep serving the dashboard until Ctrl-C.
-    #[arg(long, requires = "read")]
-    pub stay: bool,
-    /// Append alerts and finished flows to this file as JSON lines in Suricata's EVE layout
-    /// (with Community IDs), for SIEM pipelines.
-    #[arg(long, value_name = "FILE")]
-    pub eve: Option<PathBuf>,
-    /// Rotating capture files.
-    #[command(flatten)]
-    pub pcap_files: crate::evidence::args::CaptureFileArgs,
-    /// Dashboard settings.
-    #[command(flatten)]
-    pub web: WebArgs,
-    /// Engine settings.
-    #[command(flatten)]
-    pub engine: EngineArgs,
-}
-
-fn parse_speed(s: &str) -> Result<Speed, String> {
-    if s.eq_ignore_ascii_case("max") {
-        return Ok(Speed::Max);
-    }
-    match s.trim_end_matches(['x', 'X']).parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(Speed::Times(v)),
-        _ => Err(format!("`{s}` is not a speed: use 1, 10, 0.5 or max")),
-    }
-}
 
 /// Chooses what to monitor from the arguments.
 fn source_spec(args: &RunArgs) -> anyhow::Result<SourceSpec> {
@@ -158,23 +72,9 @@ pub const RUN_REPORT_ALERTS: usize = 1_000;
 
 /// Runs the live monitor until Ctrl-C/SIGTERM, `--duration`, or the end of a replay.
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
-    let mut config = args.engine.load()?;
+    let settings = crate::settings::RunSettings::resolve(args)?;
     let spec = source_spec(args)?;
-    let rotating = args.pcap_files.rotate_config()?;
-    let recording = config.evidence.enabled || rotating.is_some();
-    let memory = crate::memory::plan(
-        &config.memory,
-        crate::memory::RunShape {
-            max_flows: config.flows.max_flows,
-            ring_bytes: if recording {
-                config.evidence.ring_mb << 20
-            } else {
-                0
-            },
-            database: !args.no_db,
-            recording,
-        },
-    )?;
+    let memory = &settings.memory;
     if let Some(from) = memory.lowered_from {
         eprintln!(
             "warning: flows.max_flows lowered from {from} to {} to fit the memory budget; a \
@@ -182,8 +82,10 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             memory.max_flows
         );
     }
-    config.flows.max_flows = memory.max_flows;
     eprintln!("wirewatch: {}", memory.describe());
+    let config = &settings.config;
+    let rotating = settings.capture_files.clone();
+    let recording = settings.recording;
     let store = if args.no_db {
         None
     } else {
@@ -194,9 +96,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         } else {
             wirewatch_store::RetentionClock::WrittenPacketTime
         };
-        Some(open_store(&args.db, &config, clock)?)
+        Some(open_store(&args.db, config, clock)?)
     };
-    let web_plan = crate::dashboard::serve::plan(&config.web, &args.web)?;
+    let web_plan = settings.web.clone();
     let (publisher, snapshots) = snapshot_channel();
     let publisher: SharedPublisher = Arc::new(Mutex::new(publisher));
     let status: SharedStatus = Arc::default();
@@ -238,9 +140,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let Some(i) = intel.engine.take() {
         engine.set_intel(i);
     }
-    let evidence_dir = config
-        .evidence
-        .dir_for((!args.no_db).then_some(args.db.as_path()));
+    let evidence_dir = settings.evidence_dir.clone();
     if let Some(dir) = &evidence_dir {
         eprintln!("wirewatch: alert evidence captures go to {}", dir.display());
     }
@@ -250,7 +150,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     // A replay must reproduce its file, evidence included: its writes wait. Live capture and
     // the demo never wait for the disk.
     if recording {
-        engine.set_evidence(crate::evidence::start_recorder(
+        engine.set_evidence(wirewatch_evidence::start_recorder(
             &config.evidence,
             evidence_dir.clone(),
             rotating.clone(),
@@ -287,9 +187,9 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
             let c = Arc::new(
                 MonitorControl::new(monitor.clone(), status, publisher, live_defaults)
                     .with_retrainer(retrainer)
-                    .with_packets(crate::evidence::access::PacketAccess {
+                    .with_packets(crate::dashboard::packets::PacketAccess {
                         ring: recording.then(|| {
-                            monitor.clone() as Arc<dyn crate::evidence::access::RingAccess>
+                            monitor.clone() as Arc<dyn crate::dashboard::packets::RingAccess>
                         }),
                         evidence_dir: evidence_dir.clone(),
                         capture_files: rotating.as_ref().map(|r| (r.dir.clone(), r.prefix.clone())),

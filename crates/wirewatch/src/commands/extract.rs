@@ -1,50 +1,13 @@
 //! `wirewatch extract`: packets by host, port, flow and time range from capture files (the
 //! rotating `--write-pcap` files, evidence captures, any pcap or pcapng), as pcap or pcapng.
 
-use super::export::export_files;
-use super::filter::parse_filter;
+use crate::cli::ExtractArgs;
 use anyhow::Context;
-use clap::Args;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use wirewatch_capture::write::PcapFormat;
-
-/// `wirewatch extract`.
-#[derive(Debug, Args)]
-pub struct ExtractArgs {
-    /// Capture files, or directories of them (e.g. a --write-pcap directory), read in order.
-    #[arg(required_unless_present = "live", value_name = "FILE|DIR")]
-    pub inputs: Vec<PathBuf>,
-    /// Instead of files: the packet ring of a running `wirewatch run`, through its dashboard
-    /// (default http://127.0.0.1:8080).
-    #[arg(long, value_name = "URL", num_args = 0..=1, default_missing_value = "http://127.0.0.1:8080", conflicts_with = "inputs")]
-    pub live: Option<String>,
-    /// The dashboard's access token, for --live off loopback (first line of this file; or
-    /// the WIREWATCH_TOKEN environment variable).
-    #[arg(long, value_name = "FILE", requires = "live")]
-    pub token_file: Option<PathBuf>,
-    /// Where to write the packets (`-`: standard output).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
-    /// Packets from or to this address (repeat, or comma-separate, for several).
-    #[arg(long = "host", value_name = "ADDR")]
-    pub hosts: Vec<String>,
-    /// Packets with this source or destination port.
-    #[arg(long, value_name = "PORT")]
-    pub port: Option<String>,
-    /// Packets of this flow, either direction: 'PROTO ADDR:PORT ADDR:PORT'.
-    #[arg(long, value_name = "FLOW")]
-    pub flow: Option<String>,
-    /// Not before this time (Unix seconds or RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// Not after this time (Unix seconds or RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub until: Option<String>,
-    /// pcap or pcapng (default: pcapng when the output ends in .pcapng, else pcap).
-    #[arg(long, value_name = "FORMAT")]
-    pub format: Option<PcapFormat>,
-}
+use wirewatch_evidence::export::export_files;
+use wirewatch_evidence::filter::parse_filter;
 
 /// Capture files in `inputs`: files as given, directories' capture files by name.
 fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
@@ -157,7 +120,7 @@ fn from_live(args: &ExtractArgs, url: &str) -> anyhow::Result<i32> {
     let body = response
         .body_mut()
         .with_config()
-        .limit(super::access::MAX_EXPORT_BYTES * 2)
+        .limit(crate::dashboard::packets::MAX_EXPORT_BYTES * 2)
         .read_to_vec()
         .with_context(|| format!("cannot read the answer of {url}"))?;
     if status != 200 {

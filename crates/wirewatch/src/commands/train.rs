@@ -2,39 +2,11 @@
 //! MachineLearningCVE files, or flows exported with `--format cicflowmeter` plus a label) and
 //! saves one versioned model file.
 
+use crate::cli::TrainArgs;
 use anyhow::Context;
-use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use wirewatch_ml::flowclass::{TrainConfig, TrainProgress, read_dataset, train};
-
-/// `wirewatch train`.
-#[derive(Debug, Args)]
-pub struct TrainArgs {
-    /// A CSV file or a directory of CSV files.
-    #[arg(long, value_name = "PATH")]
-    pub dataset: PathBuf,
-    /// A fast model: fewer trees and at most a few thousand rows per class (a couple of minutes).
-    #[arg(long, conflicts_with = "full")]
-    pub quick: bool,
-    /// The full model: more trees and rows (shows progress; can take long on the whole dataset).
-    #[arg(long)]
-    pub full: bool,
-    /// Where to save the model.
-    #[arg(long, value_name = "FILE", default_value = "wirewatch-flows.model")]
-    pub out: PathBuf,
-    /// Seed of the split and the trees (the same seed gives the same model).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Classes with fewer rows are reported and left out of training (default 50).
-    #[arg(long, value_name = "N")]
-    pub min_class_rows: Option<usize>,
-    /// Do not train: classify every row of the dataset with this model and report per-class
-    /// precision, recall and F1 (an evaluation on captures the model never saw).
-    #[arg(long, value_name = "MODEL", conflicts_with_all = ["quick", "full"])]
-    pub evaluate: Option<PathBuf>,
-}
 
 /// Classifies every row of `dataset` with the model at `path` and prints the scores.
 fn evaluate(

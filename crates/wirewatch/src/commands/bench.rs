@@ -4,53 +4,13 @@
 //! a fresh child process so that its peak memory (VmHWM) is its own.
 
 use crate::analyze::{self, AnalyzeOptions, NoProgress};
+use crate::cli::BenchArgs;
+use crate::commands::generate::generate_file;
 use anyhow::{Context, bail};
-use clap::Args;
 use serde::{Deserialize, Serialize};
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use wirewatch_capture::synth::{GenerateSummary, GeneratorConfig, write_pcap};
-
-/// `wirewatch bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// Packets in the generated capture.
-    #[arg(long, default_value_t = 5_000_000)]
-    pub packets: u64,
-    /// Distinct flows in the generated capture.
-    #[arg(long, default_value_t = 100_000)]
-    pub flows: u64,
-    /// Generator seed.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Where generated captures are cached.
-    #[arg(long, default_value = "bench-data", value_name = "DIR")]
-    pub data_dir: PathBuf,
-    /// Measure this capture instead of a generated one.
-    #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
-    /// Measured runs (the best is reported).
-    #[arg(long, default_value_t = 3)]
-    pub runs: u32,
-    /// Print the result as JSON.
-    #[arg(long)]
-    pub json: bool,
-    /// Measure without the detectors (decode, flows and metrics only).
-    #[arg(long)]
-    pub no_detect: bool,
-    /// Measure only without application decoding (by default both with and without are
-    /// measured, so the cost of application decoding shows).
-    #[arg(long)]
-    pub no_app: bool,
-    /// Record packets as `run` does (the packet ring, and an evidence capture per alert in
-    /// `<data dir>/evidence`), to measure what recording costs.
-    #[arg(long)]
-    pub evidence: bool,
-    /// Internal: measure one run in this process and print its result as JSON.
-    #[arg(long, hide = true)]
-    pub worker: bool,
-}
+use wirewatch_capture::synth::GeneratorConfig;
 
 /// The measurement of one run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -245,15 +205,6 @@ fn run_worker(
     serde_json::from_slice(&out.stdout).context("benchmark run printed no result")
 }
 
-/// Writes a generated capture to `path`.
-pub fn generate_file(path: &Path, config: &GeneratorConfig) -> anyhow::Result<GenerateSummary> {
-    let f =
-        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    let summary = write_pcap(config, BufWriter::with_capacity(1 << 20, f))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(summary)
-}
-
 fn measure(
     file: &Path,
     no_detect: bool,
@@ -266,7 +217,7 @@ fn measure(
     let mut options = AnalyzeOptions::default();
     options.engine.detect.enabled = !no_detect;
     options.engine.flows.app_decoding = !no_app;
-    options.evidence = evidence.map(|dir| (crate::evidence::EvidenceSettings::default(), dir));
+    options.evidence = evidence.map(|dir| (wirewatch_evidence::EvidenceSettings::default(), dir));
     let start = Instant::now();
     let report = analyze::analyze_files(&[file.to_path_buf()], &options, &mut NoProgress);
     let text = analyze::text::render(&report);

@@ -1,15 +1,17 @@
 //! What the dashboard reaches of the recorded packets: evidence files by alert id, and exports
 //! from the ring or the rotating capture files.
 
-use super::export::{ExportSummary, RingCopy, copy_from_ring, export_files, write_ring_copy};
-use super::filter::{PacketFilter, parse_filter};
-use super::spool::evidence_file_name;
 use crate::live::Monitor;
 use crate::pipeline::Sink;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use wirewatch_capture::write::{PcapFormat, list_files};
+use wirewatch_evidence::export::{
+    ExportSummary, RingCopy, copy_from_ring, export_files, write_ring_copy,
+};
+use wirewatch_evidence::filter::{PacketFilter, parse_filter};
+use wirewatch_evidence::spool::evidence_file_name;
 use wirewatch_web::{ControlFailure, PacketExport, PacketQuery};
 
 /// The most packet bytes one download carries (narrow the filter for more).

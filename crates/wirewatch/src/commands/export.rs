@@ -1,88 +1,14 @@
 //! `wirewatch export`: stored history as CSV (RFC 4180, with a header), JSON or JSON lines.
 
+use crate::cli::{ExportArgs, FilterArgs, Format, ResolutionArg, What};
 use anyhow::{Context, bail};
-use clap::{Args, ValueEnum};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
-use std::path::PathBuf;
-use wirewatch_core::{Severity, Timestamp};
-use wirewatch_store::params::{flatten, parse_proto, parse_severity, parse_time};
+use wirewatch_store::params::flatten;
 use wirewatch_store::{
     Query, Resolution, SqliteStore, Store, StoreConfig, for_each_page, parse_ip_filter,
 };
-
-/// What to export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum What {
-    /// Interval metrics (or their roll-ups).
-    Intervals,
-    /// Top talkers per interval.
-    Talkers,
-    /// Finished flows.
-    Flows,
-    /// Alerts.
-    Alerts,
-}
-
-/// Output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Comma-separated values with a header row (nested fields as `protocols.tcp`).
-    Csv,
-    /// One JSON array.
-    Json,
-    /// One JSON object per line.
-    Jsonl,
-    /// Flows as a CICIDS2017 `MachineLearningCVE` CSV (CICFlowMeter feature columns and a
-    /// `Label`), for `wirewatch train` (flows only; needs flows recorded with features).
-    Cicflowmeter,
-}
-
-/// Roll-up level of interval rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ResolutionArg {
-    /// Chosen from the range and what retention keeps.
-    Auto,
-    /// Every interval.
-    Raw,
-    /// One-minute roll-ups.
-    Minute,
-    /// One-hour roll-ups.
-    Hour,
-}
-
-/// Filters shared by history commands.
-#[derive(Debug, Clone, Default, Args)]
-pub struct FilterArgs {
-    /// Start of the time range: Unix seconds or RFC 3339 (2024-01-01T00:00:00Z).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub from: Option<Timestamp>,
-    /// End of the time range (same forms).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub to: Option<Timestamp>,
-    /// An address or CIDR block (source or destination).
-    #[arg(long, value_name = "IP/CIDR")]
-    pub ip: Option<String>,
-    /// A port (source or destination).
-    #[arg(long)]
-    pub port: Option<u16>,
-    /// Protocol: tcp, udp, icmp, icmpv6 or a number.
-    #[arg(long, value_name = "PROTO", value_parser = parse_proto)]
-    pub proto: Option<u8>,
-    /// Substring of the application or server name.
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Alert kind.
-    #[arg(long)]
-    pub kind: Option<String>,
-    /// Lowest alert severity: low, medium, high, critical.
-    #[arg(long, value_parser = parse_severity)]
-    pub severity: Option<Severity>,
-    /// Free text over names and alert messages.
-    #[arg(long)]
-    pub text: Option<String>,
-}
 
 impl FilterArgs {
     /// The store query these filters describe.
@@ -106,32 +32,6 @@ impl FilterArgs {
         q.validate()?;
         Ok(q)
     }
-}
-
-/// `wirewatch export`.
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    /// The database.
-    #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
-    pub db: PathBuf,
-    /// What to export.
-    #[arg(long, value_enum)]
-    pub what: What,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "csv")]
-    pub format: Format,
-    /// Roll-up level for intervals.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub resolution: ResolutionArg,
-    /// Write here instead of stdout.
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub out: Option<PathBuf>,
-    /// The `Label` column of a cicflowmeter export (e.g. `BENIGN`, `PortScan`, `DoS Hulk`).
-    #[arg(long, value_name = "TEXT", default_value = "BENIGN")]
-    pub label: String,
-    /// Filters.
-    #[command(flatten)]
-    pub filters: FilterArgs,
 }
 
 /// Rows fetched per query while exporting.

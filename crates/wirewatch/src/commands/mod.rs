@@ -1,0 +1,35 @@
+//! One module per subcommand; [`run`] dispatches the parsed command line to them.
+
+pub mod analyze;
+pub mod bench;
+pub mod export;
+pub mod extract;
+pub mod generate;
+pub mod intel;
+pub mod interfaces;
+pub mod model;
+pub mod run;
+pub mod train;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Some(Command::Analyze(args)) => analyze::run(&args),
+        Some(Command::Generate(args)) => generate::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Run(args)) => run::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Extract(args)) => extract::run(&args),
+        Some(Command::Intel(args)) => intel::run(&args),
+        Some(Command::Model(args)) => model::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Token) => {
+            println!("{}", wirewatch_web::generate_token()?);
+            Ok(0)
+        }
+        Some(Command::Interfaces(args)) => interfaces::run(&args),
+        None => run::run(&cli.run),
+    }
+}
