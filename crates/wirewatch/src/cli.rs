@@ -99,7 +99,7 @@ pub struct AnalyzeArgs {
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
     /// At most this many flows are listed in the report (all are counted).
-    #[arg(long, default_value_t = crate::analyze::DEFAULT_MAX_REPORT_FLOWS, value_name = "N")]
+    #[arg(long, default_value_t = wirewatch_report::DEFAULT_MAX_REPORT_FLOWS, value_name = "N")]
     pub max_report_flows: usize,
     /// Never show a progress bar.
     #[arg(long)]

@@ -1,6 +1,6 @@
 //! The compact per-interval line `wirewatch run` prints on a terminal.
 
-use crate::analyze::text::human_rate;
+use wirewatch_report::text::human_rate;
 use wirewatch_core::IntervalMetrics;
 use wirewatch_core::proto::ALL_CLASSES;
 

@@ -100,7 +100,7 @@ pub fn plan(settings: &MemorySettings, shape: RunShape) -> anyhow::Result<Memory
         },
         Part {
             name: "names and report",
-            bytes: 2 * crate::analyze::names::MAX_TRACKED_NAMES as u64 * NAME_BYTES + 16 * mib,
+            bytes: 2 * wirewatch_report::names::MAX_TRACKED_NAMES as u64 * NAME_BYTES + 16 * mib,
         },
     ];
     if shape.ring_bytes > 0 {

@@ -16,7 +16,7 @@ pub mod logs;
 pub mod store;
 pub mod terminal;
 
-use crate::analyze::ReportCollector;
+use wirewatch_report::ReportCollector;
 use crate::pipeline::{Engine, Sink};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
