@@ -1,7 +1,8 @@
 //! Shared vocabulary of the Wirewatch pipeline.
 //!
 //! Owns the plain data types that cross stage boundaries (timestamps, captured frames, protocol
-//! classes, flow records, interval metrics). It holds no logic beyond small conversions and must
+//! classes, flow records, interval metrics), plus the conversion of timestamps to [`jiff`] that
+//! every crate's calendar work goes through ([`time`]). It holds no logic beyond that and must
 //! not depend on any other Wirewatch crate: every stage depends on it, never the other way round.
 
 pub mod alert;
