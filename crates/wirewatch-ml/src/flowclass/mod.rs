@@ -22,7 +22,6 @@ pub mod extract;
 pub mod features;
 pub mod metrics;
 pub mod model;
-mod rng;
 pub mod train;
 
 pub use classes::{ALL_CLASSES, FlowClass, map_label};
