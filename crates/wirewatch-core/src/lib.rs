@@ -1,8 +1,11 @@
 //! Shared vocabulary of the Wirewatch pipeline.
 //!
 //! Owns the plain data types that cross stage boundaries (timestamps, captured frames, protocol
-//! classes, flow records, interval metrics). It holds no logic beyond small conversions and must
-//! not depend on any other Wirewatch crate: every stage depends on it, never the other way round.
+//! classes, flow records, interval metrics), plus the two small utilities several crates share:
+//! conversion of timestamps to [`jiff`] for calendar work ([`time`]) and the seeded generator
+//! whose sequences models and generated captures depend on ([`rng`]). It holds no logic beyond
+//! that and must not depend on any other Wirewatch crate: every stage depends on it, never the
+//! other way round.
 
 pub mod alert;
 pub mod app;
@@ -11,6 +14,7 @@ pub mod frame;
 pub mod interval;
 pub mod kind;
 pub mod proto;
+pub mod rng;
 pub mod threat;
 pub mod time;
 

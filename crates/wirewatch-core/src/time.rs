@@ -2,6 +2,10 @@
 //!
 //! Every stateful stage takes time from here, never from the wall clock, so that a replayed
 //! capture reproduces a live run exactly.
+//!
+//! Calendar work (civil dates, formatting, parsing) is [`jiff`]'s: [`Timestamp::to_jiff`] and
+//! [`Timestamp::from_jiff`] convert, and [`Timestamp::format_utc`] writes a UTC time with
+//! `strftime` directives, so no crate converts by hand.
 
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +58,27 @@ impl Timestamp {
     pub fn plus(self, nanos: u64) -> Timestamp {
         Timestamp(self.0.saturating_add(nanos))
     }
+
+    /// The same instant as a [`jiff::Timestamp`]. Every value fits: the latest, `u64::MAX`
+    /// nanoseconds, is in the year 2554, and jiff reaches the year 9999.
+    pub fn to_jiff(self) -> jiff::Timestamp {
+        jiff::Timestamp::from_nanosecond(i128::from(self.0)).unwrap_or(jiff::Timestamp::MAX)
+    }
+
+    /// The same instant as a [`Timestamp`]: `None` before 1970 or after the latest one
+    /// (`u64::MAX` nanoseconds, in the year 2554).
+    pub fn from_jiff(t: jiff::Timestamp) -> Option<Timestamp> {
+        u64::try_from(t.as_nanosecond()).ok().map(Timestamp)
+    }
+
+    /// This time in UTC, written with `strftime` directives (see [`jiff::fmt::strtime`]):
+    /// `%Y-%m-%dT%H:%M:%S.%3fZ` gives `2024-02-29T23:59:59.999Z` (fractions are truncated, and
+    /// `%z` is `+0000`). A format jiff rejects, a mistake the callers' tests catch, gives jiff's
+    /// RFC 3339 form instead of a panic.
+    pub fn format_utc(self, format: &str) -> String {
+        let t = self.to_jiff();
+        jiff::fmt::strtime::format(format, t).unwrap_or_else(|_| t.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +98,39 @@ mod tests {
         assert_eq!(t.since(Timestamp(5_000_000_000)), 300_000_000);
         assert_eq!(Timestamp(1).since(t), 0);
         assert_eq!(t.floor_to(0), t);
+    }
+
+    #[test]
+    fn every_timestamp_converts_to_jiff_and_back() {
+        for t in [
+            Timestamp(0),
+            Timestamp(1_709_251_199_999_999_999),
+            Timestamp(i64::MAX as u64 + 1),
+            Timestamp(u64::MAX),
+        ] {
+            assert_eq!(i128::from(t.0), t.to_jiff().as_nanosecond());
+            assert_eq!(Timestamp::from_jiff(t.to_jiff()), Some(t));
+        }
+        let before_1970 = jiff::Timestamp::from_second(-1).ok();
+        assert_eq!(before_1970.and_then(Timestamp::from_jiff), None);
+        assert_eq!(Timestamp::from_jiff(jiff::Timestamp::MAX), None);
+    }
+
+    #[test]
+    fn formats_in_utc_to_the_latest_timestamp() {
+        let fmt = "%Y-%m-%dT%H:%M:%S.%6f%z";
+        assert_eq!(
+            Timestamp(0).format_utc(fmt),
+            "1970-01-01T00:00:00.000000+0000"
+        );
+        // Truncated, not rounded: 23:59:59.999999999 stays on the leap day.
+        let t = Timestamp::from_secs_nanos(1_709_251_199, 999_999_999);
+        assert_eq!(t.format_utc(fmt), "2024-02-29T23:59:59.999999+0000");
+        assert_eq!(
+            Timestamp(u64::MAX).format_utc(fmt),
+            "2554-07-21T23:34:33.709551+0000"
+        );
+        // A format jiff rejects gives RFC 3339 rather than a panic.
+        assert_eq!(t.format_utc("%K"), "2024-02-29T23:59:59.999999999Z");
     }
 }

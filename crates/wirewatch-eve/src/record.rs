@@ -112,14 +112,8 @@ const ICMP4_ECHO_REPLY: u8 = 0;
 /// ICMPv6 echo reply type.
 const ICMP6_ECHO_REPLY: u8 = 129;
 
-/// Seconds in a day.
-const SECS_PER_DAY: u64 = 86_400;
-/// Seconds in an hour.
-const SECS_PER_HOUR: u64 = 3_600;
-/// Seconds in a minute.
-const SECS_PER_MINUTE: u64 = 60;
-/// Nanoseconds in a microsecond.
-const NANOS_PER_MICRO: u64 = 1_000;
+/// Suricata's packet time: UTC with microseconds (truncated) and the offset, always `+0000`.
+const SURICATA_TIME: &str = "%Y-%m-%dT%H:%M:%S.%6f+0000";
 
 /// The signature id of an alert kind (see [`SIGNATURE_IDS`]).
 pub fn signature_id(kind: &str) -> u32 {
@@ -174,55 +168,9 @@ fn app_proto_name(app: AppProto) -> &'static str {
     }
 }
 
-/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    // Days are counted from 0000-03-01, so a leap day is the last day of its year, and
-    // grouped in eras of 400 years (the calendar repeats after one).
-    const DAYS_TO_MARCH_1ST_0000: u64 = 719_468;
-    const DAYS_PER_ERA: u64 = 146_097;
-    const YEARS_PER_ERA: u64 = 400;
-    const DAYS_PER_YEAR: u64 = 365;
-    const DAYS_PER_4_YEARS: u64 = 1_461;
-    const DAYS_PER_CENTURY: u64 = 36_524;
-    const YEARS_PER_LEAP: u64 = 4;
-    const YEARS_PER_CENTURY: u64 = 100;
-    // From March on, months run in groups of five lasting 153 days (31 30 31 30 31).
-    const MONTHS_PER_GROUP: u64 = 5;
-    const DAYS_PER_GROUP: u64 = 153;
-    // Month index 0 is March; indexes 10 and 11 are January and February of the next year.
-    const MARCH: u64 = 3;
-    const MONTHS_MARCH_TO_DECEMBER: u64 = 10;
-    const FEBRUARY: u64 = 2;
-    let z = days + DAYS_TO_MARCH_1ST_0000;
-    let era = z / DAYS_PER_ERA;
-    let doe = z % DAYS_PER_ERA;
-    let yoe = (doe - doe / (DAYS_PER_4_YEARS - 1) + doe / DAYS_PER_CENTURY
-        - doe / (DAYS_PER_ERA - 1))
-        / DAYS_PER_YEAR;
-    let doy = doe - (DAYS_PER_YEAR * yoe + yoe / YEARS_PER_LEAP - yoe / YEARS_PER_CENTURY);
-    let mp = (MONTHS_PER_GROUP * doy + 2) / DAYS_PER_GROUP;
-    let day = doy - (DAYS_PER_GROUP * mp + 2) / MONTHS_PER_GROUP + 1;
-    let month = if mp < MONTHS_MARCH_TO_DECEMBER {
-        mp + MARCH
-    } else {
-        mp - (MONTHS_MARCH_TO_DECEMBER - 1)
-    };
-    let year = yoe + era * YEARS_PER_ERA + u64::from(month <= FEBRUARY);
-    (year, month, day)
-}
-
 /// A packet time as Suricata writes it: `2024-05-01T12:34:56.123456+0000` (UTC, microseconds).
 pub fn format_timestamp(ts: Timestamp) -> String {
-    let secs = ts.nanos() / NANOS_PER_SEC;
-    let micros = ts.nanos() % NANOS_PER_SEC / NANOS_PER_MICRO;
-    let (year, month, day) = civil_from_days(secs / SECS_PER_DAY);
-    let rem = secs % SECS_PER_DAY;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{micros:06}+0000",
-        rem / SECS_PER_HOUR,
-        rem % SECS_PER_HOUR / SECS_PER_MINUTE,
-        rem % SECS_PER_MINUTE
-    )
+    ts.format_utc(SURICATA_TIME)
 }
 
 /// One EVE line.
@@ -715,6 +663,11 @@ mod tests {
         // 2100 is not a leap year: 2100-02-28 is followed by 2100-03-01.
         let ts = Timestamp::from_secs_nanos(4_107_542_400, 0);
         assert_eq!(format_timestamp(ts), "2100-03-01T00:00:00.000000+0000");
+        // The latest timestamp, in 2554: a date like any other, no panic.
+        assert_eq!(
+            format_timestamp(Timestamp(u64::MAX)),
+            "2554-07-21T23:34:33.709551+0000"
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use wirewatch_core::flow::DirectionStats;
+use wirewatch_core::rng::SplitMix64;
 use wirewatch_core::{
     AppDetails, AppLabel, AppProto, EndReason, FlowRecord, NameSource, TcpState, Timestamp,
 };
@@ -34,18 +35,16 @@ fn flow_count() -> u64 {
         .unwrap_or(10_000_000)
 }
 
-/// splitmix64: fixed-seed, fast, good enough to spread addresses and ports.
-struct Rng(u64);
+/// SplitMix64 (the shared one): fixed-seed, fast, good enough to spread addresses and ports.
+struct Rng(SplitMix64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
+    /// `0..n` by remainder, as this data has always been drawn (not the multiply-shift of
+    /// [`SplitMix64::below`], which would draw other data).
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
@@ -192,7 +191,7 @@ fn database(n: u64) -> PathBuf {
     }
     eprintln!("building {} with {n} flows ...", path.display());
     let started = Instant::now();
-    let mut rng = Rng(42);
+    let mut rng = Rng(SplitMix64::new(42));
     let flows = (0..n).map(|i| synthetic_flow(&mut rng, i, n));
     let inserted = bulk_insert_flows(&path, flows).unwrap();
     assert_eq!(inserted, n);

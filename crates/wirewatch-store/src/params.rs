@@ -89,64 +89,19 @@ fn exact_seconds(t: &str) -> Option<Timestamp> {
     ))
 }
 
+/// RFC 3339 (as jiff reads it: `T`, `t` or a space between date and time, `Z`, `z` or an
+/// offset) or a bare date, taken as UTC midnight. `None` before 1970, and after 2262-04-11
+/// (2^63 ns, the latest packet time the packet clock accepts), as always.
 fn parse_rfc3339(t: &str) -> Option<Timestamp> {
-    let num = |s: &str| s.parse::<i64>().ok();
-    let (date, rest) = t.split_at_checked(10)?;
-    let mut d = date.split('-');
-    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || d.next().is_some() {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, day) * 86_400;
-    let mut nanos = 0i64;
-    if !rest.is_empty() {
-        let rest = rest.strip_prefix(['T', 't', ' '])?;
-        let (clock, zone) = match rest.find(['Z', 'z', '+', '-']) {
-            Some(i) => rest.split_at(i),
-            None => return None,
-        };
-        let (hms, frac) = match clock.split_once('.') {
-            Some((a, b)) => (a, Some(b)),
-            None => (clock, None),
-        };
-        let mut parts = hms.split(':');
-        let (h, mi, se) = (
-            num(parts.next()?)?,
-            num(parts.next()?)?,
-            num(parts.next()?)?,
-        );
-        if h > 23 || mi > 59 || se > 60 || parts.next().is_some() {
-            return None;
+    let instant = match t.parse::<jiff::Timestamp>() {
+        Ok(instant) => instant,
+        Err(_) => {
+            let day = jiff::civil::Date::strptime("%Y-%m-%d", t).ok()?;
+            jiff::tz::Offset::UTC.to_timestamp(day.into()).ok()?
         }
-        secs += h * 3600 + mi * 60 + se;
-        if let Some(f) = frac {
-            if f.is_empty() || f.len() > 9 || !f.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            nanos = num(&format!("{f:0<9}"))?;
-        }
-        match zone {
-            "Z" | "z" => {}
-            z => {
-                let sign = if z.starts_with('-') { -1 } else { 1 };
-                let (zh, zm) = z.get(1..)?.split_once(':')?;
-                secs -= sign * (num(zh)? * 3600 + num(zm)? * 60);
-            }
-        }
-    }
-    let total = secs.checked_mul(1_000_000_000)?.checked_add(nanos)?;
-    u64::try_from(total).ok().map(Timestamp)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    };
+    i64::try_from(instant.as_nanosecond()).ok()?;
+    Timestamp::from_jiff(instant)
 }
 
 /// Parses an IP protocol: a name (`tcp`, `udp`, `icmp`, `icmpv6`) or a number.
@@ -243,9 +198,24 @@ mod tests {
             "2024-01-01T25:00:00Z",
             "2024-01-01T00:00:00",
             "-5",
+            // Before 1970, past 2^63 ns (2262-04-11), past what jiff reads (year 9999).
+            "1969-12-31T23:59:59Z",
+            "2262-04-12",
+            "2554-07-21T23:34:33Z",
+            "9999-12-31T23:59:59Z",
+            "10000-01-01T00:00:00Z",
+            "99999999999-01-01",
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            parse_time("2262-04-11T23:47:16.854775807Z"),
+            Ok(Timestamp(i64::MAX as u64))
+        );
+        assert_eq!(
+            parse_time("2024-01-01t00:00:00z"),
+            parse_time("2024-01-01 00:00:00Z")
+        );
     }
 
     #[test]

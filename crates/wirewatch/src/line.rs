@@ -23,7 +23,7 @@ pub fn interval_line(m: &IntervalMetrics) -> String {
     let drops = m.drops.total();
     format!(
         "{}  {:>12}  {:>9.0} pkt/s  {:<34}  flows {} (+{}{})  SYN {}  drops {}{}",
-        clock(m.start_ts.0 / 1_000_000_000),
+        m.start_ts.format_utc("%H:%M:%S"),
         human_rate(m.bps),
         m.pps,
         if mix.is_empty() {
@@ -50,12 +50,6 @@ pub fn interval_line(m: &IntervalMetrics) -> String {
             String::new()
         }
     )
-}
-
-/// `HH:MM:SS` of a Unix time, UTC.
-fn clock(secs: u64) -> String {
-    let s = secs % 86_400;
-    format!("{:02}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
 }
 
 #[cfg(test)]
@@ -88,6 +82,11 @@ mod tests {
         };
         let line = interval_line(&m);
         assert!(line.starts_with("22:13:20"), "{line}");
+        let last = IntervalMetrics {
+            start_ts: Timestamp(u64::MAX), // in 2554: the clock still reads, no panic
+            ..m.clone()
+        };
+        assert!(interval_line(&last).starts_with("23:34:33  "));
         assert!(line.contains("1.0 Mbit/s"), "{line}");
         assert!(line.contains("200 pkt/s"), "{line}");
         assert!(line.contains("tcp 75% udp 25%"), "{line}");

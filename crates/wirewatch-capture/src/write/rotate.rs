@@ -466,15 +466,7 @@ fn list_with_seq(dir: &Path, prefix: &str) -> io::Result<Vec<(u64, PathBuf)>> {
 
 /// `{prefix}-{seq:06}-{YYYYmmddTHHMMSS}Z.pcap` for a file whose first packet is at `ts`.
 pub fn file_name(prefix: &str, seq: u64, ts: Timestamp) -> String {
-    let secs = ts.nanos() / NANOS_PER_SEC;
-    let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
-    let sod = secs % 86_400;
-    format!(
-        "{prefix}-{seq:06}-{y:04}{mo:02}{d:02}T{:02}{:02}{:02}Z.pcap",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )
+    format!("{prefix}-{seq:06}-{}.pcap", ts.format_utc("%Y%m%dT%H%M%SZ"))
 }
 
 /// The sequence number of a file named by [`file_name`] with `prefix`.
@@ -493,51 +485,34 @@ fn parse_name(prefix: &str, name: &str) -> Option<u64> {
     if ok { seq.parse().ok() } else { None }
 }
 
-/// The civil (proleptic Gregorian) date of a day count since 1970-01-01: (year, month, day).
-/// Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March first
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::FileSource;
 
-    /// Days since 1970-01-01 of a civil date (the inverse of [`civil_from_days`]).
-    fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-        let y = if m <= 2 { y - 1 } else { y };
-        let era = y.div_euclid(400);
-        let yoe = y.rem_euclid(400);
-        let m = i64::from(m);
-        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        era * 146_097 + doe - 719_468
-    }
-
     #[test]
-    fn civil_dates_are_right() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(59), (1970, 3, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(19_675), (2023, 11, 14));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        let mut prev = civil_from_days(-1);
+    fn names_carry_the_civil_date() {
+        let day = |days: u64| Timestamp::from_secs_nanos(days * 86_400, 0);
+        for (days, want) in [
+            (0, "x-000001-19700101T000000Z.pcap"),
+            (59, "x-000001-19700301T000000Z.pcap"),
+            (11_016, "x-000001-20000229T000000Z.pcap"),
+            (19_675, "x-000001-20231114T000000Z.pcap"),
+        ] {
+            assert_eq!(file_name("x", 1, day(days)), want);
+        }
+        // The latest timestamp (in 2554) still gets its date, no panic.
+        assert_eq!(
+            file_name("x", 1, Timestamp(u64::MAX)),
+            "x-000001-25540721T233433Z.pcap"
+        );
+        // Day after day, the names sort in time order and parse back.
+        let mut prev = String::new();
         for days in 0..200_000 {
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
-            assert!((y, m, d) > prev);
-            assert!((1..=12).contains(&m) && (1..=31).contains(&d));
-            prev = (y, m, d);
+            let name = file_name("x", 1, day(days));
+            assert!(name > prev, "{name} after {prev}");
+            assert_eq!(parse_name("x", &name), Some(1));
+            prev = name;
         }
     }
 

@@ -41,7 +41,7 @@ mod tests {
 
     #[test]
     fn round_trips_bit_for_bit() {
-        let mut rng = crate::anomaly::rng::SplitMix64::new(5);
+        let mut rng = wirewatch_core::rng::SplitMix64::new(5);
         let mut checked = 0;
         while checked < 10_000 {
             let x = f64::from_bits(rng.next_u64());

@@ -38,8 +38,8 @@
 
 use super::error::AnomalyError;
 use super::exact_f64;
-use super::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
+use wirewatch_core::rng::SplitMix64;
 
 /// Euler–Mascheroni constant, for the harmonic-number approximation H(i) ≈ ln i + γ.
 const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;

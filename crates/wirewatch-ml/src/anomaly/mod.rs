@@ -21,7 +21,6 @@ pub mod explain;
 pub mod features;
 pub mod iforest;
 pub mod model;
-pub mod rng;
 pub mod trainer;
 
 #[cfg(test)]

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use super::classes::{ALL_CLASSES, CLASS_COUNT, FlowClass, label_text, map_label};
 use super::error::{FlowClassError, Result};
 use super::features::{CIC_COLUMNS, FEATURE_COUNT, FeatureVector, UNDEFINED, col};
-use super::rng::SplitMix64;
+use wirewatch_core::rng::SplitMix64;
 
 /// Classes with fewer rows than this (after deduplication) are reported and left out of
 /// training: a 20 % test split then still holds 10 rows, so a per-class recall is measured

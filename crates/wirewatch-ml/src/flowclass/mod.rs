@@ -26,7 +26,6 @@ pub mod export;
 pub mod features;
 pub mod metrics;
 pub mod model;
-mod rng;
 pub mod train;
 
 pub use classes::{ALL_CLASSES, FlowClass, map_label};

@@ -79,12 +79,12 @@ mod stream;
 mod wire;
 
 use super::generator::GeneratedFrame;
-use super::rng::splitmix64;
 use attack::Attacks;
 use std::net::Ipv4Addr;
 use std::ops::RangeInclusive;
 use stream::{GenStream, StreamPlan};
 use wirewatch_core::Timestamp;
+use wirewatch_core::rng::SplitMix64;
 use wirewatch_core::time::NANOS_PER_SEC;
 
 /// The port scanner (TEST-NET-3, RFC 5737: an outside host).
@@ -331,10 +331,8 @@ impl Scenario {
 
 /// A seed for stream `tag` number `index`, independent of every other (tag, index).
 fn derive_seed(seed: u64, tag: u64, index: u64) -> u64 {
-    let mut state = seed ^ tag.rotate_right(8);
-    let a = splitmix64(&mut state);
-    let mut state = a ^ index;
-    splitmix64(&mut state)
+    let a = SplitMix64::new(seed ^ tag.rotate_right(8)).next_u64();
+    SplitMix64::new(a ^ index).next_u64()
 }
 
 #[cfg(test)]
@@ -436,5 +434,8 @@ mod tests {
         assert_ne!(a, derive_seed(1, 0xb6, 2));
         assert_ne!(a, derive_seed(1, 0xa7, 1));
         assert_ne!(a, derive_seed(2, 0xb6, 1));
+        // Pinned: every stream of a scenario starts from these, so they may never change.
+        assert_eq!(derive_seed(7, 1, 0), 0x0f03_22d0_2fda_e91a);
+        assert_eq!(derive_seed(0x1234, 0xabcd, 99), 0x1574_6735_edf0_558c);
     }
 }
