@@ -81,6 +81,58 @@ impl Timestamp {
     }
 }
 
+/// Parses Unix seconds (`1700000000.5`) or RFC 3339 UTC (`2024-01-01T00:00:00Z`,
+/// `2024-01-01T00:00:00.25+02:00`, or a bare date `2024-01-01`).
+pub fn parse_time(s: &str) -> Result<Timestamp, String> {
+    let t = s.trim();
+    if let Some(ts) = exact_seconds(t) {
+        return Ok(ts);
+    }
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            return Ok(Timestamp((secs * 1e9).round() as u64));
+        }
+        return Err(format!("`{s}` is not a time: seconds must be positive"));
+    }
+    parse_rfc3339(t).ok_or_else(|| {
+        format!("`{s}` is not a time: use Unix seconds or RFC 3339 such as 2024-01-01T00:00:00Z")
+    })
+}
+
+/// `SECONDS[.FRACTION]` in plain digits, exact to the nanosecond (an `f64` is not: it keeps
+/// about 16 digits, a few hundred nanoseconds at today's times).
+fn exact_seconds(t: &str) -> Option<Timestamp> {
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 9 {
+        return None;
+    }
+    let secs: u64 = whole.parse().ok()?;
+    let nanos: u64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
+    Some(Timestamp(
+        secs.checked_mul(1_000_000_000)?.checked_add(nanos)?,
+    ))
+}
+
+/// RFC 3339 (as jiff reads it: `T`, `t` or a space between date and time, `Z`, `z` or an
+/// offset) or a bare date, taken as UTC midnight. `None` before 1970, and after 2262-04-11
+/// (2^63 ns, the latest packet time the packet clock accepts), as always.
+fn parse_rfc3339(t: &str) -> Option<Timestamp> {
+    let instant = match t.parse::<jiff::Timestamp>() {
+        Ok(instant) => instant,
+        Err(_) => {
+            let day = jiff::civil::Date::strptime("%Y-%m-%d", t).ok()?;
+            jiff::tz::Offset::UTC.to_timestamp(day.into()).ok()?
+        }
+    };
+    i64::try_from(instant.as_nanosecond()).ok()?;
+    Timestamp::from_jiff(instant)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,7 +75,7 @@ pub fn parse_filter(
     if let Some(f) = flow {
         filter.flow = Some(f.parse()?);
     }
-    let time = |t: &str| wirewatch_store::params::parse_time(t);
+    let time = |t: &str| wirewatch_core::time::parse_time(t);
     filter.from = from.map(time).transpose()?;
     filter.until = until.map(time).transpose()?;
     if let (Some(f), Some(u)) = (filter.from, filter.until)

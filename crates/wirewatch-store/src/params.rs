@@ -2,7 +2,7 @@
 //! flattening of JSON rows into CSV columns, shared by `wirewatch export` and the web API.
 
 use serde_json::{Map, Value};
-use wirewatch_core::{Severity, Timestamp};
+use wirewatch_core::Severity;
 
 /// Top-level fields whose objects have no fixed shape (an alert's `evidence` differs by
 /// detector): kept as one JSON text column, so every CSV row has the same columns.
@@ -52,57 +52,7 @@ pub fn csv_safe(s: &str) -> String {
     }
 }
 
-/// Parses Unix seconds (`1700000000.5`) or RFC 3339 UTC (`2024-01-01T00:00:00Z`,
-/// `2024-01-01T00:00:00.25+02:00`, or a bare date `2024-01-01`).
-pub fn parse_time(s: &str) -> Result<Timestamp, String> {
-    let t = s.trim();
-    if let Some(ts) = exact_seconds(t) {
-        return Ok(ts);
-    }
-    if let Ok(secs) = t.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            return Ok(Timestamp((secs * 1e9).round() as u64));
-        }
-        return Err(format!("`{s}` is not a time: seconds must be positive"));
-    }
-    parse_rfc3339(t).ok_or_else(|| {
-        format!("`{s}` is not a time: use Unix seconds or RFC 3339 such as 2024-01-01T00:00:00Z")
-    })
-}
-
-/// `SECONDS[.FRACTION]` in plain digits, exact to the nanosecond (an `f64` is not: it keeps
-/// about 16 digits, a few hundred nanoseconds at today's times).
-fn exact_seconds(t: &str) -> Option<Timestamp> {
-    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 9 {
-        return None;
-    }
-    let secs: u64 = whole.parse().ok()?;
-    let nanos: u64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}").parse().ok()?
-    };
-    Some(Timestamp(
-        secs.checked_mul(1_000_000_000)?.checked_add(nanos)?,
-    ))
-}
-
-/// RFC 3339 (as jiff reads it: `T`, `t` or a space between date and time, `Z`, `z` or an
-/// offset) or a bare date, taken as UTC midnight. `None` before 1970, and after 2262-04-11
-/// (2^63 ns, the latest packet time the packet clock accepts), as always.
-fn parse_rfc3339(t: &str) -> Option<Timestamp> {
-    let instant = match t.parse::<jiff::Timestamp>() {
-        Ok(instant) => instant,
-        Err(_) => {
-            let day = jiff::civil::Date::strptime("%Y-%m-%d", t).ok()?;
-            jiff::tz::Offset::UTC.to_timestamp(day.into()).ok()?
-        }
-    };
-    i64::try_from(instant.as_nanosecond()).ok()?;
-    Timestamp::from_jiff(instant)
-}
+pub use wirewatch_core::time::parse_time;
 
 /// Parses an IP protocol: a name (`tcp`, `udp`, `icmp`, `icmpv6`) or a number.
 pub fn parse_proto(s: &str) -> Result<u8, String> {
@@ -126,6 +76,7 @@ pub fn parse_severity(s: &str) -> Result<Severity, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wirewatch_core::Timestamp;
 
     #[test]
     fn text_that_starts_like_a_formula_is_never_a_formula_in_csv() {

@@ -1,8 +1,8 @@
 //! The compact per-interval line `wirewatch run` prints on a terminal.
 
-use wirewatch_report::text::human_rate;
 use wirewatch_core::IntervalMetrics;
 use wirewatch_core::proto::ALL_CLASSES;
+use wirewatch_report::text::human_rate;
 
 /// Formats one interval as a single line: time (UTC), bandwidth, packet rate, protocol mix,
 /// flows (new, and evicted from a full table when any were) and drops.

@@ -73,6 +73,12 @@ pub const RUN_REPORT_ALERTS: usize = 1_000;
 /// Runs the live monitor until Ctrl-C/SIGTERM, `--duration`, or the end of a replay.
 pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let settings = crate::settings::RunSettings::resolve(args)?;
+    // Ctrl-C and SIGTERM stop, and so does SIGHUP (a closed terminal) unless it reloads the
+    // blocklists: the run ends cleanly either way. A second one ends the process at once.
+    // Installed first: a signal while the run starts (opening the database may wait for a
+    // lock) stops it cleanly too.
+    let stop = Arc::new(AtomicBool::new(false));
+    install_stop_signals(&stop, settings.config.intel.blocklists.is_empty())?;
     let spec = source_spec(args)?;
     let memory = &settings.memory;
     if let Some(from) = memory.lowered_from {
@@ -102,9 +108,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     let (publisher, snapshots) = snapshot_channel();
     let publisher: SharedPublisher = Arc::new(Mutex::new(publisher));
     let status: SharedStatus = Arc::default();
-    // Ctrl-C and SIGTERM stop, and so does SIGHUP (a closed terminal) unless it reloads the
-    // blocklists: the run ends cleanly either way. A second one ends the process at once.
-    let stop = Arc::new(AtomicBool::new(false));
     let (outputs, failures) = crate::outputs::build(OutputPlan {
         // A monitor's report keeps only the latest flows and intervals: memory stays flat
         // however long it runs (totals come from the engine's running counters).
@@ -163,7 +166,6 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let (Some(slot), Some(path)) = (&anomaly, &model_path) {
         crate::model::load_into(slot, path)?;
     }
-    install_stop_signals(&stop, config.intel.blocklists.is_empty())?;
     let monitor = Arc::new(Monitor::with_engine(engine, outputs)?);
     let described = describe(&spec);
     let live_defaults = match &spec {

@@ -16,13 +16,13 @@ pub mod logs;
 pub mod store;
 pub mod terminal;
 
-use wirewatch_report::ReportCollector;
 use crate::pipeline::{Engine, Sink};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use wirewatch_core::{Alert, FlowRecord, Frame, IncidentStatus, IntervalMetrics};
 use wirewatch_decode::Packet;
+use wirewatch_report::ReportCollector;
 use wirewatch_store::Store;
 
 /// An output the engine thread owns.
