@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, TcpListener};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use support::abuseipdb::{FakeAbuseIpdb, FakeConfig, Record};
 use wirewatch_intel::abuseipdb::{
     AbuseIpdbClient, AbuseIpdbConfig, ClientError, ENV_API_KEY, ENV_BASE_URL, IntelService,
@@ -18,15 +18,9 @@ use wirewatch_intel::{IntelCache, Reputation, Source};
 /// condition holds, this only bounds a failure.
 const WAIT: Duration = Duration::from_secs(20);
 
-fn wait_until(mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < WAIT {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    f()
+/// Whether `f` came to hold within [`WAIT`] (the caller asserts, with what it knows).
+fn wait_until(f: impl FnMut() -> bool) -> bool {
+    wirewatch_testkit::poll_until(WAIT, f)
 }
 
 fn ip(s: &str) -> IpAddr {
@@ -462,6 +456,7 @@ fn a_422_is_counted_and_not_retried() {
             Submit::Skipped(SkipReason::AlreadyKnown)
         );
     }
+    // Deliberate: time for a retry to happen, to prove none does.
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.requests_for("203.0.114.1"), 1);
     let stats = service.stats();
@@ -556,6 +551,7 @@ fn network_errors_back_off_without_crashing() {
     }
     assert!(wait_until(|| service.stats().errors >= 1));
     // The first back-off (2 s) holds the other addresses back: still one error shortly after.
+    // Deliberate: time for a second attempt to happen, to prove the back-off prevents it.
     std::thread::sleep(Duration::from_millis(300));
     let stats = service.stats();
     assert_eq!(stats.errors, 1, "{stats:?}");
@@ -623,6 +619,7 @@ fn without_rate_headers_the_configured_daily_quota_holds() {
     let until = stats.rate_limited_until.expect("paused");
     let left = until.duration_since(SystemTime::now()).unwrap();
     assert!(left <= Duration::from_secs(86_400), "{left:?}");
+    // Deliberate: time for a third request to happen, to prove the pause prevents it.
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(server.total(), 2);
     assert_eq!(server.requests_for("45.95.147.3"), 0);

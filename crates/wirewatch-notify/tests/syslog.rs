@@ -190,6 +190,29 @@ fn read_frames(stream: &mut TcpStream, want: usize) -> Vec<String> {
     frames
 }
 
+/// Whether the TCP connection from local port `local` to port `remote` on this host has seen
+/// its peer close it: the kernel lists it in CLOSE_WAIT (state `08` in Linux's
+/// `/proc/net/tcp` and `/proc/net/tcp6`, whose ports are in hex).
+fn close_reached(local: u16, remote: u16) -> bool {
+    let port = |addr: &str| {
+        addr.rsplit_once(':')
+            .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+    };
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|table| {
+        std::fs::read_to_string(table)
+            .unwrap_or_default()
+            .lines()
+            .skip(1)
+            .any(|line| {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                f.len() > 3
+                    && port(f[1]) == Some(local)
+                    && port(f[2]) == Some(remote)
+                    && f[3] == "08"
+            })
+    })
+}
+
 #[test]
 fn tcp_uses_octet_counting_and_reconnects() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -212,9 +235,14 @@ fn tcp_uses_octet_counting_and_reconnects() {
     );
     wait_for("two sends", || notifier.stats().sent.syslog == 2);
 
-    // The receiver closes the connection; the next message goes over a new one.
+    // The receiver closes the connection; the next message goes over a new one, once the
+    // close has reached the notifier's end (which it checks before writing).
+    let notifier_port = conn.peer_addr().unwrap().port();
     drop(conn);
-    std::thread::sleep(Duration::from_millis(50));
+    wait_for(
+        "the close to reach the notifier's end of the connection",
+        || close_reached(notifier_port, listener.local_addr().unwrap().port()),
+    );
     notifier.notify(&alert(3, Severity::High, "after reconnect"), true);
     let (mut conn, _) = listener.accept().unwrap();
     let frames = read_frames(&mut conn, 1);

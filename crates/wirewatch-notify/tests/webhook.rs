@@ -170,7 +170,8 @@ fn rate_limit_drops_the_excess_and_sends_one_summary_when_the_window_reopens() {
     let stats = notifier.stats();
     assert_eq!((stats.summaries, stats.sent.webhook), (1, 6));
 
-    // Only one summary: nothing more arrives.
+    // Only one summary: nothing more arrives. Deliberate: a whole window (and some) must
+    // pass to prove that no second summary is sent.
     std::thread::sleep(window + Duration::from_millis(200));
     assert_eq!(server.count(), 6);
 }

@@ -17,8 +17,10 @@
 //!  web / CLI ──intervals/talkers/flows/alerts(Query)──► read-only connections (small pool)
 //! ```
 //!
-//! Every backend must pass [`contract::contract_suite`].
+//! Every backend must pass `contract::contract_suite`, test support behind the `contract`
+//! feature (which only tests enable, through their dev-dependencies).
 
+#[cfg(feature = "contract")]
 #[doc(hidden)]
 pub mod contract;
 mod error;

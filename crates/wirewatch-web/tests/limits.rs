@@ -12,6 +12,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::{self, Message};
+use wirewatch_testkit::wait_until;
 use wirewatch_web::{ServerHandle, ServerLimits, WebConfig};
 
 /// Whether the server has closed `s` (end of stream, a reset, or an error status then close).
@@ -62,16 +63,6 @@ fn sample(metrics: &str, name: &str) -> u64 {
         .unwrap()
 }
 
-/// Polls `cond` every 10 ms until it holds; panics after `limit` (generous: positive waits
-/// must not fail on a loaded machine).
-fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !cond() {
-        assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn local() -> WebConfig {
     WebConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -115,7 +106,12 @@ fn half_sent_and_idle_connections_are_closed_and_the_page_still_answers() {
     idle.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
     held.push(idle);
-    std::thread::sleep(Duration::from_millis(1500));
+    // Generous: the server has closed all 41 once the timeout (0.5 s) has passed.
+    wait_until(
+        Duration::from_secs(10),
+        "the header-read timeout to close every held connection",
+        || server.stats().connections_open == 0,
+    );
     let open = held
         .iter_mut()
         .map(closed_by_server)
@@ -350,14 +346,13 @@ async fn websockets_beyond_the_cap_get_503_until_one_closes() {
     // One closes: its slot comes back and a new feed opens.
     first.send(Message::Close(None)).await.unwrap();
     while let Ok(Some(Ok(_))) = tokio::time::timeout(Duration::from_secs(10), first.next()).await {}
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.stats().websockets_open != 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the closed feed's slot was not given back"
+    tokio::task::block_in_place(|| {
+        wait_until(
+            Duration::from_secs(10),
+            "the closed feed's slot to be given back",
+            || server.stats().websockets_open == 1,
         );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    });
     let mut third = open_feed(&url).await;
     let stats = server.stats();
     assert_eq!((stats.websockets_open, stats.websockets_refused), (2, 2));

@@ -8,6 +8,7 @@ use common::*;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::time::Duration;
+use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -112,10 +113,16 @@ async fn full_then_deltas_then_full_for_a_slow_client_then_close() {
     let mut slow = connect(&url).await;
     assert_eq!(next_json(&mut slow).await["snapshot"]["seq"], 3);
     f.publisher.publish(huge(4));
-    // Let the server take seq 4 and block on the full socket: by the time the reading client
-    // has the huge message whole, the slow client's task has long taken it too.
+    // Let the server take seq 4 and block on the full socket: the slow client's task has
+    // taken it once its first bytes arrive (nothing else is on the way to that client).
     assert_eq!(next_json(&mut client).await["seq"], 4);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let MaybeTlsStream::Plain(socket) = slow.get_ref() else {
+        panic!("a plain ws:// connection expected")
+    };
+    tokio::time::timeout(Duration::from_secs(20), socket.peek(&mut [0u8; 1]))
+        .await
+        .expect("the slow client's task never started sending seq 4")
+        .unwrap();
     let newest = 403;
     for seq in 5..=newest {
         f.publisher.publish(snapshot(seq));

@@ -5,13 +5,14 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::{TestNet, udp_sink};
 use wirewatch::analyze::{AnalyzeReport, ReportCollector};
 use wirewatch::live::{ControlError, Monitor, SourceSpec};
 use wirewatch::pipeline::EngineConfig;
 use wirewatch_capture::CaptureError;
 use wirewatch_capture::live::LiveConfig;
+use wirewatch_testkit::wait_until;
 
 fn monitor() -> Monitor<ReportCollector> {
     Monitor::new(&EngineConfig::default(), ReportCollector::new(10_000)).unwrap()
@@ -25,16 +26,19 @@ fn live(interface: &str, filter: Option<&str>) -> SourceSpec {
     })
 }
 
-/// Waits until the engine has processed `n` packets (bounded).
+/// Waits until the engine has processed `n` packets (bounded), and no more.
 fn wait_packets(m: &Monitor<ReportCollector>, n: u64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while m.packets() < n && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        Duration::from_secs(10),
+        &format!("the engine to process {n} packets"),
+        || m.packets() >= n,
+    );
     assert_eq!(m.packets(), n, "engine saw a different number of packets");
 }
 
 fn finish(m: Monitor<ReportCollector>) -> AnalyzeReport {
+    // Deliberate: everything sent was counted already (`wait_packets`); this is time for a
+    // stray packet to show up, so the exact counts the tests assert prove there was none.
     std::thread::sleep(Duration::from_millis(200));
     let (engine, sink) = m.shutdown().unwrap();
     sink.into_report(&engine, Vec::new(), 10)

@@ -3,11 +3,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use wirewatch_capture::write::{PacketWriter, PcapFormat};
 use wirewatch_core::{LinkType, Timestamp};
+use wirewatch_testkit::poll_until;
 
 const SEC: u64 = 1_000_000_000;
 const T0: u64 = 1_700_000_000;
@@ -175,9 +178,62 @@ fn run_memory_for_eight_days_stays_within_a_quarter_of_one_day() {
     );
 }
 
-/// Starts `run` replaying a generated capture at full speed into `db`, and holds the
-/// database's write lock once it exists, so the run's writes stall as on a dead disk.
-fn run_against_a_stalled_database(dir: &Path) -> (std::process::Child, rusqlite::Connection) {
+/// A child's stderr, collected line by line as it comes, so a test can wait for a line.
+struct StderrLines {
+    text: Arc<Mutex<String>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl StderrLines {
+    fn take(child: &mut std::process::Child) -> StderrLines {
+        let stderr = child.stderr.take().unwrap();
+        let text = Arc::new(Mutex::new(String::new()));
+        let reader = {
+            let text = text.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut t = text.lock().unwrap();
+                    t.push_str(&line);
+                    t.push('\n');
+                }
+            })
+        };
+        StderrLines { text, reader }
+    }
+
+    /// What the child has said so far.
+    fn text(&self) -> String {
+        self.text.lock().unwrap().clone()
+    }
+
+    /// Everything the child said, once it has exited.
+    fn into_text(self) -> String {
+        self.reader.join().unwrap();
+        self.text.lock().unwrap().clone()
+    }
+}
+
+/// Polls `condition` until it holds; kills `child` and fails the test after `limit`.
+fn wait_or_kill(
+    child: &mut std::process::Child,
+    limit: Duration,
+    what: &str,
+    condition: impl FnMut() -> bool,
+) {
+    if !poll_until(limit, condition) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("timed out after {limit:?} waiting for {what}");
+    }
+}
+
+/// Starts `run` replaying a generated capture at full speed into a database, and holds the
+/// database's write lock once the run has set it up, so the run's writes stall as on a dead
+/// disk. Returns the run, the lock and the run's stderr once the run has records queued
+/// behind the lock.
+fn run_against_a_stalled_database(
+    dir: &Path,
+) -> (std::process::Child, rusqlite::Connection, StderrLines) {
     let pcap = dir.join("traffic.pcap");
     let config = wirewatch_capture::synth::GeneratorConfig {
         packets: 400_000,
@@ -186,25 +242,58 @@ fn run_against_a_stalled_database(dir: &Path) -> (std::process::Child, rusqlite:
     };
     wirewatch::commands::generate::generate_file(&pcap, &config).unwrap();
     let db = dir.join("stalled.db");
-    let child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+    // The dashboard only shows this test the store's queue (its /metrics).
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
         .args(["run", "--read", pcap.to_str().unwrap(), "--speed", "max"])
-        .args(["--db", db.to_str().unwrap(), "--no-web"])
+        .args(["--db", db.to_str().unwrap(), "--listen", "127.0.0.1:0"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !db.exists() {
-        assert!(started.elapsed() < Duration::from_secs(30), "no database");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let stderr = StderrLines::take(&mut child);
+    // Lock the database once the run has set it up (its migrations done), before it writes.
+    let migrated = || {
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)))
+            .is_ok_and(|v| v == wirewatch_store::migration_count())
+    };
+    wait_or_kill(
+        &mut child,
+        Duration::from_secs(30),
+        "the database set up",
+        migrated,
+    );
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.busy_timeout(Duration::from_secs(30)).unwrap();
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
-    // Let the queue fill behind the lock.
-    std::thread::sleep(Duration::from_secs(2));
-    (child, conn)
+    // Wait for records queued behind the lock, as the run's /metrics shows them.
+    let mut url = None;
+    wait_or_kill(&mut child, Duration::from_secs(30), "the dashboard", || {
+        url = stderr.text().lines().find_map(|l| {
+            l.strip_prefix("wirewatch: dashboard at ")
+                .map(|u| u.trim_end_matches('/').to_string())
+        });
+        url.is_some()
+    });
+    let metrics = format!("{}/metrics", url.unwrap());
+    let queued = || -> u64 {
+        let Ok(mut response) = ureq::get(&metrics).call() else {
+            return 0;
+        };
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("wirewatch_store_queued_records "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    wait_or_kill(
+        &mut child,
+        Duration::from_secs(60),
+        "records queued behind the lock",
+        || queued() > 0,
+    );
+    (child, conn, stderr)
 }
 
 fn interrupt(child: &std::process::Child) {
@@ -223,13 +312,13 @@ fn wait_exit(child: std::process::Child, limit: Duration) -> (Output, Duration) 
 #[test]
 fn ctrl_c_on_a_stalled_database_saves_for_two_seconds_then_says_what_is_lost() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, lock) = run_against_a_stalled_database(dir.path());
+    let (child, lock, stderr) = run_against_a_stalled_database(dir.path());
     interrupt(&child);
     // Two seconds for the database, the rest to end the flows (a debug build on a busy
     // machine); a replay that waited for the disk would take minutes.
     let (out, took) = wait_exit(child, Duration::from_secs(60));
     drop(lock);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr.into_text();
     assert!(
         took < Duration::from_secs(15),
         "stopping took {took:?}: {err}"
@@ -246,15 +335,21 @@ fn ctrl_c_on_a_stalled_database_saves_for_two_seconds_then_says_what_is_lost() {
 #[test]
 fn a_second_ctrl_c_exits_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let (child, lock) = run_against_a_stalled_database(dir.path());
+    let (mut child, lock, stderr) = run_against_a_stalled_database(dir.path());
     interrupt(&child);
-    std::thread::sleep(Duration::from_millis(300));
+    // The second Ctrl-C comes once the first has been taken: the run says it is stopping.
+    wait_or_kill(
+        &mut child,
+        Duration::from_secs(30),
+        "the first Ctrl-C taken",
+        || stderr.text().contains("wirewatch: stopping"),
+    );
     let again = Instant::now();
     interrupt(&child);
     let (out, _) = wait_exit(child, Duration::from_secs(60));
     let took = again.elapsed();
     drop(lock);
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr.into_text();
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(
         took < Duration::from_secs(1),
@@ -492,7 +587,6 @@ fn a_failed_evidence_capture_is_said_and_marked_incomplete() {
 
 #[test]
 fn a_replay_kept_on_screen_has_its_flows_in_the_history_before_exit() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let pcap = dir.path().join("traffic.pcap");
     let config = wirewatch_capture::synth::GeneratorConfig {
@@ -553,10 +647,8 @@ fn a_replay_kept_on_screen_has_its_flows_in_the_history_before_exit() {
             .query_row("SELECT count(*) FROM flows", [], |r| r.get(0))
             .unwrap()
     };
-    let waited = Instant::now();
-    while stored() < finished && waited.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // Checked below, after the child is stopped.
+    poll_until(Duration::from_secs(20), || stored() >= finished);
     let n = stored();
     assert!(child.try_wait().unwrap().is_none(), "still running");
     interrupt(&child);

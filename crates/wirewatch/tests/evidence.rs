@@ -13,10 +13,11 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::dashboard::{start, stop};
 use wirewatch_capture::FileSource;
 use wirewatch_decode::decode;
+use wirewatch_testkit::wait_until;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -416,24 +417,22 @@ fn the_dashboard_serves_evidence_and_packet_exports() {
         db.to_str().unwrap(),
     ]);
     // Wait for the replay's port-scan alert to reach the snapshot with its link.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let id = loop {
-        let (_, _, body) = get(&format!("{url}/api/snapshot"));
-        let snap: Value = serde_json::from_slice(&body).unwrap();
-        let found = snap["alerts"].as_array().and_then(|a| {
-            a.iter()
-                .find(|a| a["kind"] == "port_scan" && a["evidence"]["pcap"]["complete"] == true)
-                .and_then(|a| a["id"].as_u64())
-        });
-        if let Some(id) = found {
-            break id;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no port_scan alert with evidence"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    let mut found = None;
+    wait_until(
+        Duration::from_secs(30),
+        "a port_scan alert with evidence",
+        || {
+            let (_, _, body) = get(&format!("{url}/api/snapshot"));
+            let snap: Value = serde_json::from_slice(&body).unwrap();
+            found = snap["alerts"].as_array().and_then(|a| {
+                a.iter()
+                    .find(|a| a["kind"] == "port_scan" && a["evidence"]["pcap"]["complete"] == true)
+                    .and_then(|a| a["id"].as_u64())
+            });
+            found.is_some()
+        },
+    );
+    let id = found.unwrap();
     let (status, headers, body) = get(&format!("{url}/api/alerts/{id}/evidence"));
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/vnd.tcpdump.pcap");

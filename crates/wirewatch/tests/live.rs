@@ -12,14 +12,20 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use support::{TestNet, http_server, udp_sink};
+use wirewatch_testkit::poll_until;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wirewatch");
 
-/// A running `wirewatch`, started and ready (it has said what it captures).
+/// How long a test waits for the run to have counted what was sent.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A running `wirewatch`, started and ready (it has said what it captures), with its
+/// dashboard on a port of its own, through which the test sees what it has counted.
 struct Running {
     child: Child,
     stderr: mpsc::Receiver<String>,
     lines: Vec<String>,
+    url: String,
 }
 
 impl Running {
@@ -28,6 +34,7 @@ impl Running {
         if !args.contains(&"--db") && !args.contains(&"--no-db") {
             args.push("--no-db");
         }
+        args.extend(["--listen", "127.0.0.1:0"]);
         let mut child = Command::new(BIN)
             .args(&args)
             .stdout(Stdio::piped())
@@ -48,29 +55,63 @@ impl Running {
             child,
             stderr: rx,
             lines: Vec::new(),
+            url: String::new(),
         };
         r.wait_for_stderr("Ctrl-C to stop");
+        let line = r.wait_for_stderr("wirewatch: dashboard at ");
+        r.url = line
+            .trim_start_matches("wirewatch: dashboard at ")
+            .trim_end_matches('/')
+            .to_string();
         r
     }
 
-    fn wait_for_stderr(&mut self, needle: &str) {
+    /// Waits for a line of stderr with `needle` in it, and returns it.
+    fn wait_for_stderr(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(100)) {
                 let found = line.contains(needle);
-                self.lines.push(line);
+                self.lines.push(line.clone());
                 if found {
-                    return;
+                    return line;
                 }
             }
         }
+        let _ = self.child.kill();
         panic!("wirewatch never said {needle:?}; stderr: {:?}", self.lines);
+    }
+
+    /// The dashboard's current snapshot (`None` if it could not be had).
+    fn snapshot(&self) -> Option<Value> {
+        let mut response = ureq::get(&format!("{}/api/snapshot", self.url))
+            .call()
+            .ok()?;
+        serde_json::from_str(&response.body_mut().read_to_string().ok()?).ok()
+    }
+
+    /// Waits until the dashboard's snapshot satisfies `condition` (`what` it waits for): the
+    /// packets sent have reached the engine (and were published with a closed interval).
+    fn wait_for_snapshot(&mut self, what: &str, condition: impl Fn(&Value) -> bool) {
+        let mut last = None;
+        let held = poll_until(WAIT, || {
+            last = self.snapshot();
+            last.as_ref().is_some_and(&condition)
+        });
+        if !held {
+            let _ = self.child.kill();
+            let stats = last.as_ref().map(|s| s["stats"].to_string());
+            panic!("timed out after {WAIT:?} waiting for {what}; last stats: {stats:?}");
+        }
+    }
+
+    /// Waits until the run has counted at least `n` packets.
+    fn wait_for_packets(&mut self, n: u64) {
+        self.wait_for_snapshot(&format!("{n} packets counted"), |s| packets_total(s) >= n);
     }
 
     /// Sends SIGTERM and returns (exit code, stdout, seconds it took to exit).
     fn terminate(self) -> (Option<i32>, String, f64) {
-        // Let the last batches reach the engine.
-        std::thread::sleep(Duration::from_millis(300));
         let asked = Instant::now();
         nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(self.child.id() as i32),
@@ -84,6 +125,11 @@ impl Running {
             asked.elapsed().as_secs_f64(),
         )
     }
+}
+
+/// Packets the run has counted, as its dashboard snapshot says.
+fn packets_total(snapshot: &Value) -> u64 {
+    snapshot["stats"]["packets_total"].as_u64().unwrap_or(0)
 }
 
 fn flows_of<'a>(report: &'a Value, proto: &str) -> Vec<&'a Value> {
@@ -100,7 +146,7 @@ fn counts_exactly_what_real_tools_send() {
     let Some(net) = TestNet::create() else { return };
     let _sink = udp_sink(&net.host_ip, 9999);
     let server = http_server(&net.host_ip, 8080, 3, "hello from the host\n");
-    let run = Running::start(&["run", "-i", &net.host_if, "--json"]);
+    let mut run = Running::start(&["run", "-i", &net.host_if, "--json"]);
 
     net.send_udp(9999, 1000, 100);
     net.ping(5);
@@ -117,6 +163,9 @@ fn counts_exactly_what_real_tools_send() {
     }
     server.join().unwrap();
 
+    run.wait_for_snapshot("every packet on the wire counted", |s| {
+        packets_total(s) >= net.wire_packets()
+    });
     let (code, stdout, secs) = run.terminate();
     assert_eq!(code, Some(0), "exit status");
     assert!(secs < 3.0, "shutdown took {secs:.1} s");
@@ -200,10 +249,11 @@ fn a_bpf_filter_keeps_only_what_it_names() {
     let Some(net) = TestNet::create() else { return };
     let _sink = udp_sink(&net.host_ip, 7000);
     let _sink2 = udp_sink(&net.host_ip, 7001);
-    let run = Running::start(&["run", "-i", &net.host_if, "-f", "udp port 7001", "--json"]);
+    let mut run = Running::start(&["run", "-i", &net.host_if, "-f", "udp port 7001", "--json"]);
     net.send_udp(7000, 50, 20);
     net.send_udp(7001, 70, 20);
     net.ping(2);
+    run.wait_for_packets(70);
     let (code, stdout, _) = run.terminate();
     assert_eq!(code, Some(0));
     let r: Value = serde_json::from_str(&stdout).unwrap();
@@ -291,6 +341,7 @@ fn drops_root_after_opening_the_capture() {
         "{uid_line}"
     );
     net.send_udp(9000, 25, 10);
+    run.wait_for_packets(25);
     let (code, stdout, _) = run.terminate();
     assert_eq!(code, Some(0));
     let r: Value = serde_json::from_str(&stdout).unwrap();
@@ -387,7 +438,7 @@ fn demo_traffic_flows_in_real_time() {
 fn any_captures_on_every_interface() {
     let Some(net) = TestNet::create() else { return };
     let _sink = udp_sink(&net.host_ip, 9123);
-    let run = Running::start(&[
+    let mut run = Running::start(&[
         "run",
         "--no-db",
         "-i",
@@ -397,6 +448,7 @@ fn any_captures_on_every_interface() {
         "--json",
     ]);
     net.send_udp(9123, 100, 30);
+    run.wait_for_packets(100);
     let (code, stdout, _) = run.terminate();
     assert_eq!(code, Some(0));
     let r: Value = serde_json::from_str(&stdout).unwrap();
@@ -494,7 +546,7 @@ fn a_live_scan_leaves_its_packets_as_evidence_and_in_the_capture_files() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("live.db");
     let caps = dir.path().join("caps");
-    let run = Running::start(&[
+    let mut run = Running::start(&[
         "run",
         "-i",
         &net.host_if,
@@ -512,8 +564,13 @@ fn a_live_scan_leaves_its_packets_as_evidence_and_in_the_capture_files() {
         net.host_ip
     );
     net.exec_ok(&["python3", "-c", &script]);
-    // Let the scan's interval close and the detector speak.
-    std::thread::sleep(Duration::from_millis(2500));
+    // Wait for the scan's interval to close and the detector to speak.
+    run.wait_for_snapshot("the port scan alert, every packet counted", |s| {
+        packets_total(s) >= net.wire_packets()
+            && s["alerts"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|a| a["kind"] == "port_scan"))
+    });
     let (code, stdout, _) = run.terminate();
     assert_eq!(code, Some(0));
     let r: Value = serde_json::from_str(&stdout).unwrap();

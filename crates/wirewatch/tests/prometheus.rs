@@ -124,6 +124,7 @@ fn a_prometheus_server_scrapes_the_replays_totals() {
         if up == Some(1.0) && got_packets == Some(packets) && got_bytes == Some(bytes) {
             break;
         }
+        // The poll interval of this condition loop: Prometheus scrapes once a second.
         std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(up, Some(1.0), "Prometheus did not scrape {target}");

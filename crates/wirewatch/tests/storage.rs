@@ -3,10 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
+use rusqlite::OpenFlags;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
+use wirewatch_testkit::poll_until;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wirewatch");
 
@@ -16,6 +18,17 @@ fn wirewatch(args: &[&str]) -> Output {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Rows of `table` in the database at `db` as another process writes it (0 while the file
+/// or the table is not there yet).
+fn rows(db: &Path, table: &str) -> i64 {
+    let Ok(conn) = rusqlite::Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return 0;
+    };
+    conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap_or(0)
 }
 
 fn generated(dir: &Path, packets: u64, flows: u64, pps: f64) -> String {
@@ -267,8 +280,16 @@ fn a_database_killed_mid_write_opens_cleanly() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Let it write for a while, then kill it hard.
-    std::thread::sleep(Duration::from_millis(3000));
+    // Let it write until what is checked below is in (flows are reported after a 10 s
+    // linger: about 2 s into the 5x replay), then kill it hard while it still writes.
+    let written = poll_until(Duration::from_secs(60), || {
+        rows(&db, "intervals") >= 2 && rows(&db, "flows") > 100
+    });
+    if !written {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the run did not store two intervals and a hundred flows within 60 s");
+    }
     assert!(
         child.try_wait().unwrap().is_none(),
         "still running when killed"
@@ -287,8 +308,7 @@ fn a_database_killed_mid_write_opens_cleanly() {
     let flows: i64 = conn
         .query_row("SELECT COUNT(*) FROM flows", [], |r| r.get(0))
         .unwrap();
-    // 3 s of a 5x replay is ~15 s of packet time (flows are reported after a 10 s linger);
-    // at most the last seconds are missing.
+    // What was committed before the kill survives it.
     assert!(intervals >= 2, "only {intervals} intervals survived");
     assert!(flows > 100, "only {flows} flows survived");
     drop(conn);

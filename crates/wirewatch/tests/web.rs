@@ -11,8 +11,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use support::dashboard::{start, stop};
+use wirewatch_testkit::poll_until;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -184,20 +185,16 @@ fn the_api_reports_the_replay_like_analyze_does() {
         "--listen",
         "127.0.0.1:0",
     ]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let snapshot = loop {
+    // The last packets and the ended status come in separate snapshots (the status is
+    // republished by the run loop once it sees the replay has ended). Checked below.
+    let mut snapshot = Value::Null;
+    poll_until(Duration::from_secs(20), || {
         let (code, body) = get(&url, "/api/snapshot", &[]);
         assert_eq!(code, 200);
-        let s: Value = serde_json::from_str(&body).unwrap();
-        // The last packets and the ended status come in separate snapshots (the status is
-        // republished by the run loop once it sees the replay has ended).
-        let done =
-            s["stats"]["packets_total"] == reference["packets"] && s["status"]["running"] == false;
-        if done || Instant::now() > deadline {
-            break s;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+        snapshot = serde_json::from_str(&body).unwrap();
+        snapshot["stats"]["packets_total"] == reference["packets"]
+            && snapshot["status"]["running"] == false
+    });
     assert_eq!(snapshot["stats"]["packets_total"], reference["packets"]);
     assert_eq!(snapshot["stats"]["bytes_total"], reference["bytes"]);
     assert_eq!(snapshot["status"]["running"], false, "the replay has ended");

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { fixtures, launch, open, startWirewatch, tempDir } from './support.mjs';
+import { fixtures, launch, open, skip, startWirewatch, tempDir } from './support.mjs';
 
 /** The saved file of a Playwright download, as bytes. */
 async function downloaded(download) {
@@ -18,7 +18,7 @@ async function downloaded(download) {
 
 const magic = (bytes) => bytes.subarray(0, 4).toString('hex');
 
-describe('packet downloads', () => {
+describe('packet downloads', { skip }, () => {
   const tmp = tempDir();
   const file = join(fixtures, 'nmap_syn_scan.pcap');
   let ww;

@@ -1,9 +1,15 @@
 // Browser-test support: starts the real wirewatch binary with its dashboard on a free port,
 // runs `wirewatch analyze` for reference numbers, and launches Debian's Chromium through
 // playwright-core. Nothing here is a fake: the page talks to the real server and engine.
+//
+// The binary and Chromium come from outside web/. When one is missing, every suite is
+// skipped with the reason (`describe(name, { skip }, ...)`), except in CI (`CI` set, as
+// `.ci/run` runs): there importing this module throws, and the run fails saying what is
+// missing. A browser-test run can never be green by skipping in CI, as with the Rust tests'
+// `wirewatch_testkit::skip`.
 
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,12 +21,57 @@ export const fixtures = join(repo, 'crates/wirewatch/tests/fixtures/scenarios');
 
 /** The wirewatch binary: $WIREWATCH_BIN, else the debug build `cargo test` made. */
 export function binary() {
-  const bin = process.env.WIREWATCH_BIN || join(repo, 'target/debug/wirewatch');
-  if (!existsSync(bin)) {
-    throw new Error(`${bin} not found: build it first (cargo build -p wirewatch)`);
-  }
-  return bin;
+  return process.env.WIREWATCH_BIN || join(repo, 'target/debug/wirewatch');
 }
+
+/** Chromium: $CHROMIUM, else Debian's package. */
+function chromiumPath() {
+  return process.env.CHROMIUM || '/usr/bin/chromium';
+}
+
+/** Whether the tests run in CI: `CI` set to anything but empty, `0` or `false`. */
+export function inCi() {
+  const v = process.env.CI;
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** What the browser tests need from outside web/ and do not find (empty: nothing). */
+function missingPrerequisites() {
+  const missing = [];
+  if (!isExecutable(binary())) {
+    missing.push(`the wirewatch binary ${binary()} (build it: scripts/build-web.sh, then `
+      + 'cargo build -p wirewatch; or set WIREWATCH_BIN)');
+  }
+  if (!isExecutable(chromiumPath())) {
+    missing.push(`Chromium ${chromiumPath()} (install it: scripts/setup.sh --test; or set CHROMIUM)`);
+  }
+  return missing;
+}
+
+/**
+ * Why the browser tests cannot run here (`undefined`: they can), for `describe`'s `skip`
+ * option; printed once. In CI a missing prerequisite throws instead, failing the run.
+ */
+export const skip = (() => {
+  const missing = missingPrerequisites();
+  if (missing.length === 0) return undefined;
+  const reason = `missing ${missing.join('; ')}`;
+  if (inCi()) {
+    throw new Error(`browser tests cannot run: ${reason}. CI is set: a missing prerequisite `
+      + 'fails the run instead of skipping the tests');
+  }
+  console.error(`skipped: ${reason}`);
+  return reason;
+})();
 
 /** A temporary directory, removed by the returned function. */
 export function tempDir() {
@@ -73,7 +124,7 @@ export function startWirewatch(args) {
 
 /** Headless Chromium (Debian's package), with a page that records console errors. */
 export async function launch() {
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  const executablePath = chromiumPath();
   // Root (CI) cannot use Chromium's user-namespace sandbox.
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   return browser;

@@ -251,6 +251,7 @@ fn serve(mut conn: TcpStream, state: &State) {
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let params = parse_query(query);
         if !state.config.delay.is_zero() {
+            // Deliberate: a slow server, the thing the test using `delay` is about.
             std::thread::sleep(state.config.delay);
         }
         let (status, mut extra, body) = answer(state, &method, path, &params, &key, &accept);

@@ -10,19 +10,16 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wirewatch_core::{Alert, Severity, Timestamp};
 
 /// How long a test waits for something to arrive before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// Polls `cond` every 10 ms until it holds, failing the test after [`WAIT`].
+/// Polls `cond` until it holds, failing the test after [`WAIT`].
+#[track_caller]
 pub fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wirewatch_testkit::wait_until(WAIT, what, cond);
 }
 
 /// An alert with everything filled in.
@@ -137,6 +134,7 @@ fn serve_http(
         let stream = match listener.accept() {
             Ok((s, _)) => s,
             Err(_) => {
+                // A non-blocking accept: nobody is connecting yet; look at `stop` again soon.
                 std::thread::sleep(Duration::from_millis(5));
                 continue;
             }
@@ -272,6 +270,8 @@ impl SmtpSink {
                             s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
                             let _ = smtp_session(s, &mails, &mut failures_left, reply);
                         }
+                        // A non-blocking accept: nobody is connecting yet; look at `stop`
+                        // again soon.
                         Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }
                 }

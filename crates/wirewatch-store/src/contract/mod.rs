@@ -2,8 +2,9 @@
 //!
 //! Call [`contract_suite`] from a backend's tests with a function that opens a fresh store on
 //! a database path inside the directory it is given. Each check uses its own directory.
-//! This is test support compiled into the library (so other crates' backends can run it);
-//! it panics on failure like any test.
+//! This is test support, compiled into the library only with the `contract` feature, which
+//! the tests that use it enable through a dev-dependency (so other crates' tests can run it,
+//! and the binary never carries it); it panics on failure like any test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod flows;

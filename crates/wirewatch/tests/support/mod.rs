@@ -202,6 +202,24 @@ impl TestNet {
     }
 }
 
+impl TestNet {
+    /// Frames that have crossed the host end so far, both ways (the kernel's counters): what
+    /// a capture on it without a filter sees, since nothing but a test's traffic is on it.
+    pub fn wire_packets(&self) -> u64 {
+        ["rx_packets", "tx_packets"]
+            .iter()
+            .map(|c| {
+                let path = format!("/sys/class/net/{}/statistics/{c}", self.host_if);
+                std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+                    .trim()
+                    .parse::<u64>()
+                    .unwrap()
+            })
+            .sum()
+    }
+}
+
 impl Drop for TestNet {
     fn drop(&mut self) {
         // Deleting the namespace deletes its veth end, which deletes the pair.
