@@ -134,6 +134,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         }),
         eve: args.eve.clone(),
         alert_log: args.alert_log.clone(),
+        // A replay writes its files whole; live capture and the demo never wait for the disk.
+        files_wait: args.read.is_some(),
     });
     if let Some(f) = failures.into_iter().next() {
         return Err(f.error);

@@ -3,8 +3,8 @@
 //! every event to each of them in one loop. No output wraps another.
 //!
 //! - [`store`]: the history database (a batch per interval behind the store's bounded queue);
-//! - [`logs`]: EVE JSON lines and the alert log (buffered files), alert notifications (a
-//!   bounded queue on their own thread);
+//! - [`logs`]: EVE JSON lines and the alert log (files written on their own threads behind
+//!   bounded queues, [`queued`]), alert notifications (a bounded queue on their own thread);
 //! - [`terminal`]: the per-interval line and alerts of `run`;
 //! - the dashboard's [`crate::dashboard::SnapshotBuilder`];
 //! - the [`ReportCollector`] summary the exit report is made from (bounded either way).
@@ -13,6 +13,7 @@
 //! waits for the database); what they drop is counted where they keep their counters.
 
 pub mod logs;
+pub mod queued;
 pub mod store;
 pub mod terminal;
 
@@ -155,6 +156,9 @@ pub struct OutputPlan {
     pub eve: Option<PathBuf>,
     /// The alert log (appended to this file).
     pub alert_log: Option<PathBuf>,
+    /// File outputs (EVE, the alert log) wait for their writer thread instead of dropping
+    /// what does not fit its queue (a replay or an analysis reproduces its files whole).
+    pub files_wait: bool,
 }
 
 impl OutputPlan {
@@ -168,6 +172,7 @@ impl OutputPlan {
             dashboard: None,
             eve: None,
             alert_log: None,
+            files_wait: true,
         }
     }
 }
@@ -209,12 +214,20 @@ pub fn build(plan: OutputPlan) -> (Outputs, Vec<OutputFailure>) {
             }),
         }
     }
-    let mut open = |path: &Path, opened: anyhow::Result<BoxedSink>| match opened {
-        Ok(o) => outputs.push(o),
-        Err(error) => failures.push(OutputFailure {
-            path: path.to_path_buf(),
-            error,
-        }),
+    // Files are written on their own threads behind bounded queues.
+    let wait = plan.files_wait;
+    let mut open = |path: &Path, opened: anyhow::Result<BoxedSink>| {
+        let queued = opened.and_then(|o| {
+            queued::Queued::start(path.display().to_string(), o, wait)
+                .map_err(|e| anyhow::anyhow!("cannot start the writer of {}: {e}", path.display()))
+        });
+        match queued {
+            Ok(o) => outputs.push(Box::new(o)),
+            Err(error) => failures.push(OutputFailure {
+                path: path.to_path_buf(),
+                error,
+            }),
+        }
     };
     if let Some(path) = &plan.eve {
         open(
