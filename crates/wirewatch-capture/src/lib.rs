@@ -1,8 +1,14 @@
-//! Packet sources: capture files, live capture and the synthetic traffic generator.
+//! Packet sources: capture files, live capture and the synthetic traffic generator; and
+//! capture-file writing.
 //!
-//! Owns getting frames (`wirewatch_core::Frame`) into the engine: reading pcap and pcapng files,
-//! capturing on network interfaces (libpcap) and synthesising traffic. It must not decode beyond
-//! what framing needs, and among the workspace crates it depends on `wirewatch-core` only.
+//! Owns getting frames ([`wirewatch_core::Frame`]) into the engine: reading pcap and pcapng
+//! files ([`FileSource`]), capturing on network interfaces through libpcap ([`live`], with its
+//! read-timeout watchdog thread) and synthesising traffic ([`synth`], the demo scenario among
+//! it); and writing frames to pcap and pcapng files ([`write`](mod@write): one file, or
+//! rotating files under size, time, count and total caps).
+//!
+//! Must not: decode beyond what framing needs (that is `wirewatch-decode`'s job); know of the
+//! engine, its queue or any output; depend on any Wirewatch crate but `wirewatch-core`.
 
 pub mod error;
 pub mod file;

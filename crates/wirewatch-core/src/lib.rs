@@ -1,11 +1,15 @@
 //! Shared vocabulary of the Wirewatch pipeline.
 //!
-//! Owns the plain data types that cross stage boundaries (timestamps, captured frames, protocol
-//! classes, flow records, interval metrics), plus the two small utilities several crates share:
-//! conversion of timestamps to [`jiff`] for calendar work ([`time`]) and the seeded generator
-//! whose sequences models and generated captures depend on ([`rng`]). It holds no logic beyond
-//! that and must not depend on any other Wirewatch crate: every stage depends on it, never the
-//! other way round.
+//! Owns the plain data types that cross crate boundaries: packet time ([`Timestamp`], with
+//! [`time::parse_time`] and the [`jiff`] conversions for calendar work), captured frames and
+//! link types, protocol classes and counters, flow records, interval metrics and drop counts,
+//! alerts with their [`Severity`] and [`IncidentStatus`], the alert kinds ([`kind`]),
+//! application labels and threat-intelligence reputations; plus the seeded generator whose
+//! sequences models and generated captures depend on ([`rng::SplitMix64`]).
+//!
+//! Must not: depend on any other Wirewatch crate (every crate depends on it, never the other
+//! way round); hold pipeline logic; do I/O; read the clock (its `clippy.toml` refuses
+//! `SystemTime::now`, `Instant::now` and jiff's `now`): a time is always a value handed in.
 
 pub mod alert;
 pub mod app;

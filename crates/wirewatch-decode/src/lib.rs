@@ -1,14 +1,22 @@
-//! Pure decoders for the link, network and transport layers.
+//! Pure decoders: link, network and transport layers, and application payloads.
 //!
-//! Owns turning a captured frame's bytes into a [`Packet`] summary. Decoders are pure functions
-//! over byte slices: no I/O, no clock, no logging, no allocation, no panics on any input. A frame
-//! that is cut short or malformed still yields everything that parsed, plus the
-//! [`DecodeErrorKind`] that says why decoding stopped. Loops over packet data have fixed bounds.
+//! Owns turning a captured frame's bytes into a [`Packet`] summary ([`decode`]) and the
+//! application-layer parsers the flow table runs on payloads ([`app`]: DNS, HTTP/1.x, TLS
+//! hellos, QUIC Initials, gQUIC, SSH banners). [`decode`] is a pure function over a byte slice:
+//! no allocation, no panics on any input. A frame that is cut short or malformed still yields
+//! everything that parsed, plus the [`DecodeErrorKind`] that says why decoding stopped. Loops
+//! over packet data have fixed bounds; the application parsers allocate only what they return
+//! (names, a QUIC client's decrypted Initials), within named caps.
 //!
 //! One private module per layer: `link` (link types other than Ethernet), `ethernet` (with its
 //! VLAN/MPLS/PPPoE encapsulations), `arp`, `ipv4`, `ipv6` (with its extension headers),
-//! `transport` (dispatch), `tcp`, `udp` and `icmp` (ICMP and ICMPv6). Tunnels are not looked into: a tunnelled packet is its outer
-//! protocol. Reading capture files is not this crate's job.
+//! `transport` (dispatch), `tcp`, `udp` and `icmp` (ICMP and ICMPv6). Tunnels are not looked
+//! into: a tunnelled packet is its outer protocol.
+//!
+//! Must not: do I/O, log or read the clock (its `clippy.toml` refuses the clocks); keep hidden
+//! state (what spans packets, such as a QUIC client's Initials, is a value the caller owns);
+//! read capture files (that is `wirewatch-capture`'s job); depend on any Wirewatch crate but
+//! `wirewatch-core`.
 
 pub mod app;
 pub mod packet;

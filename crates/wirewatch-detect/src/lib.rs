@@ -1,16 +1,21 @@
 //! Wirewatch detection: the detectors and the engine that turns their findings into incidents.
 //!
-//! Owns the [`Detector`] trait, one detector per file under [`detectors`], and the
+//! Owns the [`Detector`] trait, one detector per file under [`detectors`], the
 //! [`DetectionEngine`], which runs them and does — once, for all of them — suppression,
-//! deduplication into incidents, incident ids, quiet-time ending and rate limits.
+//! deduplication into incidents, incident ids, quiet-time ending and rate limits, the one
+//! severity and confidence [`policy`] and the network's [`threat_level`].
 //!
 //! Detectors are pure state machines over packet time: they consume closed intervals
-//! ([`IntervalMetrics`]) and, where they need finer signals, decoded packets and finished flows,
-//! and push [`AlertDraft`]s into a buffer. Nothing here reads the clock, does I/O or logs; every
-//! map is bounded by a named cap and every entry a cap turns away is counted
+//! ([`IntervalMetrics`]) and, where they need finer signals, decoded packets, finished flows,
+//! DNS messages and threat-intelligence hits, and push [`AlertDraft`]s into a buffer. Every map
+//! is bounded by a named cap and every entry a cap turns away is counted
 //! ([`DetectStats::state_evictions`]).
 //!
-//! Must not: know about storage, the web, or the capture; depend on the app crate.
+//! Must not: do I/O or log; let the clock decide anything (its `clippy.toml` refuses the
+//! clocks; the `Instant::now` allowed in the detection engine only times detectors for
+//! `/metrics`); know about storage, the web, the capture or the outputs; depend on
+//! `wirewatch-engine`, the binary, or any Wirewatch crate but `wirewatch-core`, `-decode`,
+//! `-flow`, `-metrics` and `-ml`.
 //!
 //! # Detectors
 //!
@@ -24,6 +29,9 @@
 //! | [`detectors::brute_force`] | `brute_force` | flows |
 //! | [`detectors::flood`] | `icmp_flood`, `udp_flood` | packets (per destination) |
 //! | [`detectors::dns`] | `dns_tunnel`, `dns_amplification` | DNS messages |
+//! | [`detectors::threat_intel`] | `threat_intel` | threat-intelligence hits |
+//! | [`detectors::ml_anomaly`] | `ml_anomaly` | intervals (Isolation Forest model) |
+//! | [`detectors::ml_threat`] | `ml_threat` | flows (flow-classifier model) |
 //!
 //! Overlaps are resolved so that one attack is one incident: in the detectors (`dos`/`ddos`
 //! leave a destination whose traffic is mostly bare SYNs to `syn_flood` and mostly UDP or ICMP

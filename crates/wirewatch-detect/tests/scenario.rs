@@ -18,7 +18,7 @@ use wirewatch_detect::{AlertUpdate, DetectConfig, DetectStats, DetectionEngine, 
 use wirewatch_flow::{FlowConfig, FlowTable};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig};
 
-/// The pipeline's stages, wired as `crates/wirewatch/src/pipeline.rs` wires them.
+/// The pipeline's stages, wired as `crates/wirewatch-engine/src/pipeline.rs` wires them.
 struct Harness {
     flows: FlowTable,
     intervals: IntervalAggregator,

@@ -8,11 +8,16 @@
 //! - [`intel`]: threat intelligence on the engine thread (blocklist look-ups, AbuseIPDB
 //!   submits that never wait);
 //! - [`live`]: source threads (live capture, replay, demo) feeding the engine thread through a
-//!   bounded queue, and the control to steer them at run time.
+//!   bounded queue, and the [`live::Monitor`] that steers them at run time.
 //!
-//! Packet time comes from capture timestamps; the wall clock is read only to pace replays,
-//! tick a quiet live source and judge a first timestamp. This crate knows nothing of the
-//! outputs (database, web, files): they implement [`Sink`] in the binary.
+//! The engine also owns the evidence recorder (`wirewatch-evidence`) it hands every frame.
+//!
+//! Must not: read the wall clock except to pace replays and the demo, tick a quiet live source,
+//! start the demo and judge a run's first timestamp (packet time comes from capture
+//! timestamps); make a live source wait (a full queue drops and counts); know the outputs
+//! (database, EVE, alert log, notifications, terminal, dashboard, report summary): they
+//! implement [`Sink`], in the binary and in `wirewatch-report`; depend on the binary, or
+//! directly on `wirewatch-store`, `-eve`, `-notify`, `-web` or `-report`.
 
 pub mod intel;
 pub mod live;

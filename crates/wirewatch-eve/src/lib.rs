@@ -8,9 +8,12 @@
 //! - [`writer`]: [`EveWriter`], the buffered line writer over any `Write`.
 //! - [`alertlog`]: [`AlertLog`], one JSON line per alert event (opened, ended).
 //!
-//! This crate owns the formats and the writers; it knows nothing of the engine or of the
-//! binary's outputs (the binary feeds these writers from its output fan-out). Every string
-//! written comes from the network or a list file: it is written as JSON, never interpreted.
+//! This crate owns the formats and the writers. Every string written comes from the network or
+//! a list file: it is written as JSON, never interpreted.
+//!
+//! Must not: know of the engine or of the binary's outputs (the binary feeds these writers from
+//! its output fan-out); read the clock (the EVE writer flushes and forgets incidents on packet
+//! time); depend on any Wirewatch crate but `wirewatch-core`.
 //!
 //! Where Wirewatch differs from Suricata: `flow_id` is derived from the flow's 5-tuple (the
 //! first 8 bytes of its Community ID digest, top bit cleared), so a reused 5-tuple keeps its

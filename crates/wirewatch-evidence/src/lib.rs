@@ -3,9 +3,14 @@
 //! (`run --write-pcap DIR`) and packet export by host, port, flow and time range.
 //!
 //! Owns the recorder the engine feeds on its own thread (it never blocks there unless told
-//! to: analysis waits, live capture drops and counts), the writer thread behind a bounded
-//! queue, and the export of packets from the ring or from capture files. It knows nothing of
-//! the engine, the web layer or the command line; packet data and names are hostile input.
+//! to: analysis and replays wait, live capture and the demo drop and count), the writer thread
+//! behind a bounded queue ([`spool`]), and the export of packets from the ring or from capture
+//! files ([`export`]).
+//!
+//! Must not: know of the engine, the web layer or the command line (the engine owns a recorder,
+//! the binary's dashboard calls the export); read the clock (capture windows are packet time);
+//! depend on any Wirewatch crate but `wirewatch-core`, `wirewatch-decode` (packet summaries)
+//! and `wirewatch-capture` (pcap writers). Packet data and names are hostile input.
 
 pub mod batch;
 pub mod error;

@@ -2,10 +2,17 @@
 //!
 //! Owns grouping packets into bidirectional flows: the key (protocol, endpoint pair; ICMP by
 //! identifier or type/code), the initiator, per-direction counters, TCP connection state,
-//! idle and active timeouts on packet time, and a hard cap on live flows with the oldest
-//! activity evicted first. It never reads the clock: every call takes the packet's timestamp.
-//! When asked to, it also measures each flow's CICFlowMeter-style features ([`features`]),
-//! which the flow classifier in `wirewatch-ml` reads.
+//! idle and active timeouts on packet time, a hard cap on live flows with the oldest activity
+//! evicted first, and the mapping of IP fragments to their flow ([`frag`]). It also owns what a
+//! flow learns from its payloads: the application label and details ([`app`], through the
+//! parsers of `wirewatch_decode::app`), the host names learned from DNS answers ([`hostnames`])
+//! and, when asked to, CICFlowMeter-style features ([`features`]), which the flow classifier in
+//! `wirewatch-ml` reads.
+//!
+//! Must not: read the clock (every call takes the packet's timestamp; its `clippy.toml` refuses
+//! the clocks); do I/O; depend on any Wirewatch crate but `wirewatch-core` and
+//! `wirewatch-decode` (in particular not on `wirewatch-ml`: the features live here so that flow
+//! tracking never pulls in the machine-learning stack).
 
 pub mod app;
 pub mod config;

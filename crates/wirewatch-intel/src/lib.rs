@@ -23,9 +23,9 @@
 //!
 //! This crate must not raise alerts (the detector applies its threshold with
 //! [`Reputation::is_malicious`]), must not block the caller of `submit` or `lookup`, and must
-//! not depend on any Wirewatch crate but `wirewatch-core` and `wirewatch-store`. It reads the
-//! wall clock (quotas, resets and cache lifetimes are real time): with the app and web crates
-//! it is the only part of Wirewatch that does.
+//! not depend on any Wirewatch crate but `wirewatch-core` and `wirewatch-store` (nor know of the
+//! engine or the binary). It reads the wall clock: quotas, resets and cache lifetimes are real
+//! time.
 
 pub mod abuseipdb;
 pub mod blocklist;

@@ -2,8 +2,12 @@
 //!
 //! Owns what is measured per interval of packet time and over a whole run: packet and byte
 //! counts, rates, the protocol mix, TCP control segments, distinct addresses and destination
-//! ports, address entropy, flow churn and bounded top talkers. Intervals close on packet time
-//! only; this crate never reads the clock.
+//! ports, address entropy, flow churn, application counts and bounded top talkers (exact, then
+//! a heavy-hitter sketch with [`HyperLogLog`] distinct counts, which the detectors reuse).
+//!
+//! Must not: read the clock (intervals close on packet time only; its `clippy.toml` refuses the
+//! clocks); do I/O; depend on any Wirewatch crate but `wirewatch-core`, `wirewatch-decode` and
+//! `wirewatch-flow`.
 
 pub mod apps;
 pub mod counters;

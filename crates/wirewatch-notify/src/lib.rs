@@ -8,8 +8,9 @@
 //! [`Notifier::shutdown`] delivers what is queued within a short deadline.
 //!
 //! This crate reads the wall clock (rate limits, back-off and deadlines are real time) and
-//! does network I/O; it must not be called from a decoder or a detector, only from the
-//! binary's sink chain. See [`notifier`] for what is sent and when.
+//! does network I/O; it must not be called from a decoder, a detector or the engine, only from
+//! the binary's outputs (its notification output), and must not depend on any Wirewatch crate
+//! but `wirewatch-core`. See [`notifier`] for what is sent and when.
 //!
 //! ```toml
 //! [notify]

@@ -6,6 +6,9 @@
 //! Bounded either way: a file's analysis keeps the first flows and every interval, a monitor
 //! the latest ones; what a cap leaves out is counted in the report. Names in it come from the
 //! network: the text rendering escapes them for the terminal.
+//!
+//! Must not: do I/O or read the clock (it returns values and strings; the binary prints them);
+//! depend on the binary or the web layer.
 
 pub mod names;
 pub mod report;

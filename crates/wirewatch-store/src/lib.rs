@@ -1,11 +1,13 @@
 //! Wirewatch storage: the [`Store`] trait and its default backend, [`SqliteStore`].
 //!
 //! Owns everything that persists pipeline output (closed intervals and their top talkers,
-//! finished flows, alerts) and the queries the web layer and the CLI run over it. Retention
-//! follows the clock the caller picks ([`RetentionClock`]: the wall clock for live capture,
-//! the packet time of what this store wrote for files), must never block or panic in
-//! [`Store::submit`] (the engine thread calls it), and must not depend on any Wirewatch
-//! crate but `wirewatch-core`.
+//! finished flows, alerts), the threat-intelligence cache table, and the queries the web layer
+//! and the CLI run over it. Retention follows the clock the caller picks ([`RetentionClock`]:
+//! the wall clock for live capture, the packet time of what this store wrote for files).
+//!
+//! Must not: block or panic in [`Store::submit`] (the engine thread calls it, through the
+//! binary's store output); know of the engine or the outputs; depend on any Wirewatch crate
+//! but `wirewatch-core`.
 //!
 //! Shape of the SQLite backend (see `sqlite/`):
 //!

@@ -1,5 +1,5 @@
 //! Test support shared by the workspace's test suites; a dev-dependency only, never part of
-//! the binary.
+//! the binary (no crate may list it under `[dependencies]`). It depends on no Wirewatch crate.
 //!
 //! A test that needs something outside the repository (the shared capture corpus, tshark,
 //! root, network namespaces, a Prometheus server) calls [`skip`] when it is missing: on a

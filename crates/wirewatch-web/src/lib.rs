@@ -11,6 +11,9 @@
 //! and the store (on the blocking pool), never engine state or locks. Capture control goes
 //! through [`Control`], whose calls also run on the blocking pool. The server runs its own
 //! small runtime on its own thread.
+//!
+//! Must not: depend on the engine or the binary (it sees them only through published snapshots
+//! and [`Control`]), or on any Wirewatch crate but `wirewatch-core` and `wirewatch-store`.
 
 #![recursion_limit = "256"]
 

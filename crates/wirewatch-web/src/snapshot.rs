@@ -116,7 +116,7 @@ pub struct Threat {
 }
 
 /// Threat level (JSON: `low`, `medium`, `high`, `critical`): the worst severity open, level
-/// for level (see `wirewatch_detect::policy`).
+/// for level (decided by `wirewatch_detect::threat_level`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum ThreatLevel {
@@ -350,9 +350,12 @@ impl SnapshotPublisher {
     }
 }
 
+/// The receiving end of the snapshot channel (one per reader: the server, each WebSocket).
+pub type SnapshotReceiver = watch::Receiver<Arc<Snapshot>>;
+
 /// A snapshot channel holding an empty snapshot (seq 0): the publisher for the engine and a
 /// receiver for [`crate::WebState`].
-pub fn snapshot_channel() -> (SnapshotPublisher, watch::Receiver<Arc<Snapshot>>) {
+pub fn snapshot_channel() -> (SnapshotPublisher, SnapshotReceiver) {
     let (tx, rx) = watch::channel(Arc::new(Snapshot::default()));
     (SnapshotPublisher { tx }, rx)
 }

@@ -9,7 +9,7 @@
 //! - [`export`]: the CSV writer for `wirewatch export --format cicflowmeter`;
 //! - [`classes`]: the eight classes and the label mapping;
 //! - [`dataset`]: the CSV reader (published quirks handled and counted) and stratified splits;
-//! - [`train`], [`metrics`]: training and scoring;
+//! - [`mod@train`], [`metrics`]: training and scoring;
 //! - [`model`]: [`FlowModel`]: prediction, save and load.
 //!
 //! The column definitions and the accumulator belong to the flow stage (the flow table runs the

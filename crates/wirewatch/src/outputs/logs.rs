@@ -65,12 +65,41 @@ impl Sink for EveOutput {
     }
 }
 
-/// Alert events as JSON lines (opened and ended).
-pub struct AlertLogOutput(pub AlertLog);
+/// Alert events as JSON lines (opened and ended); failed writes are counted and said.
+pub struct AlertLogOutput {
+    log: AlertLog,
+    /// What the output is called in warnings (its path).
+    name: String,
+    /// Write errors already said.
+    errors_said: u64,
+}
+
+impl AlertLogOutput {
+    /// Appends to the file at `path`, creating it when missing.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        Ok(AlertLogOutput {
+            log: AlertLog::open(path)?,
+            name: path.display().to_string(),
+            errors_said: 0,
+        })
+    }
+}
 
 impl Sink for AlertLogOutput {
     fn alert(&mut self, alert: &Alert, status: IncidentStatus) {
-        self.0.record(alert, status == IncidentStatus::Ended);
+        self.log.record(alert, status == IncidentStatus::Ended);
+    }
+
+    fn take_problem(&mut self) -> Option<String> {
+        let new = self.log.errors - self.errors_said;
+        if new == 0 {
+            return None;
+        }
+        self.errors_said = self.log.errors;
+        Some(format!(
+            "alert log {}: {new} lines not written ({} in all)",
+            self.name, self.log.errors
+        ))
     }
 }
 

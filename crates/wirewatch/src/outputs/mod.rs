@@ -238,9 +238,7 @@ pub fn build(plan: OutputPlan) -> (Outputs, Vec<OutputFailure>) {
     if let Some(path) = &plan.alert_log {
         open(
             path,
-            wirewatch_eve::AlertLog::open(path)
-                .map(|o| Box::new(logs::AlertLogOutput(o)) as BoxedSink)
-                .map_err(anyhow::Error::from),
+            logs::AlertLogOutput::open(path).map(|o| Box::new(o) as BoxedSink),
         );
     }
     (outputs, failures)
