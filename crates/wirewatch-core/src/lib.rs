@@ -21,6 +21,7 @@ pub mod proto;
 pub mod rng;
 pub mod threat;
 pub mod time;
+pub mod transaction;
 
 pub use alert::{Alert, IncidentStatus, Severity};
 pub use app::{AppCount, AppDetails, AppLabel, AppProto, AppSource, NameSource};
@@ -30,3 +31,7 @@ pub use interval::{DropCounts, HostName, IntervalMetrics, Talker};
 pub use proto::{ProtoClass, ProtocolCounts, TcpFlagCounts};
 pub use threat::{AddressReputation, ThreatHit, ThreatSource};
 pub use time::Timestamp;
+pub use transaction::{
+    DnsAnswerRecord, DnsTransaction, HttpTransaction, TlsTransaction, Transaction,
+    TransactionDetails,
+};

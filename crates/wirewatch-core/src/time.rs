@@ -133,6 +133,31 @@ fn parse_rfc3339(t: &str) -> Option<Timestamp> {
     Timestamp::from_jiff(instant)
 }
 
+/// Serde helpers writing a [`Timestamp`] as fractional Unix seconds (`1700000000.123456`), the
+/// unit of every time in reports and exports; reading takes the same (negative, non-finite or
+/// past the year 2554 values are refused).
+pub mod secs {
+    use super::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes `ts` as seconds.
+    pub fn serialize<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(ts.as_secs_f64())
+    }
+
+    /// Reads seconds.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let secs = f64::deserialize(d)?;
+        let nanos = secs * 1e9;
+        if !nanos.is_finite() || nanos < 0.0 || nanos >= u64::MAX as f64 {
+            return Err(serde::de::Error::custom(format!(
+                "{secs} is not a time in seconds since 1970"
+            )));
+        }
+        Ok(Timestamp(nanos.round() as u64))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,9 @@
 use crate::intel::EngineIntel;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::IncidentStatus;
-use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp};
+use wirewatch_core::{
+    Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp, Transaction,
+};
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
 use wirewatch_evidence::EvidenceRecorder;
@@ -36,6 +38,9 @@ pub trait Sink {
     fn flow(&mut self, _record: &FlowRecord) {}
     /// An alert was opened, updated or ended (then in its final state).
     fn alert(&mut self, _alert: &Alert, _status: IncidentStatus) {}
+    /// A transaction completed (a DNS query and its answer, an HTTP request and its response,
+    /// a TLS or QUIC handshake), or its flow ended with it half done.
+    fn transaction(&mut self, _transaction: &Transaction) {}
     /// A source met a problem that did not stop it.
     fn warning(&mut self, _message: &str) {}
     /// A source stopped on an error.
@@ -199,8 +204,12 @@ impl Engine {
         pkt
     }
 
-    /// Hands finished flows to the detectors and the sink.
+    /// Hands transactions, then finished flows (to the detectors too), to the sink: a flow's
+    /// last transactions arrive before its record.
     fn deliver_flows(&mut self, sink: &mut impl Sink) {
+        for t in self.flows.drain_transactions() {
+            sink.transaction(&t);
+        }
         for mut record in self.flows.drain_finished() {
             if let Some(intel) = &self.intel {
                 intel.annotate(&mut record);

@@ -17,7 +17,8 @@
 //!
 //! Where Wirewatch differs from Suricata: `flow_id` is derived from the flow's 5-tuple (the
 //! first 8 bytes of its Community ID digest, top bit cleared), so a reused 5-tuple keeps its
-//! id; one alert event is written per incident, when it opens; an alert's source port is
+//! id; an incident writes an alert event when it opens, when its severity rises and when it ends
+//! (`wirewatch.status` says which); an alert's source port is
 //! unknown (its `community_id` hashes source port 0); IPv6 addresses are written in their
 //! short form (`2001:db8::1`, not Suricata's zero-padded one); `app_proto` is set only when
 //! the payload confirmed the protocol (port guesses are under `wirewatch.app`).
@@ -25,6 +26,7 @@
 pub mod alertlog;
 pub mod community;
 pub mod record;
+pub mod transaction;
 pub mod writer;
 
 pub use alertlog::AlertLog;

@@ -227,6 +227,18 @@ pub struct EveRecord {
     /// TCP flags and state (TCP flow events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp: Option<EveTcp>,
+    /// The DNS query or answer (`dns` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<crate::transaction::EveDns>,
+    /// The HTTP transaction (`http` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<crate::transaction::EveHttp>,
+    /// The TLS handshake (`tls` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<crate::transaction::EveTls>,
+    /// The QUIC handshake (`quic` events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quic: Option<crate::transaction::EveQuic>,
     /// What Wirewatch knows beyond Suricata's fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wirewatch: Option<EveExtras>,
@@ -561,6 +573,10 @@ impl EveRecord {
                 alerted,
             }),
             tcp,
+            dns: None,
+            http: None,
+            tls: None,
+            quic: None,
             wirewatch: Some(extras),
         }
     }
@@ -639,6 +655,10 @@ impl EveRecord {
             }),
             flow: None,
             tcp: None,
+            dns: None,
+            http: None,
+            tls: None,
+            quic: None,
             wirewatch: Some(extras),
         }
     }

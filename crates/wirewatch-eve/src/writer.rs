@@ -22,7 +22,7 @@ use std::io::{BufWriter, Write};
 use std::net::IpAddr;
 use wirewatch_core::IncidentStatus;
 use wirewatch_core::time::NANOS_PER_SEC;
-use wirewatch_core::{Alert, FlowRecord, Timestamp};
+use wirewatch_core::{Alert, FlowRecord, Severity, Timestamp, Transaction};
 
 /// Bytes buffered before they are written out.
 pub const BUFFER_CAPACITY: usize = 64 * 1024;
@@ -43,6 +43,8 @@ pub struct EveStats {
     pub flows: u64,
     /// Alert events written.
     pub alerts: u64,
+    /// Transaction lines written (`dns`, `http`, `tls`, `quic`).
+    pub transactions: u64,
     /// Lines lost to errors.
     pub lines_lost: u64,
     /// I/O (and serialization) errors.
@@ -56,6 +58,8 @@ struct Tracked {
     targets: Vec<IpAddr>,
     /// Packet time it ended, if it did.
     ended_at: Option<Timestamp>,
+    /// The severity of its latest line.
+    written: Option<Severity>,
 }
 
 impl Tracked {
@@ -88,8 +92,9 @@ struct AlertTracker {
 }
 
 impl AlertTracker {
-    fn contains(&self, id: u64) -> bool {
-        self.alerts.contains_key(&id)
+    /// The severity of the incident's latest line, if one was written.
+    fn written(&self, id: u64) -> Option<Severity> {
+        self.alerts.get(&id).and_then(|t| t.written)
     }
 
     fn unindex(by_addr: &mut HashMap<IpAddr, Vec<u64>>, id: u64, t: &Tracked) {
@@ -104,14 +109,17 @@ impl AlertTracker {
     }
 
     /// Records (or refreshes) an incident.
-    fn upsert(&mut self, alert: &Alert, ended_at: Option<Timestamp>) {
+    fn upsert(&mut self, alert: &Alert, ended_at: Option<Timestamp>, written: Option<Severity>) {
+        let mut kept = None;
         if let Some(old) = self.alerts.remove(&alert.id) {
             Self::unindex(&mut self.by_addr, alert.id, &old);
+            kept = old.written;
         }
         let t = Tracked {
             sources: alert.sources.clone(),
             targets: alert.targets.clone(),
             ended_at,
+            written: written.or(kept),
         };
         for ip in t.keys() {
             let ids = self.by_addr.entry(*ip).or_default();
@@ -235,23 +243,39 @@ impl<W: Write> EveWriter<W> {
         self.maybe_flush();
     }
 
-    /// Takes an alert in its current state; writes its `alert` event when it opens (or, when
-    /// its opening was not seen, at the first update or end that is). Returns whether a line
-    /// was written.
+    /// Takes an alert in its current state and writes an `alert` event when it opens (or, when
+    /// its opening was not seen, at the first update or end that is), when its severity rises,
+    /// and when it ends (`wirewatch.status` says which). Returns whether a line was written.
     pub fn alert(&mut self, alert: &Alert, status: IncidentStatus) -> bool {
         self.advance(alert.last_ts);
-        let known = self.tracker.contains(alert.id);
-        let ended_at = (status == IncidentStatus::Ended).then(|| alert.last_ts.max(self.now));
-        self.tracker.upsert(alert, ended_at);
-        let written = !known && {
+        let last = self.tracker.written(alert.id);
+        let due = match (last, status) {
+            (None, _) | (Some(_), IncidentStatus::Ended) => true,
+            (Some(severity), _) => alert.severity > severity,
+        };
+        let written = due && {
             let line = EveRecord::from_alert(alert, status, self.seed);
             self.write(&line)
         };
+        let ended_at = (status == IncidentStatus::Ended).then(|| alert.last_ts.max(self.now));
+        self.tracker
+            .upsert(alert, ended_at, written.then_some(alert.severity));
         if written {
             self.stats.alerts += 1;
         }
         self.maybe_flush();
         written
+    }
+
+    /// Writes the events of a transaction (`dns`, `http`, `tls`, `quic`).
+    pub fn transaction(&mut self, t: &Transaction) {
+        self.advance(t.ts);
+        for line in crate::transaction::from_transaction(t, self.seed) {
+            if self.write(&line) {
+                self.stats.transactions += 1;
+            }
+        }
+        self.maybe_flush();
     }
 
     /// Moves packet time to `ts` (when later), flushing a waiting line once a second of it has
@@ -415,15 +439,21 @@ mod tests {
     }
 
     #[test]
-    fn an_alert_is_written_once_and_marks_its_flows() {
+    fn an_alert_is_written_when_it_opens_rises_and_ends_and_marks_its_flows() {
         let mut w = EveWriter::new(Vec::new());
-        let a = alert(7, "10.0.0.9", "10.0.0.2", 100);
+        let mut a = alert(7, "10.0.0.9", "10.0.0.2", 100);
         assert!(w.alert(&a, IncidentStatus::Opened));
+        assert!(
+            !w.alert(&a, IncidentStatus::Updated),
+            "same severity: no line"
+        );
+        a.severity = Severity::Critical;
+        assert!(w.alert(&a, IncidentStatus::Updated), "a rise is written");
         assert!(!w.alert(&a, IncidentStatus::Updated));
         w.flow(&flow("10.0.0.9", "10.0.0.2", 101));
         w.flow(&flow("10.0.0.2", "10.0.0.9", 101));
         w.flow(&flow("10.0.0.9", "10.0.0.3", 101));
-        assert!(!w.alert(&a, IncidentStatus::Ended));
+        assert!(w.alert(&a, IncidentStatus::Ended), "the end is written");
         // Within the linger after the end a flow is still marked; after it, no longer.
         w.flow(&flow("10.0.0.9", "10.0.0.2", 200));
         w.tick(Timestamp::from_secs_nanos(500, 0));
@@ -441,7 +471,12 @@ mod tests {
             .map(|l| l["flow"]["alerted"].as_bool().unwrap())
             .collect();
         assert_eq!(alerted, [true, true, false, true, false]);
-        assert_eq!(v.iter().filter(|l| l["event_type"] == "alert").count(), 2);
+        let statuses: Vec<&str> = v
+            .iter()
+            .filter(|l| l["event_type"] == "alert")
+            .map(|l| l["wirewatch"]["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["opened", "updated", "ended", "ended"]);
     }
 
     /// A writer that fails while `broken` is set.

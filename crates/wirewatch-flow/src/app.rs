@@ -8,8 +8,10 @@
 //! DNS detectors). It calls the decode crate's pure parsers and does no I/O.
 
 use crate::hostnames::HostNames;
+use crate::transactions::{FlowTransactions, Outbox};
 use wirewatch_core::app::{HttpSummary, SshSummary, TlsSummary};
 use wirewatch_core::{AppDetails, AppLabel, AppProto, AppSource, NameSource};
+use wirewatch_core::{HttpTransaction, TlsTransaction};
 use wirewatch_decode::app::dns::{self, DnsMessage, RData};
 use wirewatch_decode::app::{http, quic, ssh, tls};
 
@@ -32,6 +34,8 @@ pub(crate) struct AppState {
     pub details: Option<Box<AppDetails>>,
     /// QUIC client Initial reassembly (only for flows that start like QUIC).
     quic: Option<Box<quic::ClientInitials>>,
+    /// Transactions waiting for their other half (allocated at the first transaction).
+    tx: Option<Box<FlowTransactions>>,
 }
 
 /// One payload to look at.
@@ -78,8 +82,25 @@ impl AppState {
     #[inline]
     pub(crate) fn wants(&self, ports: (u16, u16)) -> bool {
         (!self.done && self.inspected < MAX_INSPECTED_PAYLOADS)
+            || self.http_confirmed()
             || dns_port(ports.0).is_some()
             || dns_port(ports.1).is_some()
+    }
+
+    /// A payload showed HTTP: every later request and response is a transaction to log.
+    fn http_confirmed(&self) -> bool {
+        self.label.proto == AppProto::Http && self.label.source == AppSource::Payload
+    }
+
+    fn transactions(&mut self) -> &mut FlowTransactions {
+        self.tx.get_or_insert_with(Box::default)
+    }
+
+    /// The flow ended: its transactions still waiting are logged as they are.
+    pub(crate) fn flush_transactions(&mut self, out: &mut Outbox<'_>) {
+        if let Some(t) = &mut self.tx {
+            t.flush(out);
+        }
     }
 
     fn details(&mut self) -> &mut AppDetails {
@@ -94,7 +115,12 @@ impl AppState {
 
     /// Looks at one payload. A DNS message found is returned (for the detectors); its answers
     /// are learned into `names`.
-    pub(crate) fn inspect(&mut self, p: &Payload<'_>, names: &mut HostNames) -> Option<DnsMessage> {
+    pub(crate) fn inspect(
+        &mut self,
+        p: &Payload<'_>,
+        names: &mut HostNames,
+        out: &mut Outbox<'_>,
+    ) -> Option<DnsMessage> {
         if p.bytes.is_empty() {
             return None;
         }
@@ -106,16 +132,20 @@ impl AppState {
             };
             if let Some(msg) = msg {
                 self.on_dns(proto, &msg, names);
+                self.transactions().dns(&msg, out);
                 return Some(msg);
             }
         }
         if self.done || self.inspected >= MAX_INSPECTED_PAYLOADS {
+            if self.http_confirmed() && p.ip_proto == 6 {
+                self.inspect_http(p, out);
+            }
             return None;
         }
         self.inspected += 1;
         match p.ip_proto {
-            6 => self.inspect_tcp(p),
-            17 => self.inspect_udp(p),
+            6 => self.inspect_tcp(p, out),
+            17 => self.inspect_udp(p, out),
             _ => {}
         }
         None
@@ -157,35 +187,20 @@ impl AppState {
         }
     }
 
-    fn inspect_tcp(&mut self, p: &Payload<'_>) {
+    fn inspect_tcp(&mut self, p: &Payload<'_>, out: &mut Outbox<'_>) {
         if let Some(ch) = tls::parse_client_hello(p.bytes) {
-            self.on_client_hello(&ch, NameSource::TlsSni, AppProto::Tls);
+            self.on_client_hello(&ch, NameSource::TlsSni, AppProto::Tls, out);
         } else if let Some(sh) = tls::parse_server_hello(p.bytes) {
             self.confirm_tls();
             let t = self.details().tls.get_or_insert_with(TlsSummary::default);
             t.version = Some(tls_version_name(sh.version));
             t.cipher = Some(sh.cipher);
             self.done = true;
-        } else if let Some(req) = http::parse_request(p.bytes) {
-            self.confirm(AppProto::Http);
-            let d = self.details();
-            if let Some(host) = &req.host {
-                let host = host.to_string_lossy();
-                d.offer_server_name(host_without_port(&host).to_string(), NameSource::HttpHost);
-            }
-            let h = d.http.get_or_insert_with(HttpSummary::default);
-            if h.method.is_none() {
-                h.method = Some(req.method.to_string_lossy());
-                h.path = Some(req.path.to_string_lossy());
-                h.host = req.host.as_ref().map(http::HttpText::to_string_lossy);
-                h.user_agent = req.user_agent.as_ref().map(http::HttpText::to_string_lossy);
-            }
-        } else if let Some(resp) = http::parse_response(p.bytes) {
-            self.confirm(AppProto::Http);
-            let h = self.details().http.get_or_insert_with(HttpSummary::default);
-            h.status.get_or_insert(resp.status);
-            self.done = h.method.is_some();
-        } else if let Some(b) = ssh::parse_banner(p.bytes) {
+            self.transactions()
+                .tls_server_hello(tls_version_name(sh.version), sh.cipher, out);
+        } else if !self.inspect_http(p, out)
+            && let Some(b) = ssh::parse_banner(p.bytes)
+        {
             self.confirm(AppProto::Ssh);
             let s = self.details().ssh.get_or_insert_with(SshSummary::default);
             let side = if p.forward {
@@ -198,6 +213,46 @@ impl AppState {
         }
     }
 
+    /// An HTTP request or response at the start of this payload: the flow's details (its first
+    /// request) and a transaction. Returns whether it was HTTP.
+    fn inspect_http(&mut self, p: &Payload<'_>, out: &mut Outbox<'_>) -> bool {
+        let bytes = u32::try_from(p.bytes.len()).unwrap_or(u32::MAX);
+        if let Some(req) = http::parse_request(p.bytes) {
+            self.confirm(AppProto::Http);
+            let d = self.details();
+            if let Some(host) = &req.host {
+                let host = host.to_string_lossy();
+                d.offer_server_name(host_without_port(&host).to_string(), NameSource::HttpHost);
+            }
+            let tx = HttpTransaction {
+                method: Some(req.method.to_string_lossy()),
+                host: req.host.as_ref().map(http::HttpText::to_string_lossy),
+                uri: Some(req.path.to_string_lossy()),
+                user_agent: req.user_agent.as_ref().map(http::HttpText::to_string_lossy),
+                request_bytes: bytes,
+                ..HttpTransaction::default()
+            };
+            let h = d.http.get_or_insert_with(HttpSummary::default);
+            if h.method.is_none() {
+                h.method.clone_from(&tx.method);
+                h.path.clone_from(&tx.uri);
+                h.host.clone_from(&tx.host);
+                h.user_agent.clone_from(&tx.user_agent);
+            }
+            self.transactions().http_request(tx, out);
+            true
+        } else if let Some(resp) = http::parse_response(p.bytes) {
+            self.confirm(AppProto::Http);
+            let h = self.details().http.get_or_insert_with(HttpSummary::default);
+            h.status.get_or_insert(resp.status);
+            self.done = h.method.is_some();
+            self.transactions().http_response(resp.status, bytes, out);
+            true
+        } else {
+            false
+        }
+    }
+
     fn confirm_tls(&mut self) {
         let proto = if tls_wrapped(self.label.proto) {
             self.label.proto
@@ -207,7 +262,13 @@ impl AppState {
         self.confirm(proto);
     }
 
-    fn on_client_hello(&mut self, ch: &tls::ClientHello, source: NameSource, proto: AppProto) {
+    fn on_client_hello(
+        &mut self,
+        ch: &tls::ClientHello,
+        source: NameSource,
+        proto: AppProto,
+        out: &mut Outbox<'_>,
+    ) {
         if proto == AppProto::Tls {
             self.confirm_tls();
         } else {
@@ -239,9 +300,18 @@ impl AppState {
                 }
             });
         }
+        let hello = TlsTransaction {
+            quic: proto == AppProto::Quic,
+            sni: ch.sni.as_ref().map(tls::TlsName::to_string_lossy),
+            version: t.version.clone(),
+            alpn: t.alpn.clone(),
+            ja4_a: t.ja4_a.clone(),
+            ..TlsTransaction::default()
+        };
+        self.transactions().tls_client_hello(hello, out);
     }
 
-    fn inspect_udp(&mut self, p: &Payload<'_>) {
+    fn inspect_udp(&mut self, p: &Payload<'_>, out: &mut Outbox<'_>) {
         if let Some(h) = quic::parse_long_header(p.bytes) {
             let known = matches!(
                 h.version,
@@ -255,7 +325,7 @@ impl AppState {
                     self.details().quic_version = Some(h.version);
                     if let Some(ch) = hello {
                         let found = ch.sni.is_some();
-                        self.on_client_hello(&ch, NameSource::QuicSni, AppProto::Quic);
+                        self.on_client_hello(&ch, NameSource::QuicSni, AppProto::Quic, out);
                         if found {
                             self.done = true;
                             self.quic = None;

@@ -38,6 +38,10 @@ pub struct FlowConfig {
     /// Compute CICFlowMeter-style features for every flow (about 400 bytes per live flow), for
     /// the flow classifier and `export --format cicflowmeter`. Off unless something needs them.
     pub flow_features: bool,
+    /// Transactions (DNS queries and answers, HTTP requests and responses, TLS and QUIC
+    /// handshakes) logged per flow; beyond it they are counted, not logged (a DNS tunnel's
+    /// thousands of queries in one flow stay bounded).
+    pub max_transactions_per_flow: u32,
 }
 
 impl Default for FlowConfig {
@@ -54,6 +58,7 @@ impl Default for FlowConfig {
             app_decoding: true,
             max_host_names: 65_536,
             flow_features: false,
+            max_transactions_per_flow: 10_000,
         }
     }
 }

@@ -7,7 +7,8 @@
 //! flow learns from its payloads: the application label and details ([`app`], through the
 //! parsers of `wirewatch_decode::app`), the host names learned from DNS answers ([`hostnames`])
 //! and, when asked to, CICFlowMeter-style features ([`features`]), which the flow classifier in
-//! `wirewatch-ml` reads.
+//! `wirewatch-ml` reads; and the transactions its payloads carry ([`transactions`]: DNS, HTTP,
+//! TLS and QUIC), drained by the engine with [`FlowTable::drain_transactions`].
 //!
 //! Must not: read the clock (every call takes the packet's timestamp; its `clippy.toml` refuses
 //! the clocks); do I/O; depend on any Wirewatch crate but `wirewatch-core` and
@@ -21,6 +22,7 @@ pub mod frag;
 pub mod hostnames;
 pub mod key;
 pub mod table;
+pub mod transactions;
 
 pub use app::MAX_INSPECTED_PAYLOADS;
 pub use config::FlowConfig;

@@ -6,6 +6,7 @@ use crate::features::{FlowFeatureAcc, PacketObs, TcpObs};
 use crate::frag::FragmentPorts;
 use crate::hostnames::HostNames;
 use crate::key::{FlowKey, KeySide};
+use crate::transactions::{Ends, Outbox};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
 use hashlink::linked_hash_map::RawEntryMut;
@@ -13,7 +14,7 @@ use std::collections::VecDeque;
 use wirewatch_core::AppProto;
 use wirewatch_core::flow::DirectionStats;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
-use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp};
+use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp, Transaction};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
 
@@ -72,6 +73,10 @@ pub struct FlowTableStats {
     pub host_names: u64,
     /// Host names pushed out because that cache was full.
     pub host_names_evicted: u64,
+    /// Transactions logged (DNS, HTTP, TLS, QUIC).
+    pub transactions: u64,
+    /// Transactions not logged because their flow reached `max_transactions_per_flow`.
+    pub transactions_omitted: u64,
 }
 
 /// Bidirectional flows keyed by protocol and endpoint pair, with TCP state, idle and active
@@ -98,6 +103,12 @@ pub struct FlowTable {
     names: HostNames,
     /// The DNS message decoded from the last ingested packet, for the detectors.
     last_dns: Option<DnsMessage>,
+    /// Transactions ready for the engine ([`FlowTable::drain_transactions`]).
+    transactions: Vec<Transaction>,
+    /// The most transactions a flow logs.
+    max_transactions_per_flow: u32,
+    /// Half-done transactions held by all flows together.
+    transactions_pending: usize,
 }
 
 /// A flow moves to the back of the activity order at most once per this many nanoseconds
@@ -126,6 +137,9 @@ impl FlowTable {
                 0
             }),
             last_dns: None,
+            transactions: Vec::new(),
+            max_transactions_per_flow: config.max_transactions_per_flow,
+            transactions_pending: 0,
         }
     }
 
@@ -262,7 +276,15 @@ impl FlowTable {
                 forward,
                 bytes: payload,
             };
-            self.last_dns = entry.app.inspect(&p, &mut self.names);
+            let mut out = Outbox {
+                ready: &mut self.transactions,
+                max_per_flow: self.max_transactions_per_flow,
+                omitted: &mut self.stats.transactions_omitted,
+                pending: &mut self.transactions_pending,
+                ts,
+                ends: ends(&key, entry.initiator),
+            };
+            self.last_dns = entry.app.inspect(&p, &mut self.names, &mut out);
         }
         let app = entry.app.label.proto;
         let last_ts = entry.last_ts;
@@ -467,9 +489,25 @@ impl FlowTable {
         }
     }
 
-    fn finish(&mut self, key: FlowKey, entry: Entry, reason: EndReason) {
+    fn finish(&mut self, key: FlowKey, mut entry: Entry, reason: EndReason) {
         self.stats.finished += 1;
+        let mut out = Outbox {
+            ready: &mut self.transactions,
+            max_per_flow: self.max_transactions_per_flow,
+            omitted: &mut self.stats.transactions_omitted,
+            pending: &mut self.transactions_pending,
+            ts: entry.last_ts,
+            ends: ends(&key, entry.initiator),
+        };
+        entry.app.flush_transactions(&mut out);
         self.finished.push(record(&key, entry, reason, &self.names));
+    }
+
+    /// Transactions completed since the last call (and those of flows that ended), oldest
+    /// first. Drain after every packet: the buffer holds only what one packet completed.
+    pub fn drain_transactions(&mut self) -> std::vec::Drain<'_, Transaction> {
+        self.stats.transactions += self.transactions.len() as u64;
+        self.transactions.drain(..)
     }
 }
 
@@ -553,6 +591,17 @@ fn next_tcp_state(entry: &Entry, side: KeySide, flags: u8) -> TcpState {
             }
         }
         other => other,
+    }
+}
+
+/// A flow's two ends, initiator first.
+fn ends(key: &FlowKey, initiator: KeySide) -> Ends {
+    let src = key.source(initiator);
+    let dst = key.destination(initiator);
+    Ends {
+        ip_proto: key.proto,
+        client: (src.addr.ip(), src.port),
+        server: (dst.addr.ip(), dst.port),
     }
 }
 

@@ -17,7 +17,9 @@ pub mod text;
 pub use report::{AnalyzeReport, FileSummary};
 
 use std::path::PathBuf;
-use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics};
+use wirewatch_core::{
+    Alert, FlowRecord, IncidentStatus, IntervalMetrics, Transaction, TransactionDetails,
+};
 use wirewatch_engine::{Engine, Sink};
 
 /// Default cap on flows listed in a report: a million records is about 150 MB, enough for any
@@ -71,6 +73,46 @@ pub struct ReportCollector {
     pub alerts: std::collections::BTreeMap<u64, Alert>,
     /// Alerts not kept because of the cap.
     pub alerts_omitted: u64,
+    /// DNS, HTTP and TLS/QUIC transactions (the first or, rolling, the latest of each kind).
+    pub transactions: TransactionLists,
+    /// The cap on kept transactions of each kind.
+    pub max_transactions: usize,
+}
+
+/// The transactions a report lists, by kind, and how many it leaves out.
+#[derive(Debug, Default)]
+pub struct TransactionLists {
+    /// DNS, HTTP and TLS/QUIC, in that order.
+    pub kept: [std::collections::VecDeque<Transaction>; 3],
+    /// Transactions not kept because of the cap.
+    pub omitted: u64,
+}
+
+impl TransactionLists {
+    /// Puts them into `report` (`dns`, `http`, `tls`), adding those left out to its count.
+    pub fn fill(self, report: &mut AnalyzeReport) {
+        let [dns, http, tls] = self.kept;
+        report.dns = dns.into();
+        report.http = http.into();
+        report.tls = tls.into();
+        report.transactions_omitted += self.omitted;
+    }
+}
+
+/// At most this many transactions of each kind (DNS, HTTP, TLS) are kept for a file's
+/// report; the rest are counted.
+pub const MAX_REPORT_TRANSACTIONS: usize = 100_000;
+
+/// Transactions of each kind a monitor's exit report keeps (the latest).
+pub const RUN_REPORT_TRANSACTIONS: usize = 1_000;
+
+/// The slot of a transaction's kind in [`ReportCollector::transactions`].
+fn kind_slot(t: &Transaction) -> usize {
+    match t.details {
+        TransactionDetails::Dns(_) => 0,
+        TransactionDetails::Http(_) => 1,
+        TransactionDetails::Tls(_) => 2,
+    }
 }
 
 /// At most this many alerts are kept for a report (the detection engine's own rate limits
@@ -84,6 +126,7 @@ impl ReportCollector {
             max_flows,
             max_intervals: usize::MAX,
             max_alerts: MAX_REPORT_ALERTS,
+            max_transactions: MAX_REPORT_TRANSACTIONS,
             ..ReportCollector::default()
         }
     }
@@ -95,6 +138,7 @@ impl ReportCollector {
             max_flows,
             max_intervals,
             max_alerts,
+            max_transactions: RUN_REPORT_TRANSACTIONS,
             rolling: true,
             ..ReportCollector::default()
         }
@@ -121,7 +165,7 @@ impl ReportCollector {
 
     /// Builds the report from what was collected and the finished engine's totals.
     pub fn into_report(
-        self,
+        mut self,
         engine: &Engine,
         files: Vec<FileSummary>,
         top_n: usize,
@@ -130,6 +174,7 @@ impl ReportCollector {
             path: PathBuf::new(),
             message,
         };
+        let transactions = std::mem::take(&mut self.transactions);
         let mut report = report::build(
             engine,
             self.intervals.into(),
@@ -141,6 +186,7 @@ impl ReportCollector {
             top_n,
             &self.app_totals,
         );
+        transactions.fill(&mut report);
         report.alerts = self.alerts.into_values().collect();
         report.intervals_omitted = self.intervals_omitted;
         report.alerts_omitted = self.alerts_omitted;
@@ -149,6 +195,24 @@ impl ReportCollector {
 }
 
 impl Sink for ReportCollector {
+    fn transaction(&mut self, transaction: &Transaction) {
+        let slot = kind_slot(transaction);
+        let lists = &mut self.transactions;
+        if self.rolling || lists.kept[slot].len() < self.max_transactions {
+            let kept = &mut lists.kept[slot];
+            if Self::keep(
+                kept,
+                transaction.clone(),
+                self.max_transactions,
+                self.rolling,
+            ) {
+                lists.omitted += 1;
+            }
+        } else {
+            lists.omitted += 1;
+        }
+    }
+
     fn interval(&mut self, metrics: &IntervalMetrics) {
         if Self::keep(
             &mut self.intervals,

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use wirewatch_core::{
     Alert, DropCounts, FlowRecord, IntervalMetrics, ProtocolCounts, Talker, TcpFlagCounts,
-    Timestamp,
+    Timestamp, Transaction,
 };
 use wirewatch_engine::Engine;
 use wirewatch_store::{FlowRow, IntervalRow};
@@ -156,6 +156,15 @@ pub struct AnalyzeReport {
     pub alerts: Vec<Alert>,
     /// Alerts not listed because of the report's alert cap (`run` keeps the latest).
     pub alerts_omitted: u64,
+    /// DNS transactions (a query and its answer each), in the order they started.
+    pub dns: Vec<Transaction>,
+    /// HTTP transactions (a request and its response each).
+    pub http: Vec<Transaction>,
+    /// TLS and QUIC handshakes.
+    pub tls: Vec<Transaction>,
+    /// Transactions not listed because of the report's cap (per kind; `run` keeps the latest)
+    /// or of a flow's `max_transactions_per_flow`.
+    pub transactions_omitted: u64,
     /// Database counters (written, dropped, errors), when storing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<wirewatch_store::StoreStats>,
@@ -257,6 +266,10 @@ pub fn build(
         warnings: to_json(warnings),
         alerts: Vec::new(),
         alerts_omitted: 0,
+        dns: Vec::new(),
+        http: Vec::new(),
+        tls: Vec::new(),
+        transactions_omitted: engine.flow_stats().transactions_omitted,
         store: None,
         evidence: engine
             .evidence()

@@ -79,6 +79,9 @@ pub struct RunShape {
     pub recording: bool,
 }
 
+/// Bytes of a half-done transaction waiting for its answer (names, answers, the box).
+const TRANSACTION_BYTES: u64 = 400;
+
 /// Lays the budget out; an error says why the budget cannot work.
 pub fn plan(settings: &MemorySettings, shape: RunShape) -> anyhow::Result<MemoryPlan> {
     let mib = 1u64 << 20;
@@ -101,6 +104,10 @@ pub fn plan(settings: &MemorySettings, shape: RunShape) -> anyhow::Result<Memory
         Part {
             name: "names and report",
             bytes: 2 * wirewatch_report::names::MAX_TRACKED_NAMES as u64 * NAME_BYTES + 16 * mib,
+        },
+        Part {
+            name: "pending transactions",
+            bytes: wirewatch_flow::transactions::MAX_PENDING_TOTAL as u64 * TRANSACTION_BYTES,
         },
     ];
     if shape.ring_bytes > 0 {

@@ -153,6 +153,7 @@ pub fn analyze_files(
     sink.finish();
     let store = options.store.clone();
     let mut collector = sink.summary;
+    let transactions = std::mem::take(&mut collector.transactions);
     let alerts: Vec<Alert> = collector.alerts.into_values().collect();
     // What the engine said along the way (failed evidence captures, ...).
     warnings.extend(collector.warnings.drain(..).map(|message| Notice {
@@ -172,6 +173,7 @@ pub fn analyze_files(
     );
     report.alerts = alerts;
     report.alerts_omitted = collector.alerts_omitted;
+    transactions.fill(&mut report);
     if let Some(store) = store {
         if let Err(e) = store.flush(STORE_FLUSH_WAIT) {
             report.errors.push(report::NoticeJson {

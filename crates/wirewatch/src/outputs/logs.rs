@@ -6,7 +6,7 @@ use crate::pipeline::{Engine, Sink};
 use anyhow::Context;
 use std::fs::File;
 use std::path::Path;
-use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics};
+use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics, Transaction};
 use wirewatch_eve::{AlertLog, EveWriter};
 
 /// Finished flows and alerts as EVE lines. The writer buffers and flushes about once per
@@ -45,6 +45,10 @@ impl Sink for EveOutput {
 
     fn alert(&mut self, alert: &Alert, status: IncidentStatus) {
         self.writer.alert(alert, status);
+    }
+
+    fn transaction(&mut self, transaction: &Transaction) {
+        self.writer.transaction(transaction);
     }
 
     fn source_ended(&mut self, _engine: &Engine) {

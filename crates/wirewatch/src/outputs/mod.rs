@@ -21,7 +21,7 @@ use crate::pipeline::{Engine, Sink};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use wirewatch_core::{Alert, FlowRecord, Frame, IncidentStatus, IntervalMetrics};
+use wirewatch_core::{Alert, FlowRecord, Frame, IncidentStatus, IntervalMetrics, Transaction};
 use wirewatch_decode::Packet;
 use wirewatch_report::ReportCollector;
 use wirewatch_store::Store;
@@ -90,6 +90,10 @@ impl Sink for Outputs {
 
     fn alert(&mut self, alert: &Alert, status: IncidentStatus) {
         self.each(|o| o.alert(alert, status));
+    }
+
+    fn transaction(&mut self, transaction: &Transaction) {
+        self.each(|o| o.transaction(transaction));
     }
 
     fn warning(&mut self, message: &str) {

@@ -8,7 +8,9 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics};
+use wirewatch_core::{
+    Alert, FlowRecord, IncidentStatus, IntervalMetrics, Transaction, TransactionDetails,
+};
 use wirewatch_store::Record;
 
 /// Events waiting for the writer thread, at most.
@@ -22,6 +24,8 @@ const MAX_PROBLEMS: usize = 16;
 enum Event {
     /// An interval, a flow or an alert (with its status; ignored for the others).
     Record(Box<Record>, IncidentStatus),
+    /// A transaction.
+    Transaction(Box<Transaction>),
     /// Write out what is buffered.
     Flush,
 }
@@ -87,10 +91,7 @@ impl Queued {
         let Some(tx) = &self.tx else {
             return;
         };
-        let bytes = match &event {
-            Event::Record(r, _) => r.approx_bytes(),
-            Event::Flush => 0,
-        };
+        let bytes = event_bytes(&event);
         if self.blocking {
             // Room in bytes first (the channel bounds the count and blocks by itself).
             while self.shared.queued_bytes.load(Ordering::Relaxed) + bytes > QUEUE_BYTES
@@ -149,6 +150,10 @@ impl Sink for Queued {
         self.record(Record::Alert(alert.clone()), status);
     }
 
+    fn transaction(&mut self, transaction: &Transaction) {
+        self.send(Event::Transaction(Box::new(transaction.clone())));
+    }
+
     fn source_ended(&mut self, _engine: &Engine) {
         self.send(Event::Flush);
     }
@@ -185,6 +190,39 @@ impl Drop for Queued {
     }
 }
 
+/// Estimated bytes of a transaction (its strings and answers).
+fn transaction_bytes(t: &Transaction) -> u64 {
+    let s = |o: &Option<String>| o.as_ref().map_or(0, String::len);
+    let heap = match &t.details {
+        TransactionDetails::Dns(d) => {
+            s(&d.query)
+                + s(&d.qtype)
+                + s(&d.rcode)
+                + d.answers
+                    .iter()
+                    .map(|a| 96 + a.name.len() + a.data.len())
+                    .sum::<usize>()
+        }
+        TransactionDetails::Http(h) => s(&h.method) + s(&h.host) + s(&h.uri) + s(&h.user_agent),
+        TransactionDetails::Tls(t) => {
+            s(&t.sni)
+                + s(&t.version)
+                + s(&t.ja4_a)
+                + t.alpn.iter().map(|a| 24 + a.len()).sum::<usize>()
+        }
+    };
+    (std::mem::size_of::<Transaction>() + heap) as u64
+}
+
+/// Estimated bytes an event holds in the queue.
+fn event_bytes(event: &Event) -> u64 {
+    match event {
+        Event::Record(r, _) => r.approx_bytes(),
+        Event::Transaction(t) => transaction_bytes(t),
+        Event::Flush => 0,
+    }
+}
+
 /// Keeps a problem for the engine thread (counts it when too many wait).
 fn push_problem(shared: &Shared, problem: String) {
     match shared.problems.lock() {
@@ -207,6 +245,12 @@ fn write_loop(rx: &Receiver<Event>, mut inner: Box<dyn Sink + Send>, shared: &Sh
                     Record::Alert(a) => inner.alert(a, status),
                 }
                 shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
+            }
+            Event::Transaction(t) => {
+                inner.transaction(&t);
+                shared
+                    .queued_bytes
+                    .fetch_sub(transaction_bytes(&t), Ordering::Relaxed);
             }
             Event::Flush => inner.persist(),
         }
