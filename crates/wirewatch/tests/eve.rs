@@ -203,11 +203,34 @@ fn nmap_syn_scan_replay_writes_valid_eve() {
         .iter()
         .filter(|v| v["event_type"] == "alert")
         .collect();
+    // The rest are the transactions: a DNS query and its answer are an event each.
+    let transactions = events.len() - flows.len() - alerts.len();
+    let expected: usize = report
+        .dns
+        .iter()
+        .map(|t| match &t.details {
+            wirewatch_core::TransactionDetails::Dns(d) => {
+                usize::from(d.query_seen) + usize::from(d.rcode.is_some())
+            }
+            _ => 1,
+        })
+        .sum::<usize>()
+        + report.http.len()
+        + report.tls.len();
     assert_eq!(
-        flows.len() + alerts.len(),
-        events.len(),
-        "only flows and alerts"
+        transactions, expected,
+        "flows, alerts and transactions only"
     );
+    for e in &events {
+        let t = e["event_type"].as_str().unwrap();
+        assert!(
+            ["flow", "alert", "dns", "http", "tls", "quic"].contains(&t),
+            "{t}"
+        );
+        if t == "dns" {
+            assert!(["query", "answer"].contains(&e["dns"]["type"].as_str().unwrap()));
+        }
+    }
     assert_eq!(flows.len(), report.flows.len());
     assert!(flows.len() > 300, "a scan of 300 ports: {}", flows.len());
 
