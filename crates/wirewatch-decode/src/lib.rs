@@ -10,8 +10,9 @@
 //!
 //! One private module per layer: `link` (link types other than Ethernet), `ethernet` (with its
 //! VLAN/MPLS/PPPoE encapsulations), `arp`, `ipv4`, `ipv6` (with its extension headers),
-//! `transport` (dispatch), `tcp`, `udp` and `icmp` (ICMP and ICMPv6). Tunnels are not looked
-//! into: a tunnelled packet is its outer protocol.
+//! `transport` (dispatch), `tcp`, `udp` and `icmp` (ICMP and ICMPv6). [`decode`] classes a
+//! tunnelled packet by its outer protocol; [`tunnel`] says where its inner frame starts (IP-in-IP,
+//! GRE, ERSPAN, VXLAN, Geneve, Teredo, GTP-U) and decodes it, for the caller to open.
 //!
 //! Must not: do I/O, log or read the clock (its `clippy.toml` refuses the clocks); keep hidden
 //! state (what spans packets, such as a QUIC client's Initials, is a value the caller owns);
@@ -20,6 +21,7 @@
 
 pub mod app;
 pub mod packet;
+pub mod tunnel;
 
 mod arp;
 mod ethernet;

@@ -84,6 +84,25 @@ proptest! {
     }
 
     #[test]
+    fn random_tunnel_payloads_never_panic(
+        (proto, port) in prop_oneof![
+            Just((4u8, 0u16)), Just((41, 0)), Just((47, 0)),
+            Just((17, tunnel::VXLAN_PORT)), Just((17, tunnel::GENEVE_PORT)),
+            Just((17, tunnel::TEREDO_PORT)), Just((17, tunnel::GTP_U_PORT)),
+        ],
+        tail in proptest::collection::vec(any::<u8>(), 0..160),
+    ) {
+        let payload = if proto == 17 { udp(40000, port, &tail) } else { tail };
+        let frame = eth(0x0800, &ipv4(proto, &payload));
+        let outer = decode(LinkType::ETHERNET, &frame);
+        if let Some(found) = tunnel::inner(&outer, &frame) {
+            prop_assert!(found.offset <= frame.len());
+            let p = tunnel::decode_inner(&found, &frame);
+            check_invariants(&p, &frame[found.offset..]);
+        }
+    }
+
+    #[test]
     fn random_tails_after_plausible_headers_never_panic(
         (lt, mut data) in plausible_prefix(),
         tail in proptest::collection::vec(any::<u8>(), 0..160),
