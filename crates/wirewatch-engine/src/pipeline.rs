@@ -9,10 +9,10 @@ use wirewatch_core::IncidentStatus;
 use wirewatch_core::{
     Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp, Transaction,
 };
-use wirewatch_decode::{DecodeErrorKind, Packet, decode};
+use wirewatch_decode::{DecodeErrorKind, Packet, decode, tunnel};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
 use wirewatch_evidence::EvidenceRecorder;
-use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats};
+use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats, Ingested};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
 
 /// Engine settings: each stage's own part.
@@ -91,7 +91,14 @@ pub struct Engine {
     intel: Option<EngineIntel>,
     /// The packet ring, evidence captures and capture files, when recorded.
     evidence: Option<EvidenceRecorder>,
+    /// Whether tunnels are opened (inner packets tracked as flows of their own).
+    open_tunnels: bool,
+    /// Inner packets of tunnels opened so far.
+    tunnelled_packets: u64,
 }
+
+/// Tunnels in a tunnel opened at most (a VXLAN frame carrying GRE carrying IP-in-IP is three).
+pub const MAX_TUNNEL_DEPTH: usize = 3;
 
 impl Engine {
     /// A new engine.
@@ -115,6 +122,8 @@ impl Engine {
             clock: crate::packet_clock::PacketClock::default(),
             intel: None,
             evidence: None,
+            open_tunnels: config.flows.open_tunnels,
+            tunnelled_packets: 0,
         }
     }
 
@@ -172,36 +181,84 @@ impl Engine {
         let flow = self
             .flows
             .ingest_with_payload(&pkt, payload, frame.wire_len, ts);
+        // The frame counts once, by its outer headers (as tshark counts it).
         self.intervals
             .record_packet(&pkt, frame.wire_len, captured, ts, flow);
-        if let Some(intel) = &mut self.intel
-            && flow.is_some_and(|f| f.new_flow)
-        {
-            intel.on_new_flow(&pkt, ts);
-            pass_hits(intel, self.detect.as_mut());
-        }
-        if self.detect_packets
-            && let Some(d) = &mut self.detect
-        {
-            d.on_packet_in_flow(&pkt, frame.wire_len, ts, flow.as_ref());
-        }
-        if self.detect_dns
-            && !payload.is_empty()
-            && let Some(d) = &mut self.detect
-        {
-            if !self.app_decoding {
-                d.on_payload(&pkt, payload, frame.wire_len, ts);
-            } else if let Some(msg) = self.flows.take_dns()
-                && pkt.ports().is_some_and(|(s, d)| s == 53 || d == 53)
-            {
-                d.on_dns_message(&pkt, &msg, frame.wire_len, ts);
-            }
+        self.inspect_in_flow(&pkt, payload, frame.wire_len, ts, flow);
+        if self.open_tunnels {
+            self.open_tunnels(&pkt, frame, ts);
         }
         self.deliver_flows(sink);
         if let Some(ev) = &mut self.evidence {
             ev.packet(frame, &pkt);
         }
         pkt
+    }
+
+    /// What a packet in its flow means beyond the counters: threat intelligence for a new flow,
+    /// the detectors that want packets, DNS messages for the DNS detectors.
+    fn inspect_in_flow(
+        &mut self,
+        pkt: &Packet,
+        payload: &[u8],
+        wire_len: u32,
+        ts: Timestamp,
+        flow: Option<Ingested>,
+    ) {
+        if let Some(intel) = &mut self.intel
+            && flow.is_some_and(|f| f.new_flow)
+        {
+            intel.on_new_flow(pkt, ts);
+            pass_hits(intel, self.detect.as_mut());
+        }
+        if self.detect_packets
+            && let Some(d) = &mut self.detect
+        {
+            d.on_packet_in_flow(pkt, wire_len, ts, flow.as_ref());
+        }
+        if self.detect_dns
+            && !payload.is_empty()
+            && let Some(d) = &mut self.detect
+        {
+            if !self.app_decoding {
+                d.on_payload(pkt, payload, wire_len, ts);
+            } else if let Some(msg) = self.flows.take_dns()
+                && pkt.ports().is_some_and(|(s, d)| s == 53 || d == 53)
+            {
+                d.on_dns_message(pkt, &msg, wire_len, ts);
+            }
+        }
+    }
+
+    /// Opens the tunnels a frame carries (IP-in-IP, GRE, ERSPAN, VXLAN, Geneve, Teredo,
+    /// GTP-U), at most [`MAX_TUNNEL_DEPTH`] deep: each inner packet is a packet of its own flow
+    /// (with the frame's length, as tshark's conversations count it) and goes to the detectors,
+    /// while the interval counters keep counting the frame once, by its outer headers.
+    fn open_tunnels(&mut self, outer: &Packet, frame: &Frame<'_>, ts: Timestamp) {
+        let mut pkt = *outer;
+        let mut data = frame.data;
+        for _ in 0..MAX_TUNNEL_DEPTH {
+            let Some(found) = tunnel::inner(&pkt, data) else {
+                return;
+            };
+            let Some(bytes) = data.get(found.offset..) else {
+                return;
+            };
+            self.tunnelled_packets += 1;
+            let inner = tunnel::decode_inner(&found, data);
+            let payload = inner.payload(bytes);
+            let flow = self
+                .flows
+                .ingest_with_payload(&inner, payload, frame.wire_len, ts);
+            self.inspect_in_flow(&inner, payload, frame.wire_len, ts, flow);
+            pkt = inner;
+            data = bytes;
+        }
+    }
+
+    /// Inner packets of tunnels opened so far.
+    pub fn tunnelled_packets(&self) -> u64 {
+        self.tunnelled_packets
     }
 
     /// Hands transactions, then finished flows (to the detectors too), to the sink: a flow's

@@ -42,6 +42,10 @@ pub struct FlowConfig {
     /// handshakes) logged per flow; beyond it they are counted, not logged (a DNS tunnel's
     /// thousands of queries in one flow stay bounded).
     pub max_transactions_per_flow: u32,
+    /// Open tunnels (IP-in-IP, GRE, ERSPAN, VXLAN, Geneve, Teredo, GTP-U): the inner packets
+    /// become flows of their own (names, transactions and detections inside them), while the
+    /// frame still counts once, by its outer headers.
+    pub open_tunnels: bool,
 }
 
 impl Default for FlowConfig {
@@ -59,6 +63,7 @@ impl Default for FlowConfig {
             max_host_names: 65_536,
             flow_features: false,
             max_transactions_per_flow: 10_000,
+            open_tunnels: true,
         }
     }
 }

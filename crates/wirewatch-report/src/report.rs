@@ -156,6 +156,10 @@ pub struct AnalyzeReport {
     pub alerts: Vec<Alert>,
     /// Alerts not listed because of the report's alert cap (`run` keeps the latest).
     pub alerts_omitted: u64,
+    /// Inner packets of tunnels opened (IP-in-IP, GRE, ERSPAN, VXLAN, Geneve, Teredo, GTP-U):
+    /// each is a packet of its own inner flow, while `packets`, `bytes` and the protocol
+    /// counts count its frame once, by the outer headers (as tshark does).
+    pub tunnelled_packets: u64,
     /// DNS transactions (a query and its answer each), in the order they started.
     pub dns: Vec<Transaction>,
     /// HTTP transactions (a request and its response each).
@@ -266,6 +270,7 @@ pub fn build(
         warnings: to_json(warnings),
         alerts: Vec::new(),
         alerts_omitted: 0,
+        tunnelled_packets: engine.tunnelled_packets(),
         dns: Vec::new(),
         http: Vec::new(),
         tls: Vec::new(),

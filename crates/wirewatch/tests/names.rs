@@ -15,12 +15,7 @@ use wirewatch_core::TransactionDetails;
 
 /// (file, name, why): names tshark finds that Wirewatch does not, yet.
 const KNOWN_MISSES: &[(&str, &str, &str)] = &[
-    ("6in4tunnel.pcap", "mail.tomasu.net", TUNNELS),
-    ("6in4tunnel.pcap", "star.c10r.facebook.com", TUNNELS),
-    ("6in4tunnel.pcap", "www.facebook.com", TUNNELS),
-    ("4in6tunnel.pcap", "www.bing.com", TUNNELS),
     ("sv_vxlan-decoder-01.pcap", "localhost", TUNNELS),
-    ("tunnels_gre-sample.pcap", "www.gleeble.org", TUNNELS),
     (
         "radiotap.pcap",
         "captive.apple.com",
