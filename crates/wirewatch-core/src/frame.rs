@@ -35,6 +35,12 @@ impl LinkType {
     pub const NFLOG: LinkType = LinkType(239);
     /// Linux cooked capture v2 (SLL2).
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// IEEE 802.11 (Wi-Fi) frames without a radio header.
+    pub const IEEE802_11: LinkType = LinkType(105);
+    /// IEEE 802.11 frames behind a radiotap header (monitor mode).
+    pub const IEEE802_11_RADIOTAP: LinkType = LinkType(127);
+    /// Frames behind a Per-Packet Information header (802.11 ones are decoded).
+    pub const PPI: LinkType = LinkType(192);
 }
 
 /// One captured frame, borrowed from the source's buffer.

@@ -43,11 +43,22 @@ const PPPOE_LEN: usize = 8;
 /// Decodes an Ethernet frame.
 #[inline]
 pub(crate) fn decode(p: &mut Packet, data: &[u8]) {
-    let Some(h) = chunk::<HEADER_LEN>(data, 0) else {
+    decode_at(p, data, 0);
+}
+
+/// Decodes an Ethernet frame that starts at `off` (behind another header).
+#[inline]
+pub(crate) fn decode_at(p: &mut Packet, data: &[u8], off: usize) {
+    let Some(h) = chunk::<HEADER_LEN>(data, off) else {
         fail(p, DecodeErrorKind::TruncatedLink);
         return;
     };
-    ethertype(p, data, HEADER_LEN, be16_of(h[12], h[13]));
+    ethertype(
+        p,
+        data,
+        off.saturating_add(HEADER_LEN),
+        be16_of(h[12], h[13]),
+    );
 }
 
 /// Whether `ethertype` announces a VLAN tag.

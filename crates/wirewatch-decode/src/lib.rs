@@ -9,7 +9,7 @@
 //! (names, a QUIC client's decrypted Initials), within named caps.
 //!
 //! One private module per layer: `link` (link types other than Ethernet), `ethernet` (with its
-//! VLAN/MPLS/PPPoE encapsulations), `arp`, `ipv4`, `ipv6` (with its extension headers),
+//! VLAN/MPLS/PPPoE encapsulations), `wifi` (802.11, radiotap, PPI), `arp`, `ipv4`, `ipv6` (with its extension headers),
 //! `transport` (dispatch), `tcp`, `udp` and `icmp` (ICMP and ICMPv6). [`decode`] classes a
 //! tunnelled packet by its outer protocol; [`tunnel`] says where its inner frame starts (IP-in-IP,
 //! GRE, ERSPAN, VXLAN, Geneve, Teredo, GTP-U) and decodes it, for the caller to open.
@@ -33,6 +33,7 @@ mod read;
 mod tcp;
 mod transport;
 mod udp;
+mod wifi;
 
 #[cfg(test)]
 mod props;
@@ -51,7 +52,7 @@ use wirewatch_core::LinkType;
 
 /// Every link type [`decode`] understands; any other yields
 /// [`DecodeErrorKind::UnsupportedLinkType`].
-pub const SUPPORTED_LINK_TYPES: [LinkType; 13] = [
+pub const SUPPORTED_LINK_TYPES: [LinkType; 16] = [
     LinkType::NULL,
     LinkType::ETHERNET,
     LinkType::PPP,
@@ -65,6 +66,9 @@ pub const SUPPORTED_LINK_TYPES: [LinkType; 13] = [
     LinkType::IPV6,
     LinkType::NFLOG,
     LinkType::LINUX_SLL2,
+    LinkType::IEEE802_11,
+    LinkType::IEEE802_11_RADIOTAP,
+    LinkType::PPI,
 ];
 
 /// Whether [`decode`] understands `linktype`.
@@ -91,6 +95,9 @@ pub fn decode(linktype: LinkType, data: &[u8]) -> Packet {
         LinkType::PPP => link::ppp(&mut p, data),
         LinkType::C_HDLC => link::c_hdlc(&mut p, data),
         LinkType::NFLOG => link::nflog(&mut p, data),
+        LinkType::IEEE802_11 => wifi::ieee80211(&mut p, data, 0),
+        LinkType::IEEE802_11_RADIOTAP => wifi::radiotap(&mut p, data),
+        LinkType::PPI => wifi::ppi(&mut p, data),
         _ => p.error = Some(DecodeErrorKind::UnsupportedLinkType),
     }
     p
@@ -138,7 +145,7 @@ mod tests {
 
     #[test]
     fn unsupported_link_type() {
-        for lt in [LinkType(147), LinkType(127), LinkType(u32::MAX)] {
+        for lt in [LinkType(147), LinkType(126), LinkType(u32::MAX)] {
             let p = decode(lt, &[0x45; 64]);
             assert_eq!(p.error, Some(DecodeErrorKind::UnsupportedLinkType));
             assert_eq!(p.class, ProtoClass::NonIp);

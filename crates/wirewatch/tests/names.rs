@@ -17,11 +17,6 @@ use wirewatch_core::TransactionDetails;
 const KNOWN_MISSES: &[(&str, &str, &str)] = &[
     ("sv_vxlan-decoder-01.pcap", "localhost", TUNNELS),
     (
-        "radiotap.pcap",
-        "captive.apple.com",
-        "802.11 radiotap frames are not decoded yet",
-    ),
-    (
         "icmp_icmp-destunreach-udp.pcap",
         "secure.ed4.net",
         "the query is quoted inside an ICMP error; an ICMP error is not a DNS transaction",

@@ -51,36 +51,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
         "the IPv4 header claims 60 bytes but only the 20 fixed bytes were captured; tshark \
          stops after the source address, Wirewatch keeps the destination it has",
     ),
-    (
-        "radiotap.pcap",
-        "protocols",
-        "link type 127 (802.11 radiotap) is not decoded yet: frames count as non-IP",
-    ),
-    (
-        "radiotap.pcap",
-        "addresses",
-        "link type 127 (802.11 radiotap) is not decoded yet",
-    ),
-    (
-        "radiotap.pcap",
-        "conversations",
-        "link type 127 (802.11 radiotap) is not decoded yet",
-    ),
-    (
-        "someip_sd_sample.pcap",
-        "protocols",
-        "link type 192 (802.11 PPI) is not decoded yet: frames count as non-IP",
-    ),
-    (
-        "someip_sd_sample.pcap",
-        "addresses",
-        "link type 192 (802.11 PPI) is not decoded yet",
-    ),
-    (
-        "someip_sd_sample.pcap",
-        "conversations",
-        "link type 192 (802.11 PPI) is not decoded yet",
-    ),
 ];
 
 /// Captures whose traffic is tunnelled (IP-in-IP, GRE, VXLAN, GTP): Wirewatch counts each frame
