@@ -131,11 +131,26 @@ pub fn fuzz_input(data: &[u8]) -> (LinkType, &[u8]) {
     }
 }
 
-/// Fuzz entry point: decodes `data` as split by [`fuzz_input`]. A plain function so that a
-/// cargo-fuzz target and the stable property tests run the same code.
+/// Fuzz entry point: decodes `data` as split by [`fuzz_input`], then opens the tunnels it
+/// carries (three deep, as the engine does). A plain function so that a cargo-fuzz target and
+/// the stable property tests run the same code.
 pub fn fuzz_decode(data: &[u8]) {
     let (linktype, frame) = fuzz_input(data);
-    std::hint::black_box(decode(linktype, frame));
+    let mut p = decode(linktype, frame);
+    let mut bytes = frame;
+    for _ in 0..3 {
+        let Some(found) = tunnel::inner(&p, bytes) else {
+            break;
+        };
+        let inner = tunnel::decode_inner(&found, bytes);
+        let Some(rest) = bytes.get(found.offset..) else {
+            break;
+        };
+        assert!(inner.payload(rest).len() <= rest.len());
+        p = inner;
+        bytes = rest;
+    }
+    std::hint::black_box(p);
 }
 
 #[cfg(test)]
