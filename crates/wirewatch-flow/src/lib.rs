@@ -20,6 +20,7 @@ pub mod features;
 pub mod frag;
 pub mod hostnames;
 pub mod key;
+pub mod reassembly;
 pub mod table;
 
 pub use app::MAX_INSPECTED_PAYLOADS;
