@@ -1,5 +1,6 @@
 //! Flow table settings: timeouts on packet time and the hard cap on live flows.
 
+use crate::reassembly::ReassemblyConfig;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::time::NANOS_PER_SEC;
 
@@ -38,6 +39,13 @@ pub struct FlowConfig {
     /// Compute CICFlowMeter-style features for every flow (about 400 bytes per live flow), for
     /// the flow classifier and `export --format cicflowmeter`. Off unless something needs them.
     pub flow_features: bool,
+    /// Reassemble IP fragments ([`crate::reassembly`]). Every fragment still counts as a packet
+    /// of its flow; what changes is that the payload of a fragmented datagram is inspected once,
+    /// whole, when its last fragment arrives (a fragmented DNS answer is read in full), instead
+    /// of the first fragment's part. Off, the first fragment's part is inspected as it is.
+    pub ip_reassembly: bool,
+    /// The caps of fragment reassembly (`[flows.reassembly]`; at most 16 MiB by default).
+    pub reassembly: ReassemblyConfig,
 }
 
 impl Default for FlowConfig {
@@ -54,6 +62,8 @@ impl Default for FlowConfig {
             app_decoding: true,
             max_host_names: 65_536,
             flow_features: false,
+            ip_reassembly: true,
+            reassembly: ReassemblyConfig::default(),
         }
     }
 }

@@ -28,4 +28,4 @@ pub use app::MAX_INSPECTED_PAYLOADS;
 pub use config::FlowConfig;
 pub use hostnames::HostNames;
 pub use key::{FlowKey, KeySide};
-pub use table::{FlowTable, FlowTableStats, Ingested};
+pub use table::{FlowTable, FlowTableStats, Ingested, ReassembledPacket};

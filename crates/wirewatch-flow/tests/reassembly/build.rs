@@ -213,25 +213,23 @@ pub fn tcp(sport: u16, dport: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
     t
 }
 
-/// A DNS answer: `name` IN A `addr`, padded with `pad` bytes of an unknown record so that it
-/// needs fragmenting.
+/// A DNS answer to `name`: first a record of `pad` bytes of an unknown type (so that the
+/// message needs fragmenting), then `name` IN A `addr`, at the end of the message.
 pub fn dns_answer(name: &str, addr: [u8; 4], pad: usize) -> Vec<u8> {
     let mut m = vec![0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0];
-    let mut qname = Vec::new();
     for label in name.split('.') {
-        qname.push(label.len() as u8);
-        qname.extend_from_slice(label.as_bytes());
+        m.push(label.len() as u8);
+        m.extend_from_slice(label.as_bytes());
     }
-    qname.push(0);
-    m.extend_from_slice(&qname);
+    m.push(0);
     m.extend_from_slice(&[0, 1, 0, 1]);
-    // Answer: pointer to the question name, A, IN, TTL 300, 4 bytes.
-    m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4]);
-    m.extend_from_slice(&addr);
-    // A TXT-like record of `pad` bytes (type 16).
+    // A TXT record of `pad` bytes (type 16) owned by the question name (a pointer to it).
     m.extend_from_slice(&[0xc0, 12, 0, 16, 0, 1, 0, 0, 1, 44]);
     m.extend_from_slice(&(pad as u16).to_be_bytes());
     m.extend((0..pad).map(|i| (i % 251) as u8));
+    // The A record: TTL 300, 4 bytes.
+    m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4]);
+    m.extend_from_slice(&addr);
     m
 }
 
