@@ -10,7 +10,7 @@ use wirewatch_core::{Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMet
 use wirewatch_decode::{DecodeErrorKind, Packet, decode};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
 use wirewatch_evidence::EvidenceRecorder;
-use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats};
+use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats, ReassembledPacket};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
 
 /// Engine settings: each stage's own part.
@@ -163,7 +163,15 @@ impl Engine {
             self.close_intervals_until(ts, sink);
         }
         let captured = u32::try_from(frame.data.len()).unwrap_or(u32::MAX);
-        let payload = pkt.payload(frame.data);
+        // A fragment's own payload is a part of its datagram's: when fragments are reassembled,
+        // the datagram is inspected whole once it is complete, the part never.
+        let held =
+            self.flows.reassembles() && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
+        let payload = if held {
+            &[][..]
+        } else {
+            pkt.payload(frame.data)
+        };
         let flow = self
             .flows
             .ingest_with_payload(&pkt, payload, frame.wire_len, ts);
@@ -180,23 +188,41 @@ impl Engine {
         {
             d.on_packet_in_flow(&pkt, frame.wire_len, ts, flow.as_ref());
         }
-        if self.detect_dns
-            && !payload.is_empty()
-            && let Some(d) = &mut self.detect
-        {
-            if !self.app_decoding {
-                d.on_payload(&pkt, payload, frame.wire_len, ts);
-            } else if let Some(msg) = self.flows.take_dns()
-                && pkt.ports().is_some_and(|(s, d)| s == 53 || d == 53)
-            {
-                d.on_dns_message(&pkt, &msg, frame.wire_len, ts);
-            }
+        self.dns_to_detectors(&pkt, payload, frame.wire_len, ts);
+        if held && let Some(done) = self.flows.reassemble(pkt.ip_bytes(frame.data), ts) {
+            self.on_reassembled(&done, ts);
         }
         self.deliver_flows(sink);
         if let Some(ev) = &mut self.evidence {
             ev.packet(frame, &pkt);
         }
         pkt
+    }
+
+    /// Hands the DNS message of a packet (or of a reassembled datagram) to the detectors that
+    /// want DNS: the one the flow table decoded, or the payload itself when the flow table does
+    /// not decode payloads.
+    fn dns_to_detectors(&mut self, pkt: &Packet, payload: &[u8], wire_len: u32, ts: Timestamp) {
+        if self.detect_dns
+            && !payload.is_empty()
+            && let Some(d) = &mut self.detect
+        {
+            if !self.app_decoding {
+                d.on_payload(pkt, payload, wire_len, ts);
+            } else if let Some(msg) = self.flows.take_dns()
+                && pkt.ports().is_some_and(|(s, d)| s == 53 || d == 53)
+            {
+                d.on_dns_message(pkt, &msg, wire_len, ts);
+            }
+        }
+    }
+
+    /// A datagram reassembled from fragments (each already counted as a packet): the flow
+    /// table inspected its payload; its DNS message goes to the detectors as an unfragmented
+    /// packet's would, with the datagram's length.
+    fn on_reassembled(&mut self, done: &ReassembledPacket, ts: Timestamp) {
+        let len = u32::try_from(done.datagram.bytes.len()).unwrap_or(u32::MAX);
+        self.dns_to_detectors(&done.packet, done.payload(), len, ts);
     }
 
     /// Hands finished flows to the detectors and the sink.
