@@ -77,6 +77,8 @@ pub struct RunShape {
     pub database: bool,
     /// Evidence captures or capture files are written.
     pub recording: bool,
+    /// Fragment reassembly's cap in bytes (0: no reassembly).
+    pub reassembly_bytes: u64,
 }
 
 /// Lays the budget out; an error says why the budget cannot work.
@@ -103,6 +105,13 @@ pub fn plan(settings: &MemorySettings, shape: RunShape) -> anyhow::Result<Memory
             bytes: 2 * wirewatch_report::names::MAX_TRACKED_NAMES as u64 * NAME_BYTES + 16 * mib,
         },
     ];
+    if shape.reassembly_bytes > 0 {
+        fixed.push(Part {
+            name: "fragment reassembly",
+            // What is held, and the datagram being reassembled (at most 64 KiB).
+            bytes: shape.reassembly_bytes + 64 * 1024,
+        });
+    }
     if shape.ring_bytes > 0 {
         fixed.push(Part {
             name: "packet ring",
@@ -184,6 +193,7 @@ mod tests {
             ring_bytes: 64 << 20,
             database: true,
             recording: true,
+            reassembly_bytes: 16 << 20,
         }
     }
 

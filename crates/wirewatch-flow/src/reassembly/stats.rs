@@ -166,6 +166,20 @@ impl ReassemblyStats {
         self.abandoned.iter().sum()
     }
 
+    /// Fragments not kept, by reason name, every reason (for reports).
+    pub fn dropped_by_reason(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        FragmentDrop::ALL
+            .iter()
+            .map(|r| (r.name(), self.dropped(*r)))
+    }
+
+    /// Datagrams given up, by reason name, every reason (for reports).
+    pub fn abandoned_by_reason(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        DatagramDrop::ALL
+            .iter()
+            .map(|r| (r.name(), self.abandoned(*r)))
+    }
+
     pub(super) fn drop_fragment(&mut self, reason: FragmentDrop) {
         if let Some(n) = self.dropped.get_mut(reason.index()) {
             *n += 1;
