@@ -165,8 +165,8 @@ impl Engine {
         let captured = u32::try_from(frame.data.len()).unwrap_or(u32::MAX);
         // A fragment's own payload is a part of its datagram's: when fragments are reassembled,
         // the datagram is inspected whole once it is complete, the part never.
-        let held =
-            self.flows.reassembles() && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
+        let fragment = self.flows.reassembles() && pkt.fragment.is_some();
+        let held = fragment && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
         let payload = if held {
             &[][..]
         } else {
@@ -189,7 +189,8 @@ impl Engine {
             d.on_packet_in_flow(&pkt, frame.wire_len, ts, flow.as_ref());
         }
         self.dns_to_detectors(&pkt, payload, frame.wire_len, ts);
-        if held && let Some(done) = self.flows.reassemble(pkt.ip_bytes(frame.data), ts) {
+        // IPv6 atomic fragments too: the reassembler counts them (and holds nothing).
+        if fragment && let Some(done) = self.flows.reassemble(pkt.ip_bytes(frame.data), ts) {
             self.on_reassembled(&done, ts);
         }
         self.deliver_flows(sink);

@@ -136,3 +136,31 @@ fn an_incomplete_datagram_is_counted_when_the_run_ends() {
     assert_eq!(s.fragments_abandoned, 2);
     assert_eq!(engine.totals().counters.packets, 2);
 }
+
+#[test]
+fn an_ipv6_atomic_fragment_is_a_packet_as_it_is() {
+    // RFC 6946: a fragment header with offset 0 and M = 0 around a whole UDP datagram.
+    let udp = [0x30, 0x39, 0, 53, 0, 12, 0, 0, 1, 2, 3, 4];
+    let mut frame = vec![0x60, 0, 0, 0, 0, (8 + udp.len()) as u8, 44, 64];
+    frame.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    frame.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+    frame.extend_from_slice(&[17, 0, 0, 0, 0, 0, 0, 9]);
+    frame.extend_from_slice(&udp);
+    let mut engine = Engine::new(&EngineConfig::default());
+    let mut sink = Flows::default();
+    engine.process(
+        &Frame {
+            ts: Timestamp::from_secs_nanos(1_700_000_000, 0),
+            linktype: LinkType::RAW,
+            data: &frame,
+            wire_len: frame.len() as u32,
+            interface: 0,
+        },
+        &mut sink,
+    );
+    engine.finish(&mut sink);
+    let s = engine.flow_stats().reassembly;
+    assert_eq!((s.fragments, s.atomic, s.reassembled), (1, 1, 0));
+    assert_eq!(sink.0.len(), 1);
+    assert_eq!((sink.0[0].src_port, sink.0[0].dst_port), (12345, 53));
+}
