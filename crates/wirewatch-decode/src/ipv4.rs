@@ -29,6 +29,7 @@ const OFFSET_MASK: u16 = 0x1fff;
 #[inline]
 pub(crate) fn decode(p: &mut Packet, data: &[u8], off: usize) {
     let hdr = data.get(off..).unwrap_or(&[]);
+    p.net_offset = to_u32(off);
     p.network = Network::Ipv4;
     p.class = ProtoClass::OtherIp;
     let Some(h) = hdr.first_chunk::<MIN_HEADER>() else {

@@ -39,6 +39,7 @@ const FRAGMENT_LEN: usize = 8;
 #[inline]
 pub(crate) fn decode(p: &mut Packet, data: &[u8], off: usize) {
     let hdr = data.get(off..).unwrap_or(&[]);
+    p.net_offset = to_u32(off);
     p.network = Network::Ipv6;
     p.class = ProtoClass::OtherIp;
     let Some(h) = hdr.first_chunk::<HEADER_LEN>() else {

@@ -187,6 +187,27 @@ mod tests {
     }
 
     #[test]
+    fn net_offset_points_at_the_ip_header() {
+        use crate::testutil::*;
+        let dgram = ipv4(17, &udp(1, 2, b"x"));
+        let p = decode(LinkType::IPV4, &dgram);
+        assert_eq!(p.net_offset, 0);
+        assert_eq!(p.ip_bytes(&dgram), dgram.as_slice());
+        let frame = eth(0x0800, &dgram);
+        let p = decode(LinkType::ETHERNET, &frame);
+        assert_eq!(p.net_offset, 14);
+        assert_eq!(p.ip_bytes(&frame), dgram.as_slice());
+        let dgram6 = ipv6(17, &udp(1, 2, b"x"));
+        let frame = eth(0x86dd, &dgram6);
+        let p = decode(LinkType::ETHERNET, &frame);
+        assert_eq!(p.net_offset, 14);
+        assert_eq!(p.ip_bytes(&frame), dgram6.as_slice());
+        // Not IP: no bytes.
+        let arp = eth(0x0806, &[0; 28]);
+        assert!(decode(LinkType::ETHERNET, &arp).ip_bytes(&arp).is_empty());
+    }
+
+    #[test]
     fn fuzz_input_covers_every_link_type() {
         let mut seen: Vec<LinkType> = (0..=255u8).map(|b| fuzz_input(&[b, 1, 2]).0).collect();
         seen.sort_by_key(|lt| lt.0);

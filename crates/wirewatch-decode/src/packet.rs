@@ -245,6 +245,9 @@ pub struct Packet {
     /// For a non-first fragment or an undecoded IP protocol, the IP payload length; 0 when the
     /// transport header is missing or bogus.
     pub payload_len: u32,
+    /// Offset of the outermost IP header in the frame's bytes (valid when [`Packet::is_ip`]):
+    /// where fragment reassembly reads the datagram from.
+    pub net_offset: u32,
     /// VLAN ids, outermost first; `vlan_count` says how many are valid.
     pub vlans: [u16; MAX_VLAN_TAGS],
     /// Number of VLAN tags seen (may exceed `MAX_VLAN_TAGS`; only the first ones are kept).
@@ -269,6 +272,7 @@ impl Default for Packet {
             transport: Transport::None,
             payload_offset: 0,
             payload_len: 0,
+            net_offset: 0,
             vlans: [0; MAX_VLAN_TAGS],
             vlan_count: 0,
             error: None,
@@ -297,6 +301,15 @@ impl Packet {
             Transport::Udp(u) => Some((u.src_port, u.dst_port)),
             _ => None,
         }
+    }
+
+    /// The captured bytes of the outermost IP datagram, from its header on (empty when the
+    /// frame carries no IP).
+    pub fn ip_bytes<'a>(&self, frame: &'a [u8]) -> &'a [u8] {
+        if !self.is_ip() {
+            return &[];
+        }
+        frame.get(self.net_offset as usize..).unwrap_or(&[])
     }
 
     /// The captured part of the transport payload.

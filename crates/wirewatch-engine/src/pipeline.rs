@@ -12,7 +12,7 @@ use wirewatch_core::{
 use wirewatch_decode::{DecodeErrorKind, Packet, decode, tunnel};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
 use wirewatch_evidence::EvidenceRecorder;
-use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats, Ingested};
+use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats, Ingested, ReassembledPacket};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
 
 /// Engine settings: each stage's own part.
@@ -177,7 +177,15 @@ impl Engine {
             self.close_intervals_until(ts, sink);
         }
         let captured = u32::try_from(frame.data.len()).unwrap_or(u32::MAX);
-        let payload = pkt.payload(frame.data);
+        // A fragment's own payload is a part of its datagram's: when fragments are reassembled,
+        // the datagram is inspected whole once it is complete, the part never.
+        let fragment = self.flows.reassembles() && pkt.fragment.is_some();
+        let held = fragment && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
+        let payload = if held {
+            &[][..]
+        } else {
+            pkt.payload(frame.data)
+        };
         let flow = self
             .flows
             .ingest_with_payload(&pkt, payload, frame.wire_len, ts);
@@ -185,6 +193,10 @@ impl Engine {
         self.intervals
             .record_packet(&pkt, frame.wire_len, captured, ts, flow);
         self.inspect_in_flow(&pkt, payload, frame.wire_len, ts, flow);
+        // IPv6 atomic fragments too: the reassembler counts them (and holds nothing).
+        if fragment && let Some(done) = self.flows.reassemble(pkt.ip_bytes(frame.data), ts) {
+            self.on_reassembled(&done, ts);
+        }
         if self.open_tunnels {
             self.open_tunnels(&pkt, frame, ts);
         }
@@ -216,6 +228,13 @@ impl Engine {
         {
             d.on_packet_in_flow(pkt, wire_len, ts, flow.as_ref());
         }
+        self.dns_to_detectors(pkt, payload, wire_len, ts);
+    }
+
+    /// Hands the DNS message of a packet (or of a reassembled datagram) to the detectors that
+    /// want DNS: the one the flow table decoded, or the payload itself when the flow table does
+    /// not decode payloads.
+    fn dns_to_detectors(&mut self, pkt: &Packet, payload: &[u8], wire_len: u32, ts: Timestamp) {
         if self.detect_dns
             && !payload.is_empty()
             && let Some(d) = &mut self.detect
@@ -228,6 +247,14 @@ impl Engine {
                 d.on_dns_message(pkt, &msg, wire_len, ts);
             }
         }
+    }
+
+    /// A datagram reassembled from fragments (each already counted as a packet): the flow
+    /// table inspected its payload; its DNS message goes to the detectors as an unfragmented
+    /// packet's would, with the datagram's length.
+    fn on_reassembled(&mut self, done: &ReassembledPacket, ts: Timestamp) {
+        let len = u32::try_from(done.datagram.bytes.len()).unwrap_or(u32::MAX);
+        self.dns_to_detectors(&done.packet, done.payload(), len, ts);
     }
 
     /// Opens the tunnels a frame carries (IP-in-IP, GRE, ERSPAN, VXLAN, Geneve, Teredo,

@@ -1,5 +1,6 @@
 //! Flow table settings: timeouts on packet time and the hard cap on live flows.
 
+use crate::reassembly::ReassemblyConfig;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::time::NANOS_PER_SEC;
 
@@ -46,6 +47,13 @@ pub struct FlowConfig {
     /// become flows of their own (names, transactions and detections inside them), while the
     /// frame still counts once, by its outer headers.
     pub open_tunnels: bool,
+    /// Reassemble IP fragments ([`crate::reassembly`]). Every fragment still counts as a packet
+    /// of its flow; what changes is that the payload of a fragmented datagram is inspected once,
+    /// whole, when its last fragment arrives (a fragmented DNS answer is read in full), instead
+    /// of the first fragment's part. Off, the first fragment's part is inspected as it is.
+    pub ip_reassembly: bool,
+    /// The caps of fragment reassembly (`[flows.reassembly]`; at most 16 MiB by default).
+    pub reassembly: ReassemblyConfig,
 }
 
 impl Default for FlowConfig {
@@ -64,6 +72,8 @@ impl Default for FlowConfig {
             flow_features: false,
             max_transactions_per_flow: 10_000,
             open_tunnels: true,
+            ip_reassembly: true,
+            reassembly: ReassemblyConfig::default(),
         }
     }
 }

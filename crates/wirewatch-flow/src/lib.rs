@@ -3,12 +3,14 @@
 //! Owns grouping packets into bidirectional flows: the key (protocol, endpoint pair; ICMP by
 //! identifier or type/code), the initiator, per-direction counters, TCP connection state,
 //! idle and active timeouts on packet time, a hard cap on live flows with the oldest activity
-//! evicted first, and the mapping of IP fragments to their flow ([`frag`]). It also owns what a
-//! flow learns from its payloads: the application label and details ([`app`], through the
-//! parsers of `wirewatch_decode::app`), the host names learned from DNS answers ([`hostnames`])
-//! and, when asked to, CICFlowMeter-style features ([`features`]), which the flow classifier in
-//! `wirewatch-ml` reads; and the transactions its payloads carry ([`transactions`]: DNS, HTTP,
-//! TLS and QUIC), drained by the engine with [`FlowTable::drain_transactions`].
+//! evicted first, the mapping of IP fragments to their flow ([`frag`]) and the reassembly of
+//! IPv4 and IPv6 fragments into whole datagrams within hard caps ([`reassembly`]). It also
+//! owns what a flow learns from its payloads: the application label and details ([`app`],
+//! through the parsers of `wirewatch_decode::app`), the host names learned from DNS answers
+//! ([`hostnames`]), when asked to, CICFlowMeter-style features ([`features`]), which the flow
+//! classifier in `wirewatch-ml` reads, and the transactions its payloads carry
+//! ([`transactions`]: DNS, HTTP, TLS and QUIC), drained by the engine with
+//! [`FlowTable::drain_transactions`].
 //!
 //! Must not: read the clock (every call takes the packet's timestamp; its `clippy.toml` refuses
 //! the clocks); do I/O; depend on any Wirewatch crate but `wirewatch-core` and
@@ -21,6 +23,7 @@ pub mod features;
 pub mod frag;
 pub mod hostnames;
 pub mod key;
+pub mod reassembly;
 pub mod table;
 pub mod transactions;
 
@@ -28,4 +31,4 @@ pub use app::MAX_INSPECTED_PAYLOADS;
 pub use config::FlowConfig;
 pub use hostnames::HostNames;
 pub use key::{FlowKey, KeySide};
-pub use table::{FlowTable, FlowTableStats, Ingested};
+pub use table::{FlowTable, FlowTableStats, Ingested, ReassembledPacket};

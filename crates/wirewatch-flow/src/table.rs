@@ -6,6 +6,7 @@ use crate::features::{FlowFeatureAcc, PacketObs, TcpObs};
 use crate::frag::FragmentPorts;
 use crate::hostnames::HostNames;
 use crate::key::{FlowKey, KeySide};
+use crate::reassembly::{Outcome, Reassembled, Reassembler, ReassemblyStats};
 use crate::transactions::{Ends, Outbox};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
@@ -14,7 +15,7 @@ use std::collections::VecDeque;
 use wirewatch_core::AppProto;
 use wirewatch_core::flow::DirectionStats;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
-use wirewatch_core::{EndReason, FlowRecord, TcpState, Timestamp, Transaction};
+use wirewatch_core::{EndReason, FlowRecord, LinkType, TcpState, Timestamp, Transaction};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
 
@@ -77,6 +78,24 @@ pub struct FlowTableStats {
     pub transactions: u64,
     /// Transactions not logged because their flow reached `max_transactions_per_flow`.
     pub transactions_omitted: u64,
+    /// Fragment reassembly: fragments, datagrams, drops by reason, overlap signals.
+    pub reassembly: ReassemblyStats,
+}
+
+/// A datagram reassembled from fragments: its decoded summary and its bytes.
+#[derive(Debug, Clone)]
+pub struct ReassembledPacket {
+    /// The decoded datagram (read from [`Reassembled::bytes`] as a raw IP packet).
+    pub packet: Packet,
+    /// The datagram and what its reassembly saw.
+    pub datagram: Reassembled,
+}
+
+impl ReassembledPacket {
+    /// The captured transport payload of the datagram.
+    pub fn payload(&self) -> &[u8] {
+        self.packet.payload(&self.datagram.bytes)
+    }
 }
 
 /// Bidirectional flows keyed by protocol and endpoint pair, with TCP state, idle and active
@@ -109,6 +128,8 @@ pub struct FlowTable {
     max_transactions_per_flow: u32,
     /// Half-done transactions held by all flows together.
     transactions_pending: usize,
+    /// IP fragment reassembly, when on.
+    reassembler: Option<Reassembler>,
 }
 
 /// A flow moves to the back of the activity order at most once per this many nanoseconds
@@ -140,6 +161,9 @@ impl FlowTable {
             transactions: Vec::new(),
             max_transactions_per_flow: config.max_transactions_per_flow,
             transactions_pending: 0,
+            reassembler: config
+                .ip_reassembly
+                .then(|| Reassembler::new(&config.reassembly)),
         }
     }
 
@@ -310,6 +334,9 @@ impl FlowTable {
     /// Ends every flow whose idle timeout has passed at `now` and queues its record.
     /// Returns how many flows ended.
     pub fn expire(&mut self, now: Timestamp) -> usize {
+        if let Some(r) = &mut self.reassembler {
+            r.expire(now);
+        }
         let before = self.stats.finished;
         self.expire_closed(now);
         let t = self.timeouts;
@@ -371,6 +398,9 @@ impl FlowTable {
 
     /// Ends every live flow (end of capture) and queues the records, oldest activity first.
     pub fn finish_all(&mut self) {
+        if let Some(r) = &mut self.reassembler {
+            r.flush();
+        }
         self.closing.clear();
         while let Some((key, entry)) = self.map.pop_front() {
             let reason = match entry.state {
@@ -381,7 +411,67 @@ impl FlowTable {
         }
     }
 
-    /// The DNS message decoded from the last ingested packet, if it carried one.
+    /// Whether IP fragments are reassembled ([`FlowConfig::ip_reassembly`]): then a fragment's
+    /// own payload is not inspected (pass an empty one to [`FlowTable::ingest_with_payload`])
+    /// and its bytes go to [`FlowTable::reassemble`].
+    pub fn reassembles(&self) -> bool {
+        self.reassembler.is_some()
+    }
+
+    /// Hands a fragment's IP datagram (`ip`: its captured bytes from the IP header on, seen at
+    /// `ts`) to the reassembler. When it completes its datagram, the datagram is decoded and
+    /// its transport payload inspected in its flow like a packet's (application label and
+    /// names, DNS answers learned, the DNS message kept for [`FlowTable::take_dns`]), without
+    /// counting a packet: its fragments were counted, each in turn. `None` until a datagram
+    /// completes, and when reassembly is off.
+    pub fn reassemble(&mut self, ip: &[u8], ts: Timestamp) -> Option<ReassembledPacket> {
+        self.last_dns = None;
+        let Outcome::Complete(datagram) = self.reassembler.as_mut()?.add(ip, ts) else {
+            return None;
+        };
+        let packet = wirewatch_decode::decode(LinkType::RAW, &datagram.bytes);
+        let done = ReassembledPacket { packet, datagram };
+        self.inspect_reassembled(&done, ts);
+        Some(done)
+    }
+
+    /// Inspects a reassembled datagram's payload in its flow (the flow its first fragment
+    /// started or joined; none when that fragment was too short for the transport header).
+    fn inspect_reassembled(&mut self, done: &ReassembledPacket, ts: Timestamp) {
+        let payload = done.payload();
+        if !self.inspect || payload.is_empty() {
+            return;
+        }
+        let pkt = &done.packet;
+        let Some((key, side)) = FlowKey::of_packet(pkt, None) else {
+            return;
+        };
+        let Some(entry) = self.map.get_mut(&key) else {
+            return;
+        };
+        let ports = pkt.ports().unwrap_or((0, 0));
+        if !entry.app.wants(ports) {
+            return;
+        }
+        let p = Payload {
+            ip_proto: key.proto,
+            ports,
+            forward: side == entry.initiator,
+            bytes: payload,
+        };
+        let mut out = Outbox {
+            ready: &mut self.transactions,
+            max_per_flow: self.max_transactions_per_flow,
+            omitted: &mut self.stats.transactions_omitted,
+            pending: &mut self.transactions_pending,
+            ts,
+            ends: ends(&key, entry.initiator),
+        };
+        self.last_dns = entry.app.inspect(&p, &mut self.names, &mut out);
+    }
+
+    /// The DNS message decoded from the last ingested packet or reassembled datagram, if it
+    /// carried one.
     pub fn take_dns(&mut self) -> Option<DnsMessage> {
         self.last_dns.take()
     }
@@ -419,6 +509,11 @@ impl FlowTable {
             fragments_evicted: self.fragments.evicted,
             host_names: self.names.len() as u64,
             host_names_evicted: self.names.evicted,
+            reassembly: self
+                .reassembler
+                .as_ref()
+                .map(Reassembler::stats)
+                .unwrap_or_default(),
             ..self.stats
         }
     }

@@ -79,6 +79,31 @@ pub struct FlowTableJson {
     pub evicted: u64,
     /// Flows not listed in `flows` because of the report's flow cap.
     pub omitted_from_report: u64,
+    /// IP fragment reassembly.
+    pub reassembly: ReassemblyJson,
+}
+
+/// Fragment reassembly counters over the run (all zero when reassembly is off).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ReassemblyJson {
+    /// Fragments seen (IPv6 atomic fragments included).
+    pub fragments: u64,
+    /// Datagrams reassembled.
+    pub reassembled: u64,
+    /// IPv6 atomic fragments, passed through.
+    pub atomic: u64,
+    /// Fragments that overlapped held bytes with the same values and brought new ones.
+    pub overlaps: u64,
+    /// Fragments that overlapped held bytes with different values (an evasion signal).
+    pub overlap_conflicts: u64,
+    /// First fragments too short for their transport header.
+    pub tiny_first: u64,
+    /// Fragments not kept, by reason (every reason listed).
+    pub dropped: BTreeMap<&'static str, u64>,
+    /// Datagrams given up incomplete, by reason (every reason listed).
+    pub abandoned: BTreeMap<&'static str, u64>,
+    /// Fragments held by the datagrams given up.
+    pub fragments_abandoned: u64,
 }
 
 /// A notice for JSON.
@@ -264,6 +289,17 @@ pub fn build(
             created: stats.created,
             evicted: stats.evicted,
             omitted_from_report: flows_omitted,
+            reassembly: ReassemblyJson {
+                fragments: stats.reassembly.fragments,
+                reassembled: stats.reassembly.reassembled,
+                atomic: stats.reassembly.atomic,
+                overlaps: stats.reassembly.overlaps,
+                overlap_conflicts: stats.reassembly.overlap_conflicts,
+                tiny_first: stats.reassembly.tiny_first,
+                dropped: stats.reassembly.dropped_by_reason().collect(),
+                abandoned: stats.reassembly.abandoned_by_reason().collect(),
+                fragments_abandoned: stats.reassembly.fragments_abandoned,
+            },
         },
         files,
         errors: to_json(errors),

@@ -61,6 +61,20 @@ fn render_into(r: &AnalyzeReport, o: &mut String) -> std::fmt::Result {
         r.flow_table.created,
         r.flow_table.evicted
     )?;
+    let frag = &r.flow_table.reassembly;
+    if frag.fragments > 0 {
+        writeln!(
+            o,
+            "Fragments {} ({} datagrams reassembled, {} dropped, {} datagrams abandoned, {} \
+             overlap conflicts, {} tiny first fragments)",
+            frag.fragments,
+            frag.reassembled,
+            frag.dropped.values().sum::<u64>(),
+            frag.abandoned.values().sum::<u64>(),
+            frag.overlap_conflicts,
+            frag.tiny_first
+        )?;
+    }
     if !r.decode_errors.is_empty() {
         let list: Vec<String> = r
             .decode_errors

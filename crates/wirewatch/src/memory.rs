@@ -77,6 +77,8 @@ pub struct RunShape {
     pub database: bool,
     /// Evidence captures or capture files are written.
     pub recording: bool,
+    /// Fragment reassembly's cap in bytes (0: no reassembly).
+    pub reassembly_bytes: u64,
 }
 
 /// Bytes of a half-done transaction waiting for its answer (names, answers, the box).
@@ -110,6 +112,13 @@ pub fn plan(settings: &MemorySettings, shape: RunShape) -> anyhow::Result<Memory
             bytes: wirewatch_flow::transactions::MAX_PENDING_TOTAL as u64 * TRANSACTION_BYTES,
         },
     ];
+    if shape.reassembly_bytes > 0 {
+        fixed.push(Part {
+            name: "fragment reassembly",
+            // What is held, and the datagram being reassembled (at most 64 KiB).
+            bytes: shape.reassembly_bytes + 64 * 1024,
+        });
+    }
     if shape.ring_bytes > 0 {
         fixed.push(Part {
             name: "packet ring",
@@ -191,6 +200,7 @@ mod tests {
             ring_bytes: 64 << 20,
             database: true,
             recording: true,
+            reassembly_bytes: 16 << 20,
         }
     }
 

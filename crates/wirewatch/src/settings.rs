@@ -74,6 +74,11 @@ impl RunSettings {
                 },
                 database: !args.no_db,
                 recording,
+                reassembly_bytes: if config.flows.ip_reassembly {
+                    config.flows.reassembly.max_bytes as u64
+                } else {
+                    0
+                },
             },
         )?;
         config.flows.max_flows = memory.max_flows;

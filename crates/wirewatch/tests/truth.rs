@@ -14,11 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use wirewatch::analyze::{AnalyzeOptions, AnalyzeReport, NoProgress, analyze_files};
 
-/// Why fragment files differ: tshark reassembles.
+/// Why fragment files differ: tshark counts reassembled datagrams, Wirewatch fragments.
 const FRAGMENTS: &str = "IP fragments: tshark reassembles and counts a datagram once, in the frame \
     that completes it (with that frame's length), and reads ports and TCP flags only there; \
-    Wirewatch does not reassemble: it counts every fragment in the flow of its first fragment \
-    (a port-less flow when the first fragment is missing or too short for the transport header)";
+    Wirewatch counts every fragment as a packet with its own bytes in the flow of its first \
+    fragment (a port-less flow when the first fragment is missing or too short for the \
+    transport header) and reassembles for the application layer only";
 
 /// (file, check, reason): where our view of a capture legitimately differs from tshark's.
 const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
