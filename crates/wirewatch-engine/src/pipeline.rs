@@ -180,7 +180,11 @@ impl Engine {
         // A fragment's own payload is a part of its datagram's: when fragments are reassembled,
         // the datagram is inspected whole once it is complete, the part never.
         let fragment = self.flows.reassembles() && pkt.fragment.is_some();
-        let held = fragment && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
+        // A fragment cut by the capture (a short snaplen) can never complete its datagram:
+        // its own part is inspected as it is, as without reassembly.
+        let whole = u64::try_from(pkt.ip_bytes(frame.data).len()).unwrap_or(u64::MAX)
+            >= u64::from(pkt.ip_len);
+        let held = fragment && whole && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
         let payload = if held {
             &[][..]
         } else {
