@@ -24,7 +24,7 @@ pub mod time;
 
 pub use alert::{Alert, IncidentStatus, Severity};
 pub use app::{AppCount, AppDetails, AppLabel, AppProto, AppSource, NameSource};
-pub use flow::{EndReason, FlowRecord, TcpState};
+pub use flow::{EndReason, FlowRecord, RttSummary, TcpHealth, TcpState};
 pub use frame::{Frame, LinkType};
 pub use interval::{DropCounts, HostName, IntervalMetrics, Talker};
 pub use proto::{ProtoClass, ProtocolCounts, TcpFlagCounts};

@@ -7,7 +7,8 @@
 //! flow learns from its payloads: the application label and details ([`app`], through the
 //! parsers of `wirewatch_decode::app`), the host names learned from DNS answers ([`hostnames`])
 //! and, when asked to, CICFlowMeter-style features ([`features`]), which the flow classifier in
-//! `wirewatch-ml` reads.
+//! `wirewatch-ml` reads; and the health of TCP connections ([`tcp_health`]: handshake RTT,
+//! retransmissions, out-of-order and lost segments, zero windows, as Wireshark's TCP analysis).
 //!
 //! Must not: read the clock (every call takes the packet's timestamp; its `clippy.toml` refuses
 //! the clocks); do I/O; depend on any Wirewatch crate but `wirewatch-core` and
@@ -21,9 +22,11 @@ pub mod frag;
 pub mod hostnames;
 pub mod key;
 pub mod table;
+pub mod tcp_health;
 
 pub use app::MAX_INSPECTED_PAYLOADS;
 pub use config::FlowConfig;
 pub use hostnames::HostNames;
 pub use key::{FlowKey, KeySide};
 pub use table::{FlowTable, FlowTableStats, Ingested};
+pub use tcp_health::{SegmentFields, TcpSegment, TcpTracker};

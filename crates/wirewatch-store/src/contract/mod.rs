@@ -138,6 +138,12 @@ pub fn sample_interval(offset_s: u64, k: u64) -> IntervalMetrics {
                 total_reports: 7 + k,
             },
         }],
+        // The interval's TCP health is not stored: it reads back as none.
+        tcp_retransmissions: 0,
+        tcp_out_of_order: 0,
+        tcp_handshakes_timed: 0,
+        tcp_rtt_p50_ms: None,
+        tcp_rtt_p95_ms: None,
     }
 }
 
@@ -175,6 +181,7 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
         details: None,
         reputation: None,
         features: None,
+        tcp_health: None,
     }
 }
 
