@@ -377,6 +377,7 @@ fn top_live_picks_the_flows_with_the_most_bytes() {
 }
 
 /// A TCP segment with sequence and ACK numbers and `len` bytes of payload.
+#[allow(clippy::too_many_arguments)] // a segment's fields, spelled out
 fn seg(src: &str, sp: u16, dst: &str, dp: u16, flags: u8, seq: u32, ack: u32, len: u32) -> Packet {
     let mut p = common::tcp(src, sp, dst, dp, flags, 0);
     if let Transport::Tcp(t) = &mut p.transport {

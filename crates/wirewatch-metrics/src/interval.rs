@@ -395,6 +395,7 @@ mod tests {
         assert_eq!((m.src_entropy, m.dst_entropy), (0.0, 0.0));
     }
 
+    #[allow(clippy::too_many_arguments)] // a segment's fields, spelled out
     fn segment(
         src: &str,
         sport: u16,

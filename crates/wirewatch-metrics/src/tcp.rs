@@ -45,7 +45,7 @@ fn bucket_value(i: usize) -> u64 {
     let exp = (i / SUB_BUCKETS) as u32;
     let sub = (i % SUB_BUCKETS) as u64;
     let mantissa = (SUB_BUCKETS as u64 + sub) * 2 + 1; // in halves of a step
-    if exp >= SUB_BITS + 1 {
+    if exp > SUB_BITS {
         mantissa.saturating_mul(1 << (exp - SUB_BITS - 1))
     } else {
         // Small values: the bucket holds one integer at most.

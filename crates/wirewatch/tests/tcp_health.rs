@@ -565,13 +565,18 @@ fn corpus_handshake_rtts_and_retransmissions_match_tshark() {
         let theirs = tshark_conns(&path);
         let ours = our_conns(&path);
         let (mut total, mut agree) = (0usize, 0usize);
-        let mut sums = [[0u64; 4]; 2];
+        let sum = |conns: &BTreeMap<Key, Conn>| {
+            let mut total = [0u64; 4];
+            for c in conns.values() {
+                for (s, n) in total.iter_mut().zip(c.counts) {
+                    *s += n;
+                }
+            }
+            total
+        };
+        let sums = [sum(&theirs), sum(&ours)];
         for (k, t) in &theirs {
             let o = ours.get(k);
-            for i in 0..4 {
-                sums[0][i] += t.counts[i];
-                sums[1][i] += o.map_or(0, |o| o.counts[i]);
-            }
             if t.rtts.is_empty() {
                 continue;
             }

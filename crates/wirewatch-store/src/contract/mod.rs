@@ -152,7 +152,7 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
     let ip_proto = if dst_port == 53 { 17 } else { 6 };
     // TCP flows carry their health; every third one without a captured handshake.
     let tcp_health = (ip_proto == 6).then(|| wirewatch_core::TcpHealth {
-        handshake_rtt_ns: (i % 3 != 0).then_some(1_234_567 + 1_000 * i),
+        handshake_rtt_ns: (!i.is_multiple_of(3)).then_some(1_234_567 + 1_000 * i),
         retransmissions: i % 5,
         fast_retransmissions: i % 2,
         out_of_order: i % 4,
