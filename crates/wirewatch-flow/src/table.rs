@@ -36,8 +36,9 @@ struct Entry {
     app: AppState,
     /// CICFlowMeter feature accumulator, when the table computes flow features.
     cic: Option<Box<FlowFeatureAcc>>,
-    /// TCP sequence analysis (handshake RTT, retransmissions, ...), for TCP flows only.
-    tcp: Option<Box<TcpTracker>>,
+    /// TCP sequence analysis (handshake RTT, retransmissions, ...), for TCP flows only. Kept
+    /// inline: a separate allocation would cost a cache miss on every segment.
+    tcp: Option<TcpTracker>,
 }
 
 /// What ingesting one packet did.
@@ -186,8 +187,7 @@ impl FlowTable {
                 let responder_port = if initiator == side { ports.1 } else { ports.0 };
                 Box::new(FlowFeatureAcc::new(responder_port))
             }),
-            tcp: (key.proto == wirewatch_core::proto::IPPROTO_TCP)
-                .then(|| Box::new(TcpTracker::new())),
+            tcp: (key.proto == wirewatch_core::proto::IPPROTO_TCP).then(TcpTracker::new),
         };
         // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
         let initiator = match flags {

@@ -370,3 +370,35 @@ proptest! {
         prop_assert!(h.ack_rtt.samples <= n);
     }
 }
+
+#[test]
+fn the_state_stays_small() {
+    // Kept inline in every flow entry: two directions of 32 bytes, the handshake, the counts.
+    assert_eq!(std::mem::size_of::<Direction>(), 32);
+    assert!(
+        std::mem::size_of::<TcpTracker>() <= 152,
+        "{}",
+        std::mem::size_of::<TcpTracker>()
+    );
+}
+
+#[test]
+fn times_compare_across_the_32_bit_microsecond_wrap() {
+    // 2^32 µs after the epoch is about 71.6 minutes: a connection crossing a multiple of it
+    // still sees 1 ms as 1 ms.
+    let wrap_ms = (1u64 << 32) / 1000;
+    let mut t = TcpTracker::new();
+    let base = |ms: u64| Timestamp((wrap_ms - 11 + ms) * MS); // wraps between 11 and 12 ms
+    t.on_segment(C, &seg(1000, 0, SYN, 0), base(0));
+    t.on_segment(S, &seg(5000, 1001, SYN | ACK, 0), base(5));
+    t.on_segment(C, &seg(1001, 5001, ACK, 0), base(10));
+    t.on_segment(C, &seg(1101, 5001, ACK, 100), base(11));
+    // 1 ms later, across the wrap: out of order (within the 10 ms RTT), not a retransmission.
+    let late = t.on_segment(C, &seg(1001, 5001, ACK, 100), base(12));
+    assert_eq!(late.marks, OUT_OF_ORDER);
+    // Time going backwards is never recent.
+    let mut t = established();
+    t.on_segment(C, &seg(1101, 5001, ACK, 100), at(20));
+    let back = t.on_segment(C, &seg(1001, 5001, ACK, 100), at(19));
+    assert_eq!(back.marks, RETRANSMISSION);
+}
