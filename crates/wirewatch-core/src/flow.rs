@@ -131,6 +131,84 @@ pub struct FlowRecord {
     /// flow table computes them (for the flow classifier and `export --format cicflowmeter`).
     #[serde(skip)]
     pub features: Option<Box<[f64]>>,
+    /// TCP health as seen at the capture point (handshake RTT, retransmissions, ...); `None`
+    /// for flows that are not TCP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_health: Option<TcpHealth>,
+}
+
+/// The health of one TCP connection as seen at the capture point, following Wireshark's TCP
+/// analysis (`tcp.analysis.*`): each count is of segments that carried the flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TcpHealth {
+    /// Handshake round-trip time in nanoseconds, as tshark's `tcp.analysis.initial_rtt`: from
+    /// the most recent SYN (without ACK) to the first segment with ACK and without SYN, in
+    /// either direction. `None` when no SYN was seen (a connection picked up mid-stream).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handshake_rtt_ns: Option<u64>,
+    /// Retransmitted segments of every kind (`tcp.analysis.retransmission`, which tshark also
+    /// sets on fast and spurious retransmissions).
+    pub retransmissions: u64,
+    /// Of those, fast retransmissions (after two or more duplicate ACKs).
+    pub fast_retransmissions: u64,
+    /// Of those, spurious retransmissions (data the receiver had already acknowledged).
+    pub spurious_retransmissions: u64,
+    /// Segments below the next expected sequence number that came soon after the highest one
+    /// (`tcp.analysis.out_of_order`); not counted as retransmissions.
+    pub out_of_order: u64,
+    /// Segments that started above the next expected sequence number: a gap, segments the
+    /// capture did not see (`tcp.analysis.lost_segment`).
+    pub lost_segments: u64,
+    /// Segments that announced a zero receive window (`tcp.analysis.zero_window`).
+    pub zero_windows: u64,
+    /// Duplicate ACKs (`tcp.analysis.duplicate_ack`).
+    pub duplicate_acks: u64,
+    /// Keep-alive probes (`tcp.analysis.keep_alive`), never counted as retransmissions.
+    pub keep_alives: u64,
+    /// Round-trip times from a segment to the ACK that covered it (one segment timed at a time
+    /// per direction, retransmitted ones left out, as Karn's algorithm does).
+    pub ack_rtt: RttSummary,
+}
+
+impl TcpHealth {
+    /// The handshake round-trip time in milliseconds.
+    pub fn handshake_rtt_ms(&self) -> Option<f64> {
+        self.handshake_rtt_ns.map(|ns| ns as f64 / 1e6)
+    }
+}
+
+/// A bounded summary of round-trip-time samples: count, minimum, maximum and sum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RttSummary {
+    /// Samples taken.
+    pub samples: u64,
+    /// Smallest sample, nanoseconds (0 without samples).
+    pub min_ns: u64,
+    /// Largest sample, nanoseconds.
+    pub max_ns: u64,
+    /// Sum of the samples, nanoseconds (saturating).
+    pub sum_ns: u64,
+}
+
+impl RttSummary {
+    /// Adds one sample.
+    pub fn add(&mut self, ns: u64) {
+        self.min_ns = if self.samples == 0 {
+            ns
+        } else {
+            self.min_ns.min(ns)
+        };
+        self.max_ns = self.max_ns.max(ns);
+        self.sum_ns = self.sum_ns.saturating_add(ns);
+        self.samples += 1;
+    }
+
+    /// The mean sample in nanoseconds, `None` without samples.
+    pub fn mean_ns(&self) -> Option<u64> {
+        self.sum_ns.checked_div(self.samples)
+    }
 }
 
 impl FlowRecord {
@@ -163,5 +241,70 @@ pub fn ip_proto_name(p: u8) -> String {
         1 => "icmp".into(),
         58 => "icmpv6".into(),
         p => p.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests may fail loudly
+
+    use super::*;
+    use crate::IntervalMetrics;
+
+    #[test]
+    fn records_and_intervals_written_before_tcp_health_still_read() {
+        let flow: FlowRecord = serde_json::from_value(serde_json::json!({
+            "ip_proto": 6, "src_ip": "10.0.0.1", "src_port": 1, "dst_ip": "10.0.0.2",
+            "dst_port": 2,
+            "fwd": {"packets": 1, "bytes": 60, "payload_bytes": 0, "tcp_flags": 2},
+            "rev": {"packets": 0, "bytes": 0, "payload_bytes": 0, "tcp_flags": 0},
+            "first_ts": 0, "last_ts": 0, "state": "handshake", "end_reason": "idle_timeout"
+        }))
+        .unwrap();
+        assert_eq!(flow.tcp_health, None);
+        let interval: IntervalMetrics =
+            serde_json::from_value(serde_json::to_value(IntervalMetrics::default()).unwrap())
+                .unwrap();
+        assert_eq!(interval.tcp_rtt_p50_ms, None);
+        let mut old = serde_json::to_value(IntervalMetrics::default()).unwrap();
+        for k in [
+            "tcp_retransmissions",
+            "tcp_out_of_order",
+            "tcp_handshakes_timed",
+        ] {
+            assert!(old.as_object_mut().unwrap().remove(k).is_some(), "{k}");
+        }
+        let old: IntervalMetrics = serde_json::from_value(old).unwrap();
+        assert_eq!(old.tcp_retransmissions, 0);
+    }
+
+    #[test]
+    fn tcp_health_serializes_its_rtt_only_when_known() {
+        let mut h = TcpHealth {
+            retransmissions: 3,
+            ..TcpHealth::default()
+        };
+        let v = serde_json::to_value(h).unwrap();
+        assert!(v.get("handshake_rtt_ns").is_none());
+        assert_eq!(v["retransmissions"], 3);
+        h.handshake_rtt_ns = Some(1_500_000);
+        assert_eq!(h.handshake_rtt_ms(), Some(1.5));
+        let back: TcpHealth = serde_json::from_value(serde_json::to_value(h).unwrap()).unwrap();
+        assert_eq!(back, h);
+    }
+
+    #[test]
+    fn rtt_summary_keeps_min_mean_max() {
+        let mut s = RttSummary::default();
+        assert_eq!(s.mean_ns(), None);
+        for v in [30, 10, 20] {
+            s.add(v);
+        }
+        assert_eq!(
+            (s.samples, s.min_ns, s.max_ns, s.mean_ns()),
+            (3, 10, 30, Some(20))
+        );
+        s.add(u64::MAX);
+        assert_eq!(s.sum_ns, u64::MAX);
     }
 }

@@ -113,6 +113,22 @@ pub struct IntervalMetrics {
     /// What threat intelligence says about top talkers that have a reputation.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reputations: Vec<AddressReputation>,
+    /// TCP segments retransmitted in this interval, every kind (as tshark's
+    /// `tcp.analysis.retransmission`, which includes fast and spurious retransmissions).
+    #[serde(default)]
+    pub tcp_retransmissions: u64,
+    /// TCP segments that arrived out of order in this interval.
+    #[serde(default)]
+    pub tcp_out_of_order: u64,
+    /// TCP handshakes whose round-trip time was measured in this interval.
+    #[serde(default)]
+    pub tcp_handshakes_timed: u64,
+    /// Median handshake round-trip time of those handshakes, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_rtt_p50_ms: Option<f64>,
+    /// 95th percentile handshake round-trip time of those handshakes, milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_rtt_p95_ms: Option<f64>,
 }
 
 /// A host name learned for an address from a DNS answer seen on the wire.

@@ -140,6 +140,7 @@ pub fn tcp_flow(
         details: None,
         reputation: None,
         features: None,
+        tcp_health: None,
     }
 }
 
@@ -153,5 +154,6 @@ pub fn in_flow(new_flow: bool, first_reply: bool, handshake_completed: bool) -> 
         app: wirewatch_core::AppProto::Unknown,
         first_reply,
         handshake_completed,
+        tcp: Default::default(),
     }
 }

@@ -586,6 +586,7 @@ fn finished_flows_reach_the_brute_force_detector() {
             details: None,
             reputation: None,
             features: None,
+            tcp_health: None,
         });
     }
     let alerts = e.on_interval(&interval(30, 100, 0));

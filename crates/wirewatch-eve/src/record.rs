@@ -745,6 +745,7 @@ mod tests {
             details: None,
             reputation: None,
             features: None,
+            tcp_health: None,
         }
     }
 

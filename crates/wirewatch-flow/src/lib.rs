@@ -8,9 +8,10 @@
 //! owns what a flow learns from its payloads: the application label and details ([`app`],
 //! through the parsers of `wirewatch_decode::app`), the host names learned from DNS answers
 //! ([`hostnames`]), when asked to, CICFlowMeter-style features ([`features`]), which the flow
-//! classifier in `wirewatch-ml` reads, and the transactions its payloads carry
-//! ([`transactions`]: DNS, HTTP, TLS and QUIC), drained by the engine with
-//! [`FlowTable::drain_transactions`].
+//! classifier in `wirewatch-ml` reads, the transactions its payloads carry ([`transactions`]:
+//! DNS, HTTP, TLS and QUIC), drained by the engine with [`FlowTable::drain_transactions`], and
+//! the health of TCP connections ([`tcp_health`]: handshake RTT, retransmissions, out-of-order
+//! and lost segments, zero windows, as Wireshark's TCP analysis).
 //!
 //! Must not: read the clock (every call takes the packet's timestamp; its `clippy.toml` refuses
 //! the clocks); do I/O; depend on any Wirewatch crate but `wirewatch-core` and
@@ -25,6 +26,7 @@ pub mod hostnames;
 pub mod key;
 pub mod reassembly;
 pub mod table;
+pub mod tcp_health;
 pub mod transactions;
 
 pub use app::MAX_INSPECTED_PAYLOADS;
@@ -32,3 +34,4 @@ pub use config::FlowConfig;
 pub use hostnames::HostNames;
 pub use key::{FlowKey, KeySide};
 pub use table::{FlowTable, FlowTableStats, Ingested, ReassembledPacket};
+pub use tcp_health::{SegmentFields, TcpSegment, TcpTracker};

@@ -7,6 +7,7 @@ use crate::frag::FragmentPorts;
 use crate::hostnames::HostNames;
 use crate::key::{FlowKey, KeySide};
 use crate::reassembly::{Outcome, Reassembled, Reassembler, ReassemblyStats};
+use crate::tcp_health::{SegmentFields, TcpSegment, TcpTracker};
 use crate::transactions::{Ends, Outbox};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
@@ -37,6 +38,9 @@ struct Entry {
     app: AppState,
     /// CICFlowMeter feature accumulator, when the table computes flow features.
     cic: Option<Box<FlowFeatureAcc>>,
+    /// TCP sequence analysis (handshake RTT, retransmissions, ...), for TCP flows only. Kept
+    /// inline: a separate allocation would cost a cache miss on every segment.
+    tcp: Option<TcpTracker>,
 }
 
 /// What ingesting one packet did.
@@ -55,6 +59,9 @@ pub struct Ingested {
     /// The packet completed the TCP three-way handshake: the initiator's first ACK (without
     /// SYN or RST) while the handshake was open, the SYN-ACK captured or not.
     pub handshake_completed: bool,
+    /// What the TCP analysis made of the segment (retransmission, out of order, the handshake
+    /// RTT it completed, ...); empty for other protocols.
+    pub tcp: TcpSegment,
 }
 
 /// Counters of the table's life so far.
@@ -218,6 +225,7 @@ impl FlowTable {
                 let responder_port = if initiator == side { ports.1 } else { ports.0 };
                 Box::new(FlowFeatureAcc::new(responder_port))
             }),
+            tcp: (key.proto == wirewatch_core::proto::IPPROTO_TCP).then(TcpTracker::new),
         };
         // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
         let initiator = match flags {
@@ -287,6 +295,22 @@ impl FlowTable {
                 && f & (SYN | ACK | RST) == ACK;
             entry.state = next;
         }
+        let mut tcp = TcpSegment::default();
+        if let (Some(tracker), wirewatch_decode::Transport::Tcp(t)) =
+            (&mut entry.tcp, &pkt.transport)
+        {
+            // Wireshark does not analyse a segment whose header length is bogus.
+            if usize::from(t.header_len) >= 20 {
+                let fields = SegmentFields {
+                    seq: t.seq,
+                    ack: t.ack,
+                    flags: t.flags,
+                    window: t.window,
+                    len: pkt.payload_len,
+                };
+                tcp = tracker.on_segment(side.index(), &fields, ts);
+            }
+        }
         let first_in_epoch = entry.epoch != epoch;
         entry.epoch = epoch;
         let forward = side == entry.initiator;
@@ -328,6 +352,7 @@ impl FlowTable {
             app,
             first_reply: !forward && side_packets == 1,
             handshake_completed,
+            tcp,
         })
     }
 
@@ -724,5 +749,6 @@ fn record(key: &FlowKey, mut entry: Entry, reason: EndReason, names: &HostNames)
         features: entry
             .cic
             .map(|acc| acc.features().to_vec().into_boxed_slice()),
+        tcp_health: entry.tcp.map(|t| t.health()),
     }
 }

@@ -375,3 +375,67 @@ fn top_live_picks_the_flows_with_the_most_bytes() {
     assert_eq!(t.top_live(10).len(), 5);
     assert_eq!(t.len(), 5, "looking does not end flows");
 }
+
+/// A TCP segment with sequence and ACK numbers and `len` bytes of payload.
+#[allow(clippy::too_many_arguments)] // a segment's fields, spelled out
+fn seg(src: &str, sp: u16, dst: &str, dp: u16, flags: u8, seq: u32, ack: u32, len: u32) -> Packet {
+    let mut p = common::tcp(src, sp, dst, dp, flags, 0);
+    if let Transport::Tcp(t) = &mut p.transport {
+        t.seq = seq;
+        t.ack = ack;
+    }
+    p.payload_len = len;
+    p
+}
+
+#[test]
+fn tcp_flows_report_their_health_and_others_none() {
+    let ms = |m: u64| Timestamp(SEC + m * 1_000_000);
+    let mut t = FlowTable::new(&FlowConfig::default());
+    let (c, s) = ("10.0.0.1", "10.0.0.2");
+    t.ingest(&seg(c, 40000, s, 80, SYN, 100, 0, 0), 74, ms(0));
+    t.ingest(&seg(s, 80, c, 40000, SYN | ACK, 700, 101, 0), 74, ms(20));
+    let ack = t
+        .ingest(&seg(c, 40000, s, 80, ACK, 101, 701, 0), 66, ms(25))
+        .unwrap();
+    assert_eq!(ack.tcp.handshake_rtt_ns, Some(25_000_000));
+    t.ingest(&seg(c, 40000, s, 80, ACK, 101, 701, 50), 116, ms(30));
+    let again = t
+        .ingest(&seg(c, 40000, s, 80, ACK, 101, 701, 50), 116, ms(500))
+        .unwrap();
+    assert!(
+        again
+            .tcp
+            .has(wirewatch_flow::tcp_health::marks::RETRANSMISSION)
+    );
+    t.ingest(&udp(c, 5000, s, 53), 60, ms(40));
+    t.finish_all();
+    let recs = finished(&mut t);
+    let tcp_rec = recs.iter().find(|r| r.ip_proto == 6).unwrap();
+    let h = tcp_rec.tcp_health.unwrap();
+    assert_eq!(h.handshake_rtt_ns, Some(25_000_000));
+    assert_eq!(h.retransmissions, 1);
+    let udp_rec = recs.iter().find(|r| r.ip_proto == 17).unwrap();
+    assert_eq!(udp_rec.tcp_health, None);
+}
+
+#[test]
+fn a_reused_port_starts_a_fresh_analysis() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    let (c, s) = ("10.0.0.1", "10.0.0.2");
+    t.ingest(&seg(c, 40000, s, 80, SYN, 100, 0, 0), 74, ts(1));
+    t.ingest(&seg(s, 80, c, 40000, RST | ACK, 0, 101, 0), 60, ts(1));
+    // The same ports again with a lower ISN: not a retransmission of the first connection.
+    t.ingest(&seg(c, 40000, s, 80, SYN, 50, 0, 0), 74, ts(2));
+    t.ingest(&seg(s, 80, c, 40000, SYN | ACK, 900, 51, 0), 74, ts(2));
+    t.ingest(&seg(c, 40000, s, 80, ACK, 51, 901, 0), 66, ts(3));
+    t.finish_all();
+    let recs = finished(&mut t);
+    assert_eq!(recs.len(), 2);
+    for r in &recs {
+        let h = r.tcp_health.unwrap();
+        assert_eq!((h.retransmissions, h.lost_segments), (0, 0));
+    }
+    assert_eq!(recs[0].end_reason, EndReason::PortReuse);
+    assert_eq!(recs[1].tcp_health.unwrap().handshake_rtt_ns, Some(SEC));
+}

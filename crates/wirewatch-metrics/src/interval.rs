@@ -3,6 +3,7 @@
 use crate::apps::AppCounters;
 use crate::counters::PacketCounters;
 use crate::ports::{PortProto, PortSet};
+use crate::tcp::TcpIntervalHealth;
 use crate::totals::RunTotals;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::proto::tcp_flags::ACK;
@@ -55,6 +56,10 @@ impl MetricsConfig {
     }
 }
 
+fn ns_to_ms(ns: u64) -> f64 {
+    ns as f64 / 1e6
+}
+
 /// Flow counts of the open interval.
 #[derive(Debug, Clone, Copy, Default)]
 struct FlowCounts {
@@ -76,6 +81,8 @@ pub struct IntervalAggregator {
     apps: AppCounters,
     /// Destination ports of the initiators' packets in the open interval.
     ports: PortSet,
+    /// Retransmissions, out-of-order segments and handshake RTTs of the open interval.
+    tcp: TcpIntervalHealth,
     /// Flow-table counters when the previous interval closed, to report per-interval deltas.
     last_flow_stats: FlowTableStats,
     /// Totals over the whole run.
@@ -95,6 +102,7 @@ impl IntervalAggregator {
             flows: FlowCounts::default(),
             apps: AppCounters::default(),
             ports: PortSet::default(),
+            tcp: TcpIntervalHealth::default(),
             last_flow_stats: FlowTableStats::default(),
             totals: RunTotals::default(),
         }
@@ -147,6 +155,7 @@ impl IntervalAggregator {
             self.flows.new += u64::from(f.new_flow);
             self.flows.active += u64::from(f.first_in_epoch);
             self.apps.record(f.app, wire_len);
+            self.tcp.record(&f.tcp);
             // Ports that connection attempts target: the initiator's TCP segments without ACK
             // (SYNs, and the FIN/NULL/Xmas probes of stealth scans) and UDP datagrams. Segments
             // with ACK are left out, so a flow picked up mid-stream from its server side (its
@@ -206,7 +215,13 @@ impl IntervalAggregator {
             apps: self.apps.to_vec(),
             host_names: Vec::new(),
             reputations: Vec::new(),
+            tcp_retransmissions: self.tcp.retransmissions,
+            tcp_out_of_order: self.tcp.out_of_order,
+            tcp_handshakes_timed: self.tcp.handshake_rtts.count(),
+            tcp_rtt_p50_ms: self.tcp.handshake_rtts.quantile(0.5).map(ns_to_ms),
+            tcp_rtt_p95_ms: self.tcp.handshake_rtts.quantile(0.95).map(ns_to_ms),
         };
+        self.tcp.clear();
         self.totals.apps.merge(&self.apps);
         self.apps.clear();
         self.ports.clear();
@@ -378,6 +393,93 @@ mod tests {
         agg.ensure_open(Timestamp(0));
         let m = agg.close(FlowTableStats::default(), None).unwrap();
         assert_eq!((m.src_entropy, m.dst_entropy), (0.0, 0.0));
+    }
+
+    #[allow(clippy::too_many_arguments)] // a segment's fields, spelled out
+    fn segment(
+        src: &str,
+        sport: u16,
+        dst: &str,
+        dport: u16,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        len: u32,
+    ) -> Packet {
+        let mut p = tcp(src, sport, dst, dport, flags);
+        if let Transport::Tcp(t) = &mut p.transport {
+            t.seq = seq;
+            t.ack = ack;
+        }
+        p.payload_len = len;
+        p
+    }
+
+    #[test]
+    fn tcp_health_of_the_interval() {
+        let mut agg = IntervalAggregator::new(&MetricsConfig::default());
+        let mut flows = FlowTable::new(&FlowConfig::default());
+        let mut feed = |p: &Packet, ms: u64| {
+            let ts = Timestamp(10 * SEC + ms * 1_000_000);
+            let ing = flows.ingest(p, 60, ts);
+            agg.record_packet(p, 60, 60, ts, ing);
+        };
+        // Ten connections with handshake RTTs of 1..=10 ms; the first resends its data twice,
+        // the second delivers two segments out of order.
+        for i in 0..10u16 {
+            let c = format!("10.0.0.{}", i + 1);
+            let t0 = u64::from(i) * 50;
+            let rtt = u64::from(i) + 1;
+            feed(&segment(&c, 40000, "10.9.9.9", 80, 100, 0, SYN, 0), t0);
+            feed(
+                &segment("10.9.9.9", 80, &c, 40000, 900, 101, SYN | ACK, 0),
+                t0 + rtt / 2,
+            );
+            feed(
+                &segment(&c, 40000, "10.9.9.9", 80, 101, 901, ACK, 0),
+                t0 + rtt,
+            );
+            match i {
+                0 => {
+                    feed(
+                        &segment(&c, 40000, "10.9.9.9", 80, 101, 901, ACK, 10),
+                        t0 + 2,
+                    );
+                    feed(
+                        &segment(&c, 40000, "10.9.9.9", 80, 101, 901, ACK, 10),
+                        t0 + 20,
+                    );
+                    feed(
+                        &segment(&c, 40000, "10.9.9.9", 80, 101, 901, ACK, 10),
+                        t0 + 40,
+                    );
+                }
+                1 => {
+                    feed(
+                        &segment(&c, 40000, "10.9.9.9", 80, 111, 901, ACK, 10),
+                        t0 + 3,
+                    );
+                    feed(
+                        &segment(&c, 40000, "10.9.9.9", 80, 101, 901, ACK, 10),
+                        t0 + 3,
+                    );
+                }
+                _ => {}
+            }
+        }
+        let m = agg.close(flows.stats(), None).unwrap();
+        assert_eq!(m.tcp_retransmissions, 2);
+        assert_eq!(m.tcp_out_of_order, 1);
+        assert_eq!(m.tcp_handshakes_timed, 10);
+        assert_eq!(m.tcp_rtt_p50_ms, Some(5.0));
+        assert_eq!(m.tcp_rtt_p95_ms, Some(10.0));
+        // The next interval starts from nothing.
+        let next = agg.close(flows.stats(), None).unwrap();
+        assert_eq!(
+            (next.tcp_retransmissions, next.tcp_handshakes_timed),
+            (0, 0)
+        );
+        assert_eq!(next.tcp_rtt_p50_ms, None);
     }
 
     #[test]

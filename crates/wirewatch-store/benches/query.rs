@@ -172,6 +172,7 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
         details,
         reputation: None,
         features: None,
+        tcp_health: None,
     }
 }
 

@@ -535,6 +535,19 @@ pub struct FlowRow {
     /// What threat intelligence said about the flow's worse endpoint.
     #[serde(flatten)]
     pub threat: ThreatColumns,
+    /// TCP handshake round-trip time in milliseconds as seen at the capture point (tshark's
+    /// `tcp.analysis.initial_rtt`); null for other protocols and when no SYN was seen.
+    pub tcp_rtt_ms: Option<f64>,
+    /// TCP segments retransmitted, every kind (fast and spurious included); null for other
+    /// protocols.
+    pub tcp_retransmissions: Option<u64>,
+    /// TCP segments out of order; null for other protocols.
+    pub tcp_out_of_order: Option<u64>,
+    /// TCP segments after a gap in the sequence (the capture missed what came before); null
+    /// for other protocols.
+    pub tcp_lost_segments: Option<u64>,
+    /// TCP segments that announced a zero receive window; null for other protocols.
+    pub tcp_zero_windows: Option<u64>,
     /// CICFlowMeter-style features, when they were computed (not part of the JSON/CSV rows:
     /// `export --format cicflowmeter` writes them).
     #[serde(skip)]
@@ -690,6 +703,11 @@ impl FlowRow {
                 r.details.as_deref(),
             ),
             threat: ThreatColumns::of(r.reputation.as_deref()),
+            tcp_rtt_ms: r.tcp_health.and_then(|h| h.handshake_rtt_ms()),
+            tcp_retransmissions: r.tcp_health.map(|h| h.retransmissions),
+            tcp_out_of_order: r.tcp_health.map(|h| h.out_of_order),
+            tcp_lost_segments: r.tcp_health.map(|h| h.lost_segments),
+            tcp_zero_windows: r.tcp_health.map(|h| h.zero_windows),
             features: r
                 .features
                 .as_deref()

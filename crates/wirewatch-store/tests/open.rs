@@ -176,7 +176,7 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
     assert_eq!(
         e.to_string(),
         format!(
-            "the database {} has schema version 99, newer than this Wirewatch supports (7); it \
+            "the database {} has schema version 99, newer than this Wirewatch supports (8); it \
              was left unchanged: upgrade Wirewatch, or choose another database file",
             path.display()
         )
@@ -299,7 +299,7 @@ fn a_version_1_database_is_migrated_with_its_data() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((version, views), (7, 5));
+    assert_eq!((version, views), (8, 5));
     let total: i64 = conn
         .query_row(
             "SELECT total_packets FROM packet_counts WHERE start_ts = ?1",
@@ -308,6 +308,40 @@ fn a_version_1_database_is_migrated_with_its_data() {
         )
         .unwrap();
     assert_eq!(total, 101);
+}
+
+#[test]
+fn a_version_7_database_keeps_its_flows_without_tcp_health() {
+    let dir = TempDir::new("migrate7");
+    let path = dir.path().join("wirewatch.db");
+    create_at_version(&path, 7).unwrap();
+    {
+        let conn = Connection::open(&path).unwrap();
+        let ip = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1];
+        conn.execute(
+            "INSERT INTO flows (first_ts, last_ts, proto, src_ip, src_port, dst_ip, dst_port, \
+             packets_fwd, bytes_fwd, packets_rev, bytes_rev, payload_bytes_fwd, \
+             payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason) \
+             VALUES (?1, ?1, 6, ?2, 40000, ?2, 80, 3, 180, 2, 120, 0, 0, 2, 18, 'closed', 'fin')",
+            rusqlite::params![T0 as i64 * 1_000_000_000, &ip[..]],
+        )
+        .unwrap();
+    }
+    let store = open(&path).unwrap();
+    let rows = store.flows(&Query::default()).unwrap().rows;
+    assert_eq!(rows.len(), 1);
+    let f = &rows[0];
+    assert_eq!((f.tcp_rtt_ms, f.tcp_retransmissions), (None, None));
+    assert_eq!(
+        (f.tcp_out_of_order, f.tcp_lost_segments, f.tcp_zero_windows),
+        (None, None, None)
+    );
+    drop(store);
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 8);
 }
 
 #[test]

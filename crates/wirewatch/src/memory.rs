@@ -21,7 +21,7 @@ pub struct MemorySettings {
 
 impl Default for MemorySettings {
     fn default() -> Self {
-        // The defaults of every part fit with room to spare (about 1,040 MiB at their caps
+        // The defaults of every part fit with room to spare (about 1,100 MiB at their caps
         // with a database and evidence, far less on an ordinary link, where the caps are
         // never reached).
         MemorySettings { budget_mb: 1280 }
@@ -29,8 +29,9 @@ impl Default for MemorySettings {
 }
 
 /// What one live flow costs: its table entry, key, linked-list links and hash slot, the
-/// per-flow state of detectors and talkers that comes with it (measured: ~450 bytes).
-pub const FLOW_BYTES: u64 = 512;
+/// per-flow state of detectors and talkers that comes with it (measured: ~450 bytes), and the
+/// TCP analysis kept inline in every entry (`wirewatch_flow::TcpTracker`, 160 bytes).
+pub const FLOW_BYTES: u64 = 640;
 /// The smallest flow table a budget may leave.
 pub const MIN_FLOWS: usize = 10_000;
 /// Per address in a talker table (address, counters, hash slot).

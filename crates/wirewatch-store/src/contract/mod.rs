@@ -138,13 +138,30 @@ pub fn sample_interval(offset_s: u64, k: u64) -> IntervalMetrics {
                 total_reports: 7 + k,
             },
         }],
+        // The interval's TCP health is not stored: it reads back as none.
+        tcp_retransmissions: 0,
+        tcp_out_of_order: 0,
+        tcp_handshakes_timed: 0,
+        tcp_rtt_p50_ms: None,
+        tcp_rtt_p95_ms: None,
     }
 }
 
 /// A flow number `i` between `src` and `dst`, starting at `T0 + start_s`.
 pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) -> FlowRecord {
+    let ip_proto = if dst_port == 53 { 17 } else { 6 };
+    // TCP flows carry their health; every third one without a captured handshake.
+    let tcp_health = (ip_proto == 6).then(|| wirewatch_core::TcpHealth {
+        handshake_rtt_ns: (!i.is_multiple_of(3)).then_some(1_234_567 + 1_000 * i),
+        retransmissions: i % 5,
+        fast_retransmissions: i % 2,
+        out_of_order: i % 4,
+        lost_segments: i % 7,
+        zero_windows: i % 3,
+        ..Default::default()
+    });
     FlowRecord {
-        ip_proto: if dst_port == 53 { 17 } else { 6 },
+        ip_proto,
         src_ip: ip(src),
         src_port: 40_000 + (i % 20_000) as u16,
         dst_ip: ip(dst),
@@ -175,6 +192,7 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
         details: None,
         reputation: None,
         features: None,
+        tcp_health,
     }
 }
 

@@ -32,7 +32,8 @@ const PROBE_CAP: i64 = 50_000;
 const COLUMNS: &str = "proto, src_ip, src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, \
     packets_rev, bytes_rev, payload_bytes_fwd, payload_bytes_rev, first_ts, last_ts, state, \
     end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name, app_source, details, reputation, \
-    features";
+    features, tcp_rtt_ms, tcp_retransmissions, tcp_out_of_order, tcp_lost_segments, \
+    tcp_zero_windows";
 
 fn sort_expr(column: &'static str) -> &'static str {
     match column {
@@ -45,6 +46,8 @@ fn sort_expr(column: &'static str) -> &'static str {
 
 fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
     let c = |i: usize| -> rusqlite::Result<u64> { Ok(u64_of(r.get::<_, i64>(i)?)) };
+    let maybe =
+        |i: usize| -> rusqlite::Result<Option<u64>> { Ok(r.get::<_, Option<i64>>(i)?.map(u64_of)) };
     let ip = |i: usize| -> rusqlite::Result<IpAddr> {
         let blob: Vec<u8> = r.get(i)?;
         blob_to_ip(&blob).ok_or_else(|| bad_value(i, "address is not 16 bytes"))
@@ -76,6 +79,11 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
         server_name: r.get(18)?,
         details: AppColumns::from_parts(r.get(19)?, details.as_ref()),
         threat: ThreatColumns::from_json(r.get(21)?),
+        tcp_rtt_ms: r.get(23)?,
+        tcp_retransmissions: maybe(24)?,
+        tcp_out_of_order: maybe(25)?,
+        tcp_lost_segments: maybe(26)?,
+        tcp_zero_windows: maybe(27)?,
         features: r.get::<_, Option<Vec<u8>>>(22)?.map(|b| {
             b.chunks_exact(4)
                 .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))

@@ -147,8 +147,10 @@ const INSERT_TALKER: &str = "INSERT INTO talkers (start_ts, direction, ip, ip_te
 pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (first_ts, last_ts, proto, src_ip, \
     src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, packets_rev, bytes_rev, \
     payload_bytes_fwd, payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason, app, \
-    server_name, app_source, details, reputation, features) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
-    ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+    server_name, app_source, details, reputation, features, tcp_rtt_ms, tcp_retransmissions, \
+    tcp_out_of_order, tcp_lost_segments, tcp_zero_windows) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
+    ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, \
+    ?27, ?28)";
 
 pub(crate) const UPDATE_MAX_FLOW_DURATION: &str = "INSERT INTO meta (key, value) \
     VALUES ('max_flow_duration_ns', ?1) \
@@ -167,6 +169,7 @@ const UPSERT_ALERT: &str = "INSERT INTO alerts (id, kind, severity, severity_lev
 /// Binds and runs the flow insert (shared with the bulk loader).
 pub(crate) fn insert_flow(stmt: &mut Statement<'_>, f: &FlowRecord) -> rusqlite::Result<()> {
     let known = f.app.source != wirewatch_core::AppSource::None;
+    let tcp = f.tcp_health.as_ref();
     // Details serialize infallibly (strings, numbers and maps with string keys).
     let details = f
         .details
@@ -198,6 +201,11 @@ pub(crate) fn insert_flow(stmt: &mut Statement<'_>, f: &FlowRecord) -> rusqlite:
             .as_ref()
             .and_then(|r| serde_json::to_string(r).ok()),
         f.features.as_deref().map(features_blob),
+        tcp.and_then(|h| h.handshake_rtt_ms()),
+        tcp.map(|h| i64_of(h.retransmissions)),
+        tcp.map(|h| i64_of(h.out_of_order)),
+        tcp.map(|h| i64_of(h.lost_segments)),
+        tcp.map(|h| i64_of(h.zero_windows)),
     ])?;
     Ok(())
 }
