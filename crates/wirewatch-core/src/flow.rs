@@ -135,6 +135,10 @@ pub struct FlowRecord {
     /// for flows that are not TCP.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_health: Option<TcpHealth>,
+    /// The outermost VLAN id, when flows are keyed by VLAN (`[flows] vlan_in_key`): two
+    /// conversations with the same addresses and ports on different VLANs are two flows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
 }
 
 /// The health of one TCP connection as seen at the capture point, following Wireshark's TCP

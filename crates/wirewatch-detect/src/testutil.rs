@@ -141,6 +141,7 @@ pub fn tcp_flow(
         reputation: None,
         features: None,
         tcp_health: None,
+        vlan: None,
     }
 }
 

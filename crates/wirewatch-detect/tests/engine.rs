@@ -587,6 +587,7 @@ fn finished_flows_reach_the_brute_force_detector() {
             reputation: None,
             features: None,
             tcp_health: None,
+            vlan: None,
         });
     }
     let alerts = e.on_interval(&interval(30, 100, 0));

@@ -198,7 +198,7 @@ impl Engine {
             .record_packet(&pkt, frame.wire_len, captured, ts, flow);
         self.inspect_in_flow(&pkt, payload, frame.wire_len, ts, flow);
         // IPv6 atomic fragments too: the reassembler counts them (and holds nothing).
-        if fragment && let Some(done) = self.flows.reassemble(pkt.ip_bytes(frame.data), ts) {
+        if fragment && let Some(done) = self.flows.reassemble(pkt.ip_bytes(frame.data), &pkt, ts) {
             self.on_reassembled(&done, ts);
         }
         if self.open_tunnels {

@@ -307,6 +307,7 @@ mod tests {
             reputation: None,
             features: None,
             tcp_health: None,
+            vlan: None,
         }
     }
 

@@ -746,6 +746,7 @@ mod tests {
             reputation: None,
             features: None,
             tcp_health: None,
+            vlan: None,
         }
     }
 

@@ -47,6 +47,9 @@ pub struct FlowConfig {
     /// become flows of their own (names, transactions and detections inside them), while the
     /// frame still counts once, by its outer headers.
     pub open_tunnels: bool,
+    /// Key flows by their outermost VLAN id too (as nDPI and Suricata do): the same addresses
+    /// and ports on two VLANs are two flows. Off by default, as tshark's conversations.
+    pub vlan_in_key: bool,
     /// Reassemble IP fragments ([`crate::reassembly`]). Every fragment still counts as a packet
     /// of its flow; what changes is that the payload of a fragmented datagram is inspected once,
     /// whole, when its last fragment arrives (a fragmented DNS answer is read in full), instead
@@ -72,6 +75,7 @@ impl Default for FlowConfig {
             flow_features: false,
             max_transactions_per_flow: 10_000,
             open_tunnels: true,
+            vlan_in_key: false,
             ip_reassembly: true,
             reassembly: ReassemblyConfig::default(),
         }

@@ -57,6 +57,8 @@ pub struct FlowKey {
     pub lo: Endpoint,
     /// The higher endpoint.
     pub hi: Endpoint,
+    /// The outermost VLAN id when flows are keyed by VLAN, else 0.
+    pub vlan: u16,
 }
 
 /// Which way a packet travels relative to the canonical key order.
@@ -121,6 +123,7 @@ impl FlowKey {
                     proto: pkt.ip_proto,
                     lo: a,
                     hi: b,
+                    vlan: 0,
                 },
                 KeySide::LoToHi,
             )
@@ -130,10 +133,19 @@ impl FlowKey {
                     proto: pkt.ip_proto,
                     lo: b,
                     hi: a,
+                    vlan: 0,
                 },
                 KeySide::HiToLo,
             )
         })
+    }
+
+    /// The key of the same conversation on the packet's outermost VLAN (none: VLAN 0), for
+    /// tables keyed by VLAN as nDPI and Suricata key them.
+    #[inline]
+    pub fn on_vlan_of(mut self, pkt: &Packet) -> FlowKey {
+        self.vlan = if pkt.vlan_count > 0 { pkt.vlans[0] } else { 0 };
+        self
     }
 
     /// The endpoint a packet on `side` comes from.

@@ -123,6 +123,8 @@ pub struct FlowTable {
     next_scan: Timestamp,
     /// Whether payloads are inspected for the application protocol and names.
     inspect: bool,
+    /// Whether flows are keyed by their outermost VLAN id too.
+    vlan_in_key: bool,
     /// Whether CICFlowMeter features are computed for each flow.
     features: bool,
     /// Host names learned from DNS answers.
@@ -158,6 +160,7 @@ impl FlowTable {
             closing: VecDeque::new(),
             next_scan: Timestamp(0),
             inspect: config.app_decoding,
+            vlan_in_key: config.vlan_in_key,
             features: config.flow_features,
             names: HostNames::new(if config.app_decoding {
                 config.max_host_names
@@ -199,7 +202,10 @@ impl FlowTable {
         } else {
             None
         };
-        let (key, side) = FlowKey::of_packet(pkt, frag_ports)?;
+        let (mut key, side) = FlowKey::of_packet(pkt, frag_ports)?;
+        if self.vlan_in_key {
+            key = key.on_vlan_of(pkt);
+        }
         let flags = pkt.tcp_flags();
         // Make room before looking the key up, so one lookup serves the packet.
         if self.map.len() >= self.max_flows && !self.map.contains_key(&key) {
@@ -449,28 +455,38 @@ impl FlowTable {
     /// names, DNS answers learned, the DNS message kept for [`FlowTable::take_dns`]), without
     /// counting a packet: its fragments were counted, each in turn. `None` until a datagram
     /// completes, and when reassembly is off.
-    pub fn reassemble(&mut self, ip: &[u8], ts: Timestamp) -> Option<ReassembledPacket> {
+    /// `carrier` is the fragment's decoded packet (its VLAN keys the flow when flows are keyed
+    /// by VLAN).
+    pub fn reassemble(
+        &mut self,
+        ip: &[u8],
+        carrier: &Packet,
+        ts: Timestamp,
+    ) -> Option<ReassembledPacket> {
         self.last_dns = None;
         let Outcome::Complete(datagram) = self.reassembler.as_mut()?.add(ip, ts) else {
             return None;
         };
         let packet = wirewatch_decode::decode(LinkType::RAW, &datagram.bytes);
         let done = ReassembledPacket { packet, datagram };
-        self.inspect_reassembled(&done, ts);
+        self.inspect_reassembled(&done, carrier, ts);
         Some(done)
     }
 
     /// Inspects a reassembled datagram's payload in its flow (the flow its first fragment
     /// started or joined; none when that fragment was too short for the transport header).
-    fn inspect_reassembled(&mut self, done: &ReassembledPacket, ts: Timestamp) {
+    fn inspect_reassembled(&mut self, done: &ReassembledPacket, carrier: &Packet, ts: Timestamp) {
         let payload = done.payload();
         if !self.inspect || payload.is_empty() {
             return;
         }
         let pkt = &done.packet;
-        let Some((key, side)) = FlowKey::of_packet(pkt, None) else {
+        let Some((mut key, side)) = FlowKey::of_packet(pkt, None) else {
             return;
         };
+        if self.vlan_in_key {
+            key = key.on_vlan_of(carrier);
+        }
         let Some(entry) = self.map.get_mut(&key) else {
             return;
         };
@@ -750,5 +766,6 @@ fn record(key: &FlowKey, mut entry: Entry, reason: EndReason, names: &HostNames)
             .cic
             .map(|acc| acc.features().to_vec().into_boxed_slice()),
         tcp_health: entry.tcp.map(|t| t.health()),
+        vlan: (key.vlan != 0).then_some(key.vlan),
     }
 }

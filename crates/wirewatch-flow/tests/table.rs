@@ -439,3 +439,33 @@ fn a_reused_port_starts_a_fresh_analysis() {
     assert_eq!(recs[0].end_reason, EndReason::PortReuse);
     assert_eq!(recs[1].tcp_health.unwrap().handshake_rtt_ns, Some(SEC));
 }
+
+#[test]
+fn flows_are_keyed_by_vlan_only_when_asked() {
+    let on_vlan = |vid: u16| {
+        let mut p = udp("10.0.0.1", 40000, "10.0.0.2", 53);
+        p.vlans[0] = vid;
+        p.vlan_count = 1;
+        p
+    };
+    for (vlan_in_key, flows) in [(false, 1), (true, 2)] {
+        let mut t = FlowTable::new(&FlowConfig {
+            vlan_in_key,
+            ..FlowConfig::default()
+        });
+        t.ingest(&on_vlan(10), 100, ts(1));
+        t.ingest(&on_vlan(20), 100, ts(2));
+        t.ingest(&on_vlan(10), 100, ts(3));
+        t.finish_all();
+        let records = finished(&mut t);
+        assert_eq!(records.len(), flows, "vlan_in_key {vlan_in_key}");
+        let vlans: Vec<Option<u16>> = records.iter().map(|r| r.vlan).collect();
+        if vlan_in_key {
+            assert!(vlans.contains(&Some(10)) && vlans.contains(&Some(20)));
+            let ten = records.iter().find(|r| r.vlan == Some(10)).unwrap();
+            assert_eq!(ten.fwd.packets, 2);
+        } else {
+            assert_eq!(vlans, [None]);
+        }
+    }
+}

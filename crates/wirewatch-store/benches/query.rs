@@ -173,6 +173,7 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
         reputation: None,
         features: None,
         tcp_health: None,
+        vlan: None,
     }
 }
 

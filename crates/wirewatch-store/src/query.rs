@@ -548,6 +548,8 @@ pub struct FlowRow {
     pub tcp_lost_segments: Option<u64>,
     /// TCP segments that announced a zero receive window; null for other protocols.
     pub tcp_zero_windows: Option<u64>,
+    /// The outermost VLAN id, when flows are keyed by VLAN (`[flows] vlan_in_key`).
+    pub vlan: Option<u16>,
     /// CICFlowMeter-style features, when they were computed (not part of the JSON/CSV rows:
     /// `export --format cicflowmeter` writes them).
     #[serde(skip)]
@@ -708,6 +710,7 @@ impl FlowRow {
             tcp_out_of_order: r.tcp_health.map(|h| h.out_of_order),
             tcp_lost_segments: r.tcp_health.map(|h| h.lost_segments),
             tcp_zero_windows: r.tcp_health.map(|h| h.zero_windows),
+            vlan: r.vlan,
             features: r
                 .features
                 .as_deref()

@@ -156,6 +156,9 @@ fn views_read_like_a_small_monitor_expects() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!((mode.as_str(), auto_vacuum, version), ("wal", 2, 8));
+    assert_eq!(
+        (mode.as_str(), auto_vacuum, version),
+        ("wal", 2, wirewatch_store::migration_count())
+    );
     let _ = T0;
 }

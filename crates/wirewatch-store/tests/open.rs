@@ -176,9 +176,10 @@ fn a_newer_schema_is_refused_and_left_unchanged() {
     assert_eq!(
         e.to_string(),
         format!(
-            "the database {} has schema version 99, newer than this Wirewatch supports (8); it \
+            "the database {} has schema version 99, newer than this Wirewatch supports ({}); it \
              was left unchanged: upgrade Wirewatch, or choose another database file",
-            path.display()
+            path.display(),
+            migration_count()
         )
     );
     assert_eq!(std::fs::read(&path).unwrap(), before);
@@ -299,7 +300,7 @@ fn a_version_1_database_is_migrated_with_its_data() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((version, views), (8, 5));
+    assert_eq!((version, views), (migration_count(), 5));
     let total: i64 = conn
         .query_row(
             "SELECT total_packets FROM packet_counts WHERE start_ts = ?1",
@@ -341,7 +342,7 @@ fn a_version_7_database_keeps_its_flows_without_tcp_health() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, migration_count());
 }
 
 #[test]

@@ -16,7 +16,7 @@ fn ingest(
         let held = table.reassembles() && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
         let payload = if held { &[][..] } else { pkt.payload(f) };
         table.ingest_with_payload(&pkt, payload, f.len() as u32, ts);
-        if held && let Some(d) = table.reassemble(pkt.ip_bytes(f), ts) {
+        if held && let Some(d) = table.reassemble(pkt.ip_bytes(f), &pkt, ts) {
             assert!(done.is_none());
             done = Some(d);
         }

@@ -193,6 +193,7 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
         reputation: None,
         features: None,
         tcp_health,
+        vlan: None,
     }
 }
 

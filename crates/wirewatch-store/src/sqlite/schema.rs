@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Numbered migrations; migration `i` (1-based) brings the schema to `user_version = i`.
-pub(crate) const MIGRATIONS: [&str; 8] = [
+pub(crate) const MIGRATIONS: [&str; 9] = [
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_rollups.sql"),
     include_str!("../../migrations/0003_intel_cache_and_views.sql"),
@@ -24,6 +24,7 @@ pub(crate) const MIGRATIONS: [&str; 8] = [
     include_str!("../../migrations/0006_interval_features.sql"),
     include_str!("../../migrations/0007_flow_features.sql"),
     include_str!("../../migrations/0008_tcp_health.sql"),
+    include_str!("../../migrations/0009_flow_vlan.sql"),
 ];
 
 /// The schema version this build writes.
