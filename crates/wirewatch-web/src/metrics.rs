@@ -73,6 +73,24 @@ pub struct Counters {
     /// The packet ring and pcap writing, when packets are recorded.
     #[serde(default)]
     pub evidence: Option<EvidenceCounters>,
+    /// TCP health over the run and in the latest interval that timed a handshake.
+    #[serde(default)]
+    pub tcp: TcpCounters,
+}
+
+/// TCP health as `/metrics` shows it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TcpCounters {
+    /// Segments retransmitted (every kind), over the run.
+    pub retransmissions: u64,
+    /// Segments out of order, over the run.
+    pub out_of_order: u64,
+    /// Handshakes whose round-trip time was measured, over the run.
+    pub handshakes_timed: u64,
+    /// Median handshake round-trip time of the latest interval that timed one, milliseconds.
+    pub rtt_p50_ms: Option<f64>,
+    /// 95th percentile of the same, milliseconds.
+    pub rtt_p95_ms: Option<f64>,
 }
 
 /// The packet ring, evidence captures and capture files.
@@ -289,7 +307,45 @@ pub fn render(c: &Counters) -> String {
     if let Some(e) = &c.evidence {
         render_evidence(&mut o, e);
     }
+    render_tcp(&mut o, &c.tcp);
     o
+}
+
+/// TCP health: counters over the run, the handshake RTT of the latest interval as a gauge.
+fn render_tcp(o: &mut String, t: &TcpCounters) {
+    for (name, help, value) in [
+        (
+            "wirewatch_tcp_retransmissions_total",
+            "TCP segments retransmitted (as tshark's retransmission, fast and spurious).",
+            t.retransmissions,
+        ),
+        (
+            "wirewatch_tcp_out_of_order_total",
+            "TCP segments that arrived out of order.",
+            t.out_of_order,
+        ),
+        (
+            "wirewatch_tcp_handshakes_timed_total",
+            "TCP handshakes whose round-trip time was measured at the capture point.",
+            t.handshakes_timed,
+        ),
+    ] {
+        let _ = writeln!(o, "# HELP {name} {help}");
+        let _ = writeln!(o, "# TYPE {name} counter");
+        let _ = writeln!(o, "{name} {value}");
+    }
+    let name = "wirewatch_tcp_handshake_rtt_seconds";
+    let _ = writeln!(
+        o,
+        "# HELP {name} TCP handshake round-trip time at the capture point, in the latest \
+         interval that measured one."
+    );
+    let _ = writeln!(o, "# TYPE {name} gauge");
+    for (q, v) in [("0.5", t.rtt_p50_ms), ("0.95", t.rtt_p95_ms)] {
+        if let Some(ms) = v {
+            let _ = writeln!(o, "{name}{{quantile=\"{q}\"}} {}", ms / 1000.0);
+        }
+    }
 }
 
 /// The packet ring and pcap writing.
@@ -483,6 +539,22 @@ mod tests {
             },
         );
         assert!(text.contains("wirewatch_web_connections 3\n"));
+        let with_tcp = render(&Counters {
+            tcp: TcpCounters {
+                retransmissions: 7,
+                handshakes_timed: 2,
+                rtt_p50_ms: Some(12.5),
+                rtt_p95_ms: Some(40.0),
+                ..TcpCounters::default()
+            },
+            ..Counters::default()
+        });
+        assert!(with_tcp.contains("wirewatch_tcp_retransmissions_total 7\n"));
+        assert!(
+            with_tcp.contains("wirewatch_tcp_handshake_rtt_seconds{quantile=\"0.5\"} 0.0125\n")
+        );
+        assert!(with_tcp.contains("wirewatch_tcp_handshake_rtt_seconds{quantile=\"0.95\"} 0.04\n"));
+        text.push_str(&with_tcp);
         assert!(text.contains("wirewatch_web_websockets_refused_total 2\n"));
         assert!(text.contains("wirewatch_bytes_total{interface=\"eth\\\"0\"} 42"));
         assert!(text.contains("wirewatch_alerts_total{kind=\"port_scan\",severity=\"high\"} 2"));

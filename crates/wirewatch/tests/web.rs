@@ -244,6 +244,17 @@ fn the_api_reports_the_replay_like_analyze_does() {
         1
     );
     assert_eq!(value("wirewatch_dropped_packets_total", None), 0.0);
+    // TCP health: the handshakes timed in the closed intervals (the last interval closes
+    // only at exit), never more than the analysis of the same file timed.
+    let timed = reference["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["tcp_rtt_ms"].is_number())
+        .count() as f64;
+    let served = value("wirewatch_tcp_handshakes_timed_total", None);
+    assert!(timed > 0.0 && served <= timed, "{served} of {timed}");
+    assert!(text.contains("# TYPE wirewatch_tcp_retransmissions_total counter"));
     // One severity policy: the open incidents Prometheus gauges, by current severity, are the
     // dashboard's, and its threat level is the worst of them.
     let open: Vec<&serde_json::Value> = snapshot["alerts"]

@@ -15,7 +15,7 @@ use wirewatch_core::{
 };
 use wirewatch_decode::{Network, Packet, Transport};
 use wirewatch_detect::threat_level::OpenIncident;
-use wirewatch_web::metrics::{AlertCount, Counters, DetectorTime, EvidenceCounters};
+use wirewatch_web::metrics::{AlertCount, Counters, DetectorTime, EvidenceCounters, TcpCounters};
 use wirewatch_web::snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
     MAX_PACKETS, MAX_RECENT_INTERVALS, MAX_TALKERS, PacketProto, PacketSummary, Snapshot,
@@ -57,6 +57,8 @@ pub struct SnapshotBuilder {
     /// `wirewatch_alerts_open` gauge are both taken from it (bounded by the engine's cap on
     /// open incidents).
     open: std::collections::BTreeMap<u64, (String, Severity, f64)>,
+    /// TCP health for `/metrics`: counters over the run, the latest interval's RTT percentiles.
+    tcp: TcpCounters,
     /// The history database, for its counters.
     store: Option<Arc<dyn wirewatch_store::Store>>,
     /// When the last snapshot was published (wall clock: only pacing the browser's view).
@@ -87,6 +89,7 @@ impl SnapshotBuilder {
             intervals: 0,
             opened: std::collections::BTreeMap::new(),
             open: std::collections::BTreeMap::new(),
+            tcp: TcpCounters::default(),
             store: None,
             published_at: None,
             pending: false,
@@ -129,6 +132,7 @@ impl SnapshotBuilder {
                 })
                 .collect(),
             alerts_open: self.open_counts(),
+            tcp: self.tcp.clone(),
             store_queued: store.map_or(0, |s| s.queued),
             store_records_dropped: store.map_or(0, |s| s.records_dropped),
             store_write_errors: store.map_or(0, |s| s.write_errors),
@@ -321,6 +325,13 @@ impl Sink for SnapshotBuilder {
         self.opened_in_interval = 0;
         self.pps_sum += m.pps;
         self.intervals += 1;
+        self.tcp.retransmissions += m.tcp_retransmissions;
+        self.tcp.out_of_order += m.tcp_out_of_order;
+        self.tcp.handshakes_timed += m.tcp_handshakes_timed;
+        if m.tcp_handshakes_timed > 0 {
+            self.tcp.rtt_p50_ms = m.tcp_rtt_p50_ms;
+            self.tcp.rtt_p95_ms = m.tcp_rtt_p95_ms;
+        }
         self.last = Some(m.clone());
     }
 
