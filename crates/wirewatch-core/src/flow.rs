@@ -139,6 +139,10 @@ pub struct FlowRecord {
     /// conversations with the same addresses and ports on different VLANs are two flows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vlan: Option<u16>,
+    /// For a flow inside a tunnel: the tunnel and the outer packet that carried its first
+    /// packet (as Zeek's `tunnel_parents`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<Box<TunnelParent>>,
 }
 
 /// The health of one TCP connection as seen at the capture point, following Wireshark's TCP
@@ -310,5 +314,35 @@ mod tests {
         );
         s.add(u64::MAX);
         assert_eq!(s.sum_ns, u64::MAX);
+    }
+}
+
+/// The tunnel a flow travels in: its kind and the outer 5-tuple.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelParent {
+    /// `ip_in_ip`, `gre`, `erspan`, `vxlan`, `geneve`, `teredo` or `gtp_u`.
+    pub kind: String,
+    /// IP protocol of the outer packet.
+    pub ip_proto: u8,
+    /// Outer source address.
+    pub src_ip: IpAddr,
+    /// Outer source port (0 for IP-in-IP and GRE).
+    pub src_port: u16,
+    /// Outer destination address.
+    pub dst_ip: IpAddr,
+    /// Outer destination port (0 for IP-in-IP and GRE).
+    pub dst_port: u16,
+}
+
+impl TunnelParent {
+    /// `vxlan udp 192.0.2.1:40000 -> 192.0.2.2:4789`, for text columns.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {} {} -> {}",
+            self.kind,
+            ip_proto_name(self.ip_proto),
+            std::net::SocketAddr::new(self.src_ip, self.src_port),
+            std::net::SocketAddr::new(self.dst_ip, self.dst_port)
+        )
     }
 }

@@ -25,7 +25,7 @@ pub mod transaction;
 
 pub use alert::{Alert, IncidentStatus, Severity};
 pub use app::{AppCount, AppDetails, AppLabel, AppProto, AppSource, NameSource};
-pub use flow::{EndReason, FlowRecord, RttSummary, TcpHealth, TcpState};
+pub use flow::{EndReason, FlowRecord, RttSummary, TcpHealth, TcpState, TunnelParent};
 pub use frame::{Frame, LinkType};
 pub use interval::{DropCounts, HostName, IntervalMetrics, Talker};
 pub use proto::{ProtoClass, ProtocolCounts, TcpFlagCounts};

@@ -142,6 +142,7 @@ pub fn tcp_flow(
         features: None,
         tcp_health: None,
         vlan: None,
+        tunnel: None,
     }
 }
 

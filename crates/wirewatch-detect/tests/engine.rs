@@ -588,6 +588,7 @@ fn finished_flows_reach_the_brute_force_detector() {
             features: None,
             tcp_health: None,
             vlan: None,
+            tunnel: None,
         });
     }
     let alerts = e.on_interval(&interval(30, 100, 0));

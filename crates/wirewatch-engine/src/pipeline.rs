@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use wirewatch_core::IncidentStatus;
 use wirewatch_core::{
     Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp, Transaction,
+    TunnelParent,
 };
 use wirewatch_decode::{DecodeErrorKind, Packet, decode, tunnel};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
@@ -281,6 +282,17 @@ impl Engine {
             let flow = self
                 .flows
                 .ingest_with_payload(&inner, payload, frame.wire_len, ts);
+            if flow.is_some_and(|f| f.new_flow) {
+                let outer = pkt;
+                self.flows.set_tunnel_parent(&inner, || TunnelParent {
+                    kind: found.kind.name().to_string(),
+                    ip_proto: outer.ip_proto,
+                    src_ip: outer.src,
+                    src_port: outer.ports().map_or(0, |p| p.0),
+                    dst_ip: outer.dst,
+                    dst_port: outer.ports().map_or(0, |p| p.1),
+                });
+            }
             self.inspect_in_flow(&inner, payload, frame.wire_len, ts, flow);
             pkt = inner;
             data = bytes;

@@ -308,6 +308,7 @@ mod tests {
             features: None,
             tcp_health: None,
             vlan: None,
+            tunnel: None,
         }
     }
 

@@ -16,7 +16,9 @@ use std::collections::VecDeque;
 use wirewatch_core::AppProto;
 use wirewatch_core::flow::DirectionStats;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
-use wirewatch_core::{EndReason, FlowRecord, LinkType, TcpState, Timestamp, Transaction};
+use wirewatch_core::{
+    EndReason, FlowRecord, LinkType, TcpState, Timestamp, Transaction, TunnelParent,
+};
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
 
@@ -41,6 +43,8 @@ struct Entry {
     /// TCP sequence analysis (handshake RTT, retransmissions, ...), for TCP flows only. Kept
     /// inline: a separate allocation would cost a cache miss on every segment.
     tcp: Option<TcpTracker>,
+    /// The tunnel the flow travels in, when it does.
+    tunnel: Option<Box<TunnelParent>>,
 }
 
 /// What ingesting one packet did.
@@ -232,6 +236,7 @@ impl FlowTable {
                 Box::new(FlowFeatureAcc::new(responder_port))
             }),
             tcp: (key.proto == wirewatch_core::proto::IPPROTO_TCP).then(TcpTracker::new),
+            tunnel: None,
         };
         // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
         let initiator = match flags {
@@ -511,6 +516,22 @@ impl FlowTable {
         self.last_dns = entry.app.inspect(&p, &mut self.names, &mut out);
     }
 
+    /// Notes the tunnel `pkt` (an inner packet just ingested) travels in, on its flow, when that
+    /// flow has none yet.
+    pub fn set_tunnel_parent(&mut self, pkt: &Packet, parent: impl FnOnce() -> TunnelParent) {
+        let Some((mut key, _)) = FlowKey::of_packet(pkt, None) else {
+            return;
+        };
+        if self.vlan_in_key {
+            key = key.on_vlan_of(pkt);
+        }
+        if let Some(entry) = self.map.get_mut(&key)
+            && entry.tunnel.is_none()
+        {
+            entry.tunnel = Some(Box::new(parent()));
+        }
+    }
+
     /// The DNS message decoded from the last ingested packet or reassembled datagram, if it
     /// carried one.
     pub fn take_dns(&mut self) -> Option<DnsMessage> {
@@ -767,5 +788,6 @@ fn record(key: &FlowKey, mut entry: Entry, reason: EndReason, names: &HostNames)
             .map(|acc| acc.features().to_vec().into_boxed_slice()),
         tcp_health: entry.tcp.map(|t| t.health()),
         vlan: (key.vlan != 0).then_some(key.vlan),
+        tunnel: entry.tunnel,
     }
 }

@@ -174,6 +174,7 @@ fn synthetic_flow(rng: &mut Rng, i: u64, n: u64) -> FlowRecord {
         features: None,
         tcp_health: None,
         vlan: None,
+        tunnel: None,
     }
 }
 

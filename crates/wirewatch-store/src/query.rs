@@ -550,6 +550,8 @@ pub struct FlowRow {
     pub tcp_zero_windows: Option<u64>,
     /// The outermost VLAN id, when flows are keyed by VLAN (`[flows] vlan_in_key`).
     pub vlan: Option<u16>,
+    /// The tunnel a flow travels in (`vxlan udp 192.0.2.1:40000 -> 192.0.2.2:4789`).
+    pub tunnel: Option<String>,
     /// CICFlowMeter-style features, when they were computed (not part of the JSON/CSV rows:
     /// `export --format cicflowmeter` writes them).
     #[serde(skip)]
@@ -711,6 +713,7 @@ impl FlowRow {
             tcp_lost_segments: r.tcp_health.map(|h| h.lost_segments),
             tcp_zero_windows: r.tcp_health.map(|h| h.zero_windows),
             vlan: r.vlan,
+            tunnel: r.tunnel.as_ref().map(|t| t.summary()),
             features: r
                 .features
                 .as_deref()

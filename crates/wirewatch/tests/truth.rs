@@ -256,7 +256,23 @@ fn counts_match_tshark_on_the_public_corpus() {
         };
         let report = analyze_files(&[capture], &AnalyzeOptions::default(), &mut NoProgress);
         compared += 1;
-        let diffs = compare(&truth, &report, TUNNELLED.contains(&name.as_str()));
+        let tunnelled = TUNNELLED.contains(&name.as_str());
+        if tunnelled {
+            // Inner flows name the tunnel they travel in.
+            let inner = report.flows.iter().filter(|f| f.tunnel.is_some()).count();
+            assert!(inner > 0, "{name}: no flow names its tunnel");
+            assert_eq!(
+                report.tunnelled_packets > 0,
+                inner > 0,
+                "{name}: tunnelled packets without tunnelled flows"
+            );
+        } else {
+            assert!(
+                report.flows.iter().all(|f| f.tunnel.is_none()) || report.tunnelled_packets > 0,
+                "{name}: a tunnel parent without a tunnel"
+            );
+        }
+        let diffs = compare(&truth, &report, tunnelled);
         for (check, detail) in &diffs {
             match KNOWN_DIFFERENCES
                 .iter()

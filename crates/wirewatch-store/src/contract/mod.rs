@@ -194,6 +194,7 @@ pub fn sample_flow(i: u64, src: &str, dst: &str, dst_port: u16, start_s: u64) ->
         features: None,
         tcp_health,
         vlan: None,
+        tunnel: None,
     }
 }
 

@@ -33,7 +33,7 @@ const COLUMNS: &str = "proto, src_ip, src_port, dst_ip, dst_port, packets_fwd, b
     packets_rev, bytes_rev, payload_bytes_fwd, payload_bytes_rev, first_ts, last_ts, state, \
     end_reason, tcp_flags_fwd, tcp_flags_rev, app, server_name, app_source, details, reputation, \
     features, tcp_rtt_ms, tcp_retransmissions, tcp_out_of_order, tcp_lost_segments, \
-    tcp_zero_windows, vlan";
+    tcp_zero_windows, vlan, tunnel";
 
 fn sort_expr(column: &'static str) -> &'static str {
     match column {
@@ -85,6 +85,7 @@ fn flow_row(r: &Row<'_>) -> rusqlite::Result<FlowRow> {
         tcp_lost_segments: maybe(26)?,
         tcp_zero_windows: maybe(27)?,
         vlan: r.get(28)?,
+        tunnel: r.get(29)?,
         features: r.get::<_, Option<Vec<u8>>>(22)?.map(|b| {
             b.chunks_exact(4)
                 .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))

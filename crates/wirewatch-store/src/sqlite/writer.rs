@@ -148,9 +148,9 @@ pub(crate) const INSERT_FLOW: &str = "INSERT INTO flows (first_ts, last_ts, prot
     src_port, dst_ip, dst_port, packets_fwd, bytes_fwd, packets_rev, bytes_rev, \
     payload_bytes_fwd, payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason, app, \
     server_name, app_source, details, reputation, features, tcp_rtt_ms, tcp_retransmissions, \
-    tcp_out_of_order, tcp_lost_segments, tcp_zero_windows, vlan) VALUES (?1, ?2, ?3, ?4, ?5, ?6, \
-    ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, \
-    ?26, ?27, ?28, ?29)";
+    tcp_out_of_order, tcp_lost_segments, tcp_zero_windows, vlan, tunnel) VALUES (?1, ?2, ?3, ?4, \
+    ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, \
+    ?25, ?26, ?27, ?28, ?29, ?30)";
 
 pub(crate) const UPDATE_MAX_FLOW_DURATION: &str = "INSERT INTO meta (key, value) \
     VALUES ('max_flow_duration_ns', ?1) \
@@ -207,6 +207,7 @@ pub(crate) fn insert_flow(stmt: &mut Statement<'_>, f: &FlowRecord) -> rusqlite:
         tcp.map(|h| i64_of(h.lost_segments)),
         tcp.map(|h| i64_of(h.zero_windows)),
         f.vlan,
+        f.tunnel.as_ref().map(|t| t.summary()),
     ])?;
     Ok(())
 }
