@@ -183,9 +183,10 @@ impl Engine {
         let fragment = self.flows.reassembles() && pkt.fragment.is_some();
         // A fragment cut by the capture (a short snaplen) can never complete its datagram:
         // its own part is inspected as it is, as without reassembly.
-        let whole = u64::try_from(pkt.ip_bytes(frame.data).len()).unwrap_or(u64::MAX)
-            >= u64::from(pkt.ip_len);
-        let held = fragment && whole && pkt.fragment.is_some_and(|f| f.more || f.offset != 0);
+        let held = fragment
+            && pkt.fragment.is_some_and(|f| f.more || f.offset != 0)
+            && u64::try_from(pkt.ip_bytes(frame.data).len()).unwrap_or(u64::MAX)
+                >= u64::from(pkt.ip_len);
         let payload = if held {
             &[][..]
         } else {

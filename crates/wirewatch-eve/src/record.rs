@@ -174,7 +174,7 @@ pub fn format_timestamp(ts: Timestamp) -> String {
 }
 
 /// One EVE line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EveRecord {
     /// Packet time of the event (flows: their last packet; alerts: their latest evidence).
     pub timestamp: String,
@@ -235,10 +235,10 @@ pub struct EveRecord {
     pub http: Option<crate::transaction::EveHttp>,
     /// The TLS handshake (`tls` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<crate::transaction::EveTls>,
+    pub tls: Option<crate::transaction::EveHello>,
     /// The QUIC handshake (`quic` events).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quic: Option<crate::transaction::EveQuic>,
+    pub quic: Option<crate::transaction::EveHello>,
     /// What Wirewatch knows beyond Suricata's fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wirewatch: Option<EveExtras>,
@@ -573,11 +573,8 @@ impl EveRecord {
                 alerted,
             }),
             tcp,
-            dns: None,
-            http: None,
-            tls: None,
-            quic: None,
             wirewatch: Some(extras),
+            ..EveRecord::default()
         }
     }
 
@@ -653,13 +650,8 @@ impl EveRecord {
                 severity: suricata_severity(alert.severity),
                 metadata,
             }),
-            flow: None,
-            tcp: None,
-            dns: None,
-            http: None,
-            tls: None,
-            quic: None,
             wirewatch: Some(extras),
+            ..EveRecord::default()
         }
     }
 }

@@ -70,30 +70,14 @@ pub struct EveHttp {
     pub length: Option<u32>,
 }
 
-/// The `tls` object.
+/// The `tls` object of a `tls` event, and the `quic` object of a `quic` event (the same
+/// fields: what the client's hello says).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EveTls {
+pub struct EveHello {
     /// Server name indication.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sni: Option<String>,
     /// Version as Suricata writes it (`TLS 1.3`, `TLS 1.2`, `SSLv3`, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
-    /// The first part of the JA4 fingerprint.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ja4_a: Option<String>,
-    /// ALPN protocols the client offered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub client_alpns: Vec<String>,
-}
-
-/// The `quic` object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EveQuic {
-    /// Server name indication.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sni: Option<String>,
-    /// The TLS version inside (`TLS 1.3`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// The first part of the JA4 fingerprint.
@@ -131,20 +115,9 @@ pub fn from_transaction(t: &Transaction, seed: u16) -> Vec<EveRecord> {
             dest_ip: Some(dst.0),
             dest_port: Some(dst.1),
             proto: Some(proto_name(t.ip_proto).into_owned()),
-            icmp_type: None,
-            icmp_code: None,
-            response_icmp_type: None,
-            response_icmp_code: None,
             community_id: Some(render(&digest)),
             app_proto: Some(event_type.to_string()),
-            alert: None,
-            flow: None,
-            tcp: None,
-            dns: None,
-            http: None,
-            tls: None,
-            quic: None,
-            wirewatch: None,
+            ..EveRecord::default()
         }
     };
     match &t.details {
@@ -203,24 +176,19 @@ pub fn from_transaction(t: &Transaction, seed: u16) -> Vec<EveRecord> {
             });
             vec![r]
         }
-        TransactionDetails::Tls(tls) if tls.quic => {
-            let mut r = base("quic", t.ts, false);
-            r.quic = Some(EveQuic {
-                sni: tls.sni.clone(),
-                version: tls.version.as_deref().map(suricata_version),
-                ja4_a: tls.ja4_a.clone(),
-                client_alpns: tls.alpn.clone(),
-            });
-            vec![r]
-        }
         TransactionDetails::Tls(tls) => {
-            let mut r = base("tls", t.ts, false);
-            r.tls = Some(EveTls {
+            let hello = EveHello {
                 sni: tls.sni.clone(),
                 version: tls.version.as_deref().map(suricata_version),
                 ja4_a: tls.ja4_a.clone(),
                 client_alpns: tls.alpn.clone(),
-            });
+            };
+            let mut r = base(if tls.quic { "quic" } else { "tls" }, t.ts, false);
+            if tls.quic {
+                r.quic = Some(hello);
+            } else {
+                r.tls = Some(hello);
+            }
             vec![r]
         }
     }

@@ -8,7 +8,7 @@ use crate::hostnames::HostNames;
 use crate::key::{FlowKey, KeySide};
 use crate::reassembly::{Outcome, Reassembled, Reassembler, ReassemblyStats};
 use crate::tcp_health::{SegmentFields, TcpSegment, TcpTracker};
-use crate::transactions::{Ends, Outbox};
+use crate::transactions::{Ends, TransactionLog};
 use foldhash::fast::FixedState;
 use hashlink::LinkedHashMap;
 use hashlink::linked_hash_map::RawEntryMut;
@@ -135,12 +135,8 @@ pub struct FlowTable {
     names: HostNames,
     /// The DNS message decoded from the last ingested packet, for the detectors.
     last_dns: Option<DnsMessage>,
-    /// Transactions ready for the engine ([`FlowTable::drain_transactions`]).
-    transactions: Vec<Transaction>,
-    /// The most transactions a flow logs.
-    max_transactions_per_flow: u32,
-    /// Half-done transactions held by all flows together.
-    transactions_pending: usize,
+    /// Transactions ready for the engine ([`FlowTable::drain_transactions`]) and their bounds.
+    transactions: TransactionLog,
     /// IP fragment reassembly, when on.
     reassembler: Option<Reassembler>,
 }
@@ -172,9 +168,7 @@ impl FlowTable {
                 0
             }),
             last_dns: None,
-            transactions: Vec::new(),
-            max_transactions_per_flow: config.max_transactions_per_flow,
-            transactions_pending: 0,
+            transactions: TransactionLog::new(config.max_transactions_per_flow),
             reassembler: config
                 .ip_reassembly
                 .then(|| Reassembler::new(&config.reassembly)),
@@ -335,14 +329,7 @@ impl FlowTable {
                 forward,
                 bytes: payload,
             };
-            let mut out = Outbox {
-                ready: &mut self.transactions,
-                max_per_flow: self.max_transactions_per_flow,
-                omitted: &mut self.stats.transactions_omitted,
-                pending: &mut self.transactions_pending,
-                ts,
-                ends: ends(&key, entry.initiator),
-            };
+            let mut out = self.transactions.outbox(ts, ends(&key, entry.initiator));
             self.last_dns = entry.app.inspect(&p, &mut self.names, &mut out);
         }
         let app = entry.app.label.proto;
@@ -505,14 +492,7 @@ impl FlowTable {
             forward: side == entry.initiator,
             bytes: payload,
         };
-        let mut out = Outbox {
-            ready: &mut self.transactions,
-            max_per_flow: self.max_transactions_per_flow,
-            omitted: &mut self.stats.transactions_omitted,
-            pending: &mut self.transactions_pending,
-            ts,
-            ends: ends(&key, entry.initiator),
-        };
+        let mut out = self.transactions.outbox(ts, ends(&key, entry.initiator));
         self.last_dns = entry.app.inspect(&p, &mut self.names, &mut out);
     }
 
@@ -576,6 +556,8 @@ impl FlowTable {
                 .as_ref()
                 .map(Reassembler::stats)
                 .unwrap_or_default(),
+            transactions: self.transactions.logged,
+            transactions_omitted: self.transactions.omitted,
             ..self.stats
         }
     }
@@ -648,14 +630,9 @@ impl FlowTable {
 
     fn finish(&mut self, key: FlowKey, mut entry: Entry, reason: EndReason) {
         self.stats.finished += 1;
-        let mut out = Outbox {
-            ready: &mut self.transactions,
-            max_per_flow: self.max_transactions_per_flow,
-            omitted: &mut self.stats.transactions_omitted,
-            pending: &mut self.transactions_pending,
-            ts: entry.last_ts,
-            ends: ends(&key, entry.initiator),
-        };
+        let mut out = self
+            .transactions
+            .outbox(entry.last_ts, ends(&key, entry.initiator));
         entry.app.flush_transactions(&mut out);
         self.finished.push(record(&key, entry, reason, &self.names));
     }
@@ -663,8 +640,7 @@ impl FlowTable {
     /// Transactions completed since the last call (and those of flows that ended), oldest
     /// first. Drain after every packet: the buffer holds only what one packet completed.
     pub fn drain_transactions(&mut self) -> std::vec::Drain<'_, Transaction> {
-        self.stats.transactions += self.transactions.len() as u64;
-        self.transactions.drain(..)
+        self.transactions.drain()
     }
 }
 

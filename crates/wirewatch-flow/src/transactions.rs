@@ -34,20 +34,72 @@ pub(crate) struct Ends {
     pub server: (IpAddr, u16),
 }
 
-/// Where a flow's finished transactions go, and the rules they follow.
-pub(crate) struct Outbox<'a> {
-    /// The table's ready transactions.
-    pub ready: &'a mut Vec<Transaction>,
+/// The table's transactions: those ready for the engine, and the bounds every flow shares.
+#[derive(Debug)]
+pub(crate) struct TransactionLog {
+    /// Ready for the engine (drained after every packet).
+    ready: Vec<Transaction>,
     /// The most a flow logs.
-    pub max_per_flow: u32,
-    /// Transactions not logged because a flow reached the cap.
-    pub omitted: &'a mut u64,
-    /// Half-done transactions in the whole table (at most [`MAX_PENDING_TOTAL`]).
-    pub pending: &'a mut usize,
+    max_per_flow: u32,
+    /// Half-done transactions held by all flows together (at most [`MAX_PENDING_TOTAL`]).
+    pending: usize,
+    /// Transactions handed to the engine.
+    pub logged: u64,
+    /// Transactions not logged because their flow reached `max_per_flow`.
+    pub omitted: u64,
+}
+
+impl TransactionLog {
+    /// An empty log; a flow logs at most `max_per_flow` transactions.
+    pub(crate) fn new(max_per_flow: u32) -> Self {
+        TransactionLog {
+            ready: Vec::new(),
+            max_per_flow,
+            pending: 0,
+            logged: 0,
+            omitted: 0,
+        }
+    }
+
+    /// Where the transactions of a packet seen at `ts` in the flow between `ends` go.
+    pub(crate) fn outbox(&mut self, ts: Timestamp, ends: Ends) -> Outbox<'_> {
+        Outbox {
+            log: self,
+            ts,
+            ends,
+        }
+    }
+
+    /// The transactions ready since the last call, oldest first.
+    pub(crate) fn drain(&mut self) -> std::vec::Drain<'_, Transaction> {
+        self.logged += self.ready.len() as u64;
+        self.ready.drain(..)
+    }
+}
+
+/// Where one packet's transactions go: the table's log, with the packet's time and flow.
+pub(crate) struct Outbox<'a> {
+    log: &'a mut TransactionLog,
     /// The packet's time.
-    pub ts: Timestamp,
+    ts: Timestamp,
     /// The flow's ends.
-    pub ends: Ends,
+    ends: Ends,
+}
+
+impl Outbox<'_> {
+    /// Takes a place for a half-done transaction; false when the table holds all it may.
+    fn hold(&mut self) -> bool {
+        if self.log.pending >= MAX_PENDING_TOTAL {
+            return false;
+        }
+        self.log.pending += 1;
+        true
+    }
+
+    /// Gives a half-done transaction's place back.
+    fn release(&mut self) {
+        self.log.pending = self.log.pending.saturating_sub(1);
+    }
 }
 
 /// A query waiting for its response.
@@ -69,12 +121,12 @@ pub(crate) struct FlowTransactions {
 
 impl FlowTransactions {
     fn emit(&mut self, out: &mut Outbox<'_>, ts: Timestamp, details: TransactionDetails) {
-        if self.logged >= out.max_per_flow {
-            *out.omitted += 1;
+        if self.logged >= out.log.max_per_flow {
+            out.log.omitted += 1;
             return;
         }
         self.logged += 1;
-        out.ready.push(Transaction {
+        out.log.ready.push(Transaction {
             ts,
             ip_proto: out.ends.ip_proto,
             src_ip: out.ends.client.0,
@@ -91,36 +143,37 @@ impl FlowTransactions {
             if self.dns.len() >= MAX_PENDING_DNS
                 && let Some(old) = self.dns.pop_front()
             {
-                *out.pending = out.pending.saturating_sub(1);
+                out.release();
                 self.emit(out, old.ts, TransactionDetails::Dns(old.tx));
             }
             let mut tx = question(msg);
             tx.query_seen = true;
-            if *out.pending >= MAX_PENDING_TOTAL {
+            if out.hold() {
+                self.dns.push_back(PendingDns { ts: out.ts, tx });
+            } else {
                 self.emit(out, out.ts, TransactionDetails::Dns(tx));
-                return;
             }
-            *out.pending += 1;
-            self.dns.push_back(PendingDns { ts: out.ts, tx });
             return;
         }
-        let (ts, mut tx) = match self.dns.iter().position(|p| p.tx.id == msg.id) {
-            Some(i) => match self.dns.remove(i) {
-                Some(p) => {
-                    *out.pending = out.pending.saturating_sub(1);
-                    let latency = out.ts.since(p.ts) as f64 / 1e6;
-                    let mut tx = p.tx;
-                    tx.latency_ms = Some(latency);
-                    (p.ts, tx)
+        let asked = self
+            .dns
+            .iter()
+            .position(|p| p.tx.id == msg.id)
+            .and_then(|i| self.dns.remove(i));
+        let (ts, mut tx) = match asked {
+            Some(p) => {
+                out.release();
+                let mut tx = p.tx;
+                tx.latency_ms = Some(out.ts.since(p.ts) as f64 / 1e6);
+                if tx.query.is_none() {
+                    let answered = question(msg);
+                    tx.query = answered.query;
+                    tx.qtype = answered.qtype;
                 }
-                None => (out.ts, question(msg)),
-            },
+                (p.ts, tx)
+            }
             None => (out.ts, question(msg)),
         };
-        if tx.query.is_none() {
-            tx.query = question(msg).query;
-            tx.qtype = question(msg).qtype;
-        }
         tx.rcode = Some(dns::rcode_name(msg.rcode).to_string());
         for a in msg.answers.iter().take(MAX_DNS_ANSWERS) {
             tx.answers.push(DnsAnswerRecord {
@@ -143,15 +196,14 @@ impl FlowTransactions {
     /// An HTTP request: a pending one is logged without its response first.
     pub(crate) fn http_request(&mut self, req: HttpTransaction, out: &mut Outbox<'_>) {
         if let Some((ts, old)) = self.http.take() {
-            *out.pending = out.pending.saturating_sub(1);
+            out.release();
             self.emit(out, ts, TransactionDetails::Http(old));
         }
-        if *out.pending >= MAX_PENDING_TOTAL {
+        if out.hold() {
+            self.http = Some((out.ts, req));
+        } else {
             self.emit(out, out.ts, TransactionDetails::Http(req));
-            return;
         }
-        *out.pending += 1;
-        self.http = Some((out.ts, req));
     }
 
     /// An HTTP response: completes the pending request (or is logged alone).
@@ -169,14 +221,13 @@ impl FlowTransactions {
     /// once: the server's hello is encrypted).
     pub(crate) fn tls_client_hello(&mut self, hello: TlsTransaction, out: &mut Outbox<'_>) {
         if let Some((ts, old)) = self.tls.take() {
-            *out.pending = out.pending.saturating_sub(1);
+            out.release();
             self.emit(out, ts, TransactionDetails::Tls(old));
         }
-        if hello.quic || *out.pending >= MAX_PENDING_TOTAL {
-            self.emit(out, out.ts, TransactionDetails::Tls(hello));
-        } else {
-            *out.pending += 1;
+        if !hello.quic && out.hold() {
             self.tls = Some((out.ts, hello));
+        } else {
+            self.emit(out, out.ts, TransactionDetails::Tls(hello));
         }
     }
 
@@ -195,15 +246,15 @@ impl FlowTransactions {
     /// The flow ended: what still waits for its other half is logged as it is.
     pub(crate) fn flush(&mut self, out: &mut Outbox<'_>) {
         while let Some(p) = self.dns.pop_front() {
-            *out.pending = out.pending.saturating_sub(1);
+            out.release();
             self.emit(out, p.ts, TransactionDetails::Dns(p.tx));
         }
         if let Some((ts, tx)) = self.http.take() {
-            *out.pending = out.pending.saturating_sub(1);
+            out.release();
             self.emit(out, ts, TransactionDetails::Http(tx));
         }
         if let Some((ts, tx)) = self.tls.take() {
-            *out.pending = out.pending.saturating_sub(1);
+            out.release();
             self.emit(out, ts, TransactionDetails::Tls(tx));
         }
     }
@@ -257,37 +308,25 @@ mod tests {
 
     fn drive(
         f: &mut FlowTransactions,
-        ready: &mut Vec<Transaction>,
-        omitted: &mut u64,
+        log: &mut TransactionLog,
         secs: u64,
-        cap: u32,
         act: impl FnOnce(&mut FlowTransactions, &mut Outbox<'_>),
     ) {
-        let mut pending =
-            f.dns.len() + usize::from(f.http.is_some()) + usize::from(f.tls.is_some());
-        let mut out = Outbox {
-            ready,
-            max_per_flow: cap,
-            omitted,
-            pending: &mut pending,
-            ts: Timestamp::from_secs_nanos(secs, 0),
-            ends: ends(),
-        };
-        act(f, &mut out);
+        act(
+            f,
+            &mut log.outbox(Timestamp::from_secs_nanos(secs, 0), ends()),
+        );
     }
 
     #[test]
     fn a_query_and_its_response_are_one_transaction_with_latency() {
-        let (mut f, mut ready, mut omitted) = (FlowTransactions::default(), Vec::new(), 0);
-        drive(&mut f, &mut ready, &mut omitted, 10, 100, |f, o| {
-            f.dns(&dns(7, false), o)
-        });
-        assert!(ready.is_empty(), "waits for its response");
-        drive(&mut f, &mut ready, &mut omitted, 12, 100, |f, o| {
-            f.dns(&dns(7, true), o)
-        });
-        assert_eq!(ready.len(), 1);
-        let t = &ready[0];
+        let mut f = FlowTransactions::default();
+        let mut log = TransactionLog::new(100);
+        drive(&mut f, &mut log, 10, |f, o| f.dns(&dns(7, false), o));
+        assert!(log.ready.is_empty(), "waits for its response");
+        drive(&mut f, &mut log, 12, |f, o| f.dns(&dns(7, true), o));
+        assert_eq!(log.ready.len(), 1);
+        let t = &log.ready[0];
         assert_eq!(t.ts, Timestamp::from_secs_nanos(10, 0));
         let TransactionDetails::Dns(d) = &t.details else {
             panic!("not dns: {t:?}");
@@ -301,36 +340,26 @@ mod tests {
 
     #[test]
     fn the_table_wide_cap_logs_new_requests_at_once_instead_of_holding_them() {
-        let (mut f, mut ready, mut omitted) = (FlowTransactions::default(), Vec::new(), 0);
-        let mut pending = MAX_PENDING_TOTAL;
-        let mut out = Outbox {
-            ready: &mut ready,
-            max_per_flow: 100,
-            omitted: &mut omitted,
-            pending: &mut pending,
-            ts: Timestamp::from_secs_nanos(1, 0),
-            ends: ends(),
-        };
-        f.dns(&dns(1, false), &mut out);
-        assert_eq!(*out.pending, MAX_PENDING_TOTAL, "nothing more is held");
-        assert_eq!(out.ready.len(), 1, "logged at once, unanswered");
+        let mut f = FlowTransactions::default();
+        let mut log = TransactionLog::new(100);
+        log.pending = MAX_PENDING_TOTAL;
+        drive(&mut f, &mut log, 1, |f, o| f.dns(&dns(1, false), o));
+        assert_eq!(log.pending, MAX_PENDING_TOTAL, "nothing more is held");
+        assert_eq!(log.ready.len(), 1, "logged at once, unanswered");
         assert!(f.dns.is_empty());
     }
 
     #[test]
     fn unanswered_queries_are_logged_when_the_flow_ends_and_when_too_many_wait() {
-        let (mut f, mut ready, mut omitted) = (FlowTransactions::default(), Vec::new(), 0);
+        let mut f = FlowTransactions::default();
+        let mut log = TransactionLog::new(1_000);
         for id in 0..(MAX_PENDING_DNS as u16 + 3) {
-            drive(&mut f, &mut ready, &mut omitted, 1, 1_000, |f, o| {
-                f.dns(&dns(id, false), o)
-            });
+            drive(&mut f, &mut log, 1, |f, o| f.dns(&dns(id, false), o));
         }
-        assert_eq!(ready.len(), 3, "the oldest make room");
-        drive(&mut f, &mut ready, &mut omitted, 2, 1_000, |f, o| {
-            f.flush(o)
-        });
-        assert_eq!(ready.len(), MAX_PENDING_DNS + 3);
-        assert!(ready.iter().all(|t| matches!(
+        assert_eq!(log.ready.len(), 3, "the oldest make room");
+        drive(&mut f, &mut log, 2, |f, o| f.flush(o));
+        assert_eq!(log.ready.len(), MAX_PENDING_DNS + 3);
+        assert!(log.ready.iter().all(|t| matches!(
             &t.details,
             TransactionDetails::Dns(d) if d.rcode.is_none() && d.latency_ms.is_none()
         )));
@@ -338,20 +367,20 @@ mod tests {
 
     #[test]
     fn the_per_flow_cap_counts_what_it_leaves_out() {
-        let (mut f, mut ready, mut omitted) = (FlowTransactions::default(), Vec::new(), 0);
+        let mut f = FlowTransactions::default();
+        let mut log = TransactionLog::new(4);
         for id in 0..10 {
-            drive(&mut f, &mut ready, &mut omitted, 1, 4, |f, o| {
-                f.dns(&dns(id, true), o)
-            });
+            drive(&mut f, &mut log, 1, |f, o| f.dns(&dns(id, true), o));
         }
-        assert_eq!(ready.len(), 4);
-        assert_eq!(omitted, 6);
+        assert_eq!(log.ready.len(), 4);
+        assert_eq!(log.omitted, 6);
     }
 
     #[test]
     fn http_and_tls_pair_their_halves() {
-        let (mut f, mut ready, mut omitted) = (FlowTransactions::default(), Vec::new(), 0);
-        drive(&mut f, &mut ready, &mut omitted, 1, 100, |f, o| {
+        let mut f = FlowTransactions::default();
+        let mut log = TransactionLog::new(100);
+        drive(&mut f, &mut log, 1, |f, o| {
             f.http_request(
                 HttpTransaction {
                     method: Some("GET".into()),
@@ -368,21 +397,25 @@ mod tests {
                 o,
             );
         });
-        assert_eq!(ready.len(), 1, "TLS over TCP waits for the server's hello");
-        drive(&mut f, &mut ready, &mut omitted, 2, 100, |f, o| {
+        assert_eq!(
+            log.ready.len(),
+            1,
+            "TLS over TCP waits for the server's hello"
+        );
+        drive(&mut f, &mut log, 2, |f, o| {
             f.tls_server_hello("TLSv1.3".into(), 0x1301, o)
         });
-        assert_eq!(ready.len(), 2);
-        let TransactionDetails::Http(h) = &ready[0].details else {
+        assert_eq!(log.ready.len(), 2);
+        let TransactionDetails::Http(h) = &log.ready[0].details else {
             panic!("not http");
         };
         assert_eq!((h.method.as_deref(), h.status), (Some("GET"), Some(200)));
-        let TransactionDetails::Tls(t) = &ready[1].details else {
+        let TransactionDetails::Tls(t) = &log.ready[1].details else {
             panic!("not tls");
         };
         assert_eq!(t.sni.as_deref(), Some("example.org"));
         assert_eq!(t.version.as_deref(), Some("TLSv1.3"));
-        assert_eq!(ready[1].ts, Timestamp::from_secs_nanos(1, 0));
+        assert_eq!(log.ready[1].ts, Timestamp::from_secs_nanos(1, 0));
         assert!(t.server_hello_seen);
     }
 }

@@ -144,21 +144,21 @@ impl ReportCollector {
         }
     }
 
-    /// Keeps `item` in `kept` within `cap`: the first ones, or the latest ones when rolling.
-    /// Returns whether something was left out.
-    fn keep<T>(
+    /// Keeps a copy of `item` in `kept` within `cap`: the first ones, or the latest ones when
+    /// rolling (an item left out is never copied). Returns whether something was left out.
+    fn keep<T: Clone>(
         kept: &mut std::collections::VecDeque<T>,
-        item: T,
+        item: &T,
         cap: usize,
         rolling: bool,
     ) -> bool {
         if kept.len() < cap {
-            kept.push_back(item);
+            kept.push_back(item.clone());
             return false;
         }
         if rolling && cap > 0 {
             kept.pop_front();
-            kept.push_back(item);
+            kept.push_back(item.clone());
         }
         true
     }
@@ -196,27 +196,16 @@ impl ReportCollector {
 
 impl Sink for ReportCollector {
     fn transaction(&mut self, transaction: &Transaction) {
-        let slot = kind_slot(transaction);
-        let lists = &mut self.transactions;
-        if self.rolling || lists.kept[slot].len() < self.max_transactions {
-            let kept = &mut lists.kept[slot];
-            if Self::keep(
-                kept,
-                transaction.clone(),
-                self.max_transactions,
-                self.rolling,
-            ) {
-                lists.omitted += 1;
-            }
-        } else {
-            lists.omitted += 1;
+        let kept = &mut self.transactions.kept[kind_slot(transaction)];
+        if Self::keep(kept, transaction, self.max_transactions, self.rolling) {
+            self.transactions.omitted += 1;
         }
     }
 
     fn interval(&mut self, metrics: &IntervalMetrics) {
         if Self::keep(
             &mut self.intervals,
-            metrics.clone(),
+            metrics,
             self.max_intervals,
             self.rolling,
         ) {
@@ -226,16 +215,7 @@ impl Sink for ReportCollector {
 
     fn flow(&mut self, record: &FlowRecord) {
         self.app_totals.add(record);
-        if self.rolling || self.flows.len() < self.max_flows {
-            if Self::keep(
-                &mut self.flows,
-                record.clone(),
-                self.max_flows,
-                self.rolling,
-            ) {
-                self.flows_omitted += 1;
-            }
-        } else {
+        if Self::keep(&mut self.flows, record, self.max_flows, self.rolling) {
             self.flows_omitted += 1;
         }
     }

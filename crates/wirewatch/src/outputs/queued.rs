@@ -45,7 +45,8 @@ struct Shared {
 pub struct Queued {
     /// What the output is called in messages.
     name: String,
-    tx: Option<SyncSender<Event>>,
+    /// Each event with its estimated bytes (what it adds to `queued_bytes`).
+    tx: Option<SyncSender<(Event, u64)>>,
     handle: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
     /// Wait for room instead of dropping.
@@ -100,7 +101,7 @@ impl Queued {
                 std::thread::sleep(Duration::from_millis(1));
             }
             self.shared.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
-            if tx.send(event).is_err() {
+            if tx.send((event, bytes)).is_err() {
                 self.shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
             }
             return;
@@ -110,7 +111,7 @@ impl Queued {
             return;
         }
         self.shared.queued_bytes.fetch_add(bytes, Ordering::Relaxed);
-        match tx.try_send(event) {
+        match tx.try_send((event, bytes)) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
@@ -234,26 +235,18 @@ fn push_problem(shared: &Shared, problem: String) {
 }
 
 /// The writer thread: hands each event to `inner` until the queue closes, then finishes it.
-fn write_loop(rx: &Receiver<Event>, mut inner: Box<dyn Sink + Send>, shared: &Shared) {
-    for event in rx {
+fn write_loop(rx: &Receiver<(Event, u64)>, mut inner: Box<dyn Sink + Send>, shared: &Shared) {
+    for (event, bytes) in rx {
         match event {
-            Event::Record(record, status) => {
-                let bytes = record.approx_bytes();
-                match &*record {
-                    Record::Interval(m) => inner.interval(m),
-                    Record::Flow(f) => inner.flow(f),
-                    Record::Alert(a) => inner.alert(a, status),
-                }
-                shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
-            }
-            Event::Transaction(t) => {
-                inner.transaction(&t);
-                shared
-                    .queued_bytes
-                    .fetch_sub(transaction_bytes(&t), Ordering::Relaxed);
-            }
+            Event::Record(record, status) => match &*record {
+                Record::Interval(m) => inner.interval(m),
+                Record::Flow(f) => inner.flow(f),
+                Record::Alert(a) => inner.alert(a, status),
+            },
+            Event::Transaction(t) => inner.transaction(&t),
             Event::Flush => inner.persist(),
         }
+        shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);
         while let Some(p) = inner.take_problem() {
             push_problem(shared, p);
         }
