@@ -311,6 +311,10 @@ pub struct TlsSummary {
     /// JA4 fingerprint section a (`t13d1516h2`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ja4_a: Option<String>,
+    /// The whole JA4 fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), when the hello's
+    /// cipher list and extensions were captured whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
 }
 
 /// SSH identification banners of a flow.

@@ -153,6 +153,9 @@ pub struct TlsTransaction {
     /// The JA4 fingerprint's first part (protocol, version, SNI, counts, ALPN).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja4_a: Option<String>,
+    /// The whole JA4 fingerprint, when the hello's lists were captured whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
     /// The server's hello was seen.
     pub server_hello_seen: bool,
 }

@@ -83,6 +83,9 @@ pub struct EveHello {
     /// The first part of the JA4 fingerprint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ja4_a: Option<String>,
+    /// The whole JA4 fingerprint (Suricata's `tls.ja4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ja4: Option<String>,
     /// ALPN protocols the client offered.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub client_alpns: Vec<String>,
@@ -181,6 +184,7 @@ pub fn from_transaction(t: &Transaction, seed: u16) -> Vec<EveRecord> {
                 sni: tls.sni.clone(),
                 version: tls.version.as_deref().map(suricata_version),
                 ja4_a: tls.ja4_a.clone(),
+                ja4: tls.ja4.clone(),
                 client_alpns: tls.alpn.clone(),
             };
             let mut r = base(if tls.quic { "quic" } else { "tls" }, t.ts, false);

@@ -290,15 +290,19 @@ impl AppState {
                 .map(tls::TlsName::to_string_lossy)
                 .collect();
         }
+        // A QUIC handshake is fingerprinted with a leading `q` (JA4 spec).
+        let transport = |s: &str| {
+            if proto == AppProto::Quic {
+                format!("q{}", s.get(1..).unwrap_or_default())
+            } else {
+                s.to_string()
+            }
+        };
         if t.ja4_a.is_none() {
-            t.ja4_a = ch.ja4_a().map(|a| {
-                // A QUIC handshake is fingerprinted with a leading `q` (JA4 spec).
-                if proto == AppProto::Quic {
-                    format!("q{}", a.get(1..).unwrap_or_default())
-                } else {
-                    a.to_string()
-                }
-            });
+            t.ja4_a = ch.ja4_a().map(transport);
+        }
+        if t.ja4.is_none() {
+            t.ja4 = ch.ja4_full().as_deref().map(transport);
         }
         let hello = TlsTransaction {
             quic: proto == AppProto::Quic,
@@ -306,6 +310,7 @@ impl AppState {
             version: t.version.clone(),
             alpn: t.alpn.clone(),
             ja4_a: t.ja4_a.clone(),
+            ja4: t.ja4.clone(),
             ..TlsTransaction::default()
         };
         self.transactions().tls_client_hello(hello, out);

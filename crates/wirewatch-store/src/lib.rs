@@ -178,6 +178,7 @@ impl Record {
                     + d.tls.as_ref().map_or(0, |t| {
                         128 + s(&t.version)
                             + s(&t.ja4_a)
+                            + s(&t.ja4)
                             + t.alpn.iter().map(|a| 24 + a.len()).sum::<usize>()
                     })
                     + d.ssh

@@ -623,6 +623,8 @@ pub struct AppColumns {
     pub tls_cipher: Option<u16>,
     /// JA4 section a of the client hello.
     pub ja4_a: Option<String>,
+    /// The whole JA4 fingerprint of the client hello.
+    pub ja4: Option<String>,
     /// QUIC version (`0x00000001`, `0x6b3343cf`, or a gQUIC tag like `Q046`).
     pub quic_version: Option<String>,
     /// SSH client software.
@@ -658,6 +660,7 @@ impl AppColumns {
             c.tls_alpn = t.alpn.clone();
             c.tls_cipher = t.cipher;
             c.ja4_a = t.ja4_a.clone();
+            c.ja4 = t.ja4.clone();
         }
         c.quic_version = d.quic_version.map(quic_version_name);
         if let Some(s) = &d.ssh {

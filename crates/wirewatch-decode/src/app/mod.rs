@@ -5,6 +5,7 @@
 pub mod dns;
 pub mod fuzz;
 pub mod http;
+pub mod ja4;
 pub mod quic;
 pub mod ssh;
 pub mod tls;

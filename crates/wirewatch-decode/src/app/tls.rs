@@ -11,8 +11,11 @@
 //! Names returned here come from the network: render them with [`TlsName::to_string_lossy`]
 //! (or `Display`), which escapes every non-printable byte.
 
+use super::ja4::{self, Ja4Hash};
 use crate::read::Cursor;
 use core::fmt;
+
+pub use super::ja4::{JA4_A_LEN, JA4_HASH_LEN};
 
 /// Longest server name or ALPN protocol kept, in bytes. DNS names are at most 253 bytes and ALPN
 /// identifiers at most 255, so real names are never cut; longer ones are cut to this length.
@@ -26,8 +29,6 @@ pub const MAX_EXTENSIONS: usize = 64;
 /// Cipher suites inspected for GREASE in one ClientHello. Real clients offer fewer than 100;
 /// entries past the cap are counted without being inspected.
 pub const MAX_CIPHERS: usize = 128;
-/// Length of the JA4_a section (`t13d1516h2`).
-pub const JA4_A_LEN: usize = 10;
 
 /// Server-name entries inspected in the SNI extension (only the first `host_name` is kept; the
 /// RFC allows one per type).
@@ -141,9 +142,13 @@ pub struct ClientHello {
     pub extension_count: u16,
     /// JA4_a section (`t13d1516h2`) built from what parsed: transport `t`, version, `d`/`i` for
     /// SNI present or not, cipher and extension counts (capped at 99), first and last character
-    /// of the first ALPN. The hashed JA4_b/JA4_c sections are not computed (no SHA-256 in the
-    /// dependency tree). A QUIC caller replaces the leading `t` with `q`.
+    /// of the first ALPN. A QUIC caller replaces the leading `t` with `q`.
     pub ja4: Option<[u8; JA4_A_LEN]>,
+    /// JA4_b (hash of the sorted cipher suites), when the cipher list was captured whole.
+    pub ja4_b: Option<Ja4Hash>,
+    /// JA4_c (hash of the sorted extensions and the signature algorithms), when every
+    /// extension was captured.
+    pub ja4_c: Option<Ja4Hash>,
     /// Whether the record and the whole handshake message were captured.
     pub complete: bool,
     /// Why parsing stopped early, if it did.
@@ -154,6 +159,14 @@ impl ClientHello {
     /// The JA4_a section as text (always ASCII).
     pub fn ja4_a(&self) -> Option<&str> {
         self.ja4.as_ref().and_then(|a| core::str::from_utf8(a).ok())
+    }
+
+    /// The whole JA4 fingerprint (`t13d1516h2_8daaf6152771_e5627efa2ab1`), when all three
+    /// sections are known.
+    pub fn ja4_full(&self) -> Option<String> {
+        let text = |h: &Ja4Hash| core::str::from_utf8(h).ok().map(str::to_owned);
+        let (b, c) = (text(self.ja4_b.as_ref()?)?, text(self.ja4_c.as_ref()?)?);
+        Some(format!("{}_{b}_{c}", self.ja4_a()?))
     }
 
     /// The version the client prefers: highest of supported_versions, else `client_version`.
@@ -268,6 +281,8 @@ pub fn parse_client_hello_message(msg: &[u8]) -> Option<ClientHello> {
         cipher_count: 0,
         extension_count: 0,
         ja4: None,
+        ja4_b: None,
+        ja4_c: None,
         complete: !msg_cut,
         stop: None,
     };
@@ -279,7 +294,7 @@ pub fn parse_client_hello_message(msg: &[u8]) -> Option<ClientHello> {
         // The whole message is here, so running out of bytes means a length field lied.
         hello.stop = Some(TlsStop::Malformed);
     }
-    hello.ja4 = Some(ja4_a(&hello, sni_seen));
+    hello.ja4 = Some(ja4::section_a(&hello, sni_seen));
     Some(hello)
 }
 
@@ -311,12 +326,14 @@ fn client_body(
     if ciphers.len() % 2 != 0 {
         return Some(TlsStop::Malformed);
     }
+    hello.ja4_b = ja4::section_b(ciphers);
     match r.vec8_lax() {
         Some((_, false)) => {}
         _ => return Some(TlsStop::Truncated),
     }
     if r.at_end() {
         // A hello without extensions (pre-TLS 1.2 clients).
+        hello.ja4_c = ja4::section_c(None);
         return None;
     }
     let Some((exts, exts_cut)) = r.vec16_lax() else {
@@ -351,7 +368,10 @@ fn client_body(
     match stop {
         Some(s) => Some(s),
         None if exts_cut => Some(TlsStop::Truncated),
-        None => None,
+        None => {
+            hello.ja4_c = ja4::section_c(Some(exts));
+            None
+        }
     }
 }
 
@@ -450,56 +470,6 @@ fn parse_versions(body: &[u8]) -> Option<u16> {
         })
         .filter(|&v| !is_grease(v))
         .max()
-}
-
-/// Builds JA4_a from what parsed.
-fn ja4_a(hello: &ClientHello, sni_seen: bool) -> [u8; JA4_A_LEN] {
-    let version: &[u8; 2] = match hello.max_version() {
-        0x0304 => b"13",
-        0x0303 => b"12",
-        0x0302 => b"11",
-        0x0301 => b"10",
-        0x0300 => b"s3",
-        0x0002 => b"s2",
-        0xfeff => b"d1",
-        0xfefd => b"d2",
-        0xfefc => b"d3",
-        _ => b"00",
-    };
-    let [c1, c2] = two_digits(hello.cipher_count);
-    let [e1, e2] = two_digits(hello.extension_count);
-    let [a1, a2] = alpn_chars(hello.alpn.first().and_then(Option::as_ref));
-    [
-        b't',
-        version[0],
-        version[1],
-        if sni_seen { b'd' } else { b'i' },
-        c1,
-        c2,
-        e1,
-        e2,
-        a1,
-        a2,
-    ]
-}
-
-/// `n` as two decimal digits, capped at 99 as JA4 specifies.
-fn two_digits(n: u16) -> [u8; 2] {
-    let n = n.min(99);
-    // Both quotients are below 10, so the casts cannot truncate.
-    [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8]
-}
-
-/// JA4's ALPN characters: first and last character of the first protocol, `00` without ALPN,
-/// and the first and last hex digit of the protocol when either end is not alphanumeric.
-fn alpn_chars(first: Option<&TlsName>) -> [u8; 2] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let bytes = first.map(TlsName::as_bytes).unwrap_or(&[]);
-    match (bytes.first(), bytes.last()) {
-        (Some(&a), Some(&b)) if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric() => [a, b],
-        (Some(&a), Some(&b)) => [HEX[usize::from(a >> 4)], HEX[usize::from(b & 0x0f)]],
-        _ => *b"00",
-    }
 }
 
 /// Checks the TLS record header; returns its version, the captured body and whether the body is
@@ -639,6 +609,25 @@ mod tests {
                 ..h
             }
         );
+    }
+
+    #[test]
+    fn whole_ja4_only_from_whole_lists() {
+        let bytes = chrome_like();
+        let h = parse_client_hello(&bytes).unwrap();
+        let full = h.ja4_full().unwrap();
+        assert!(full.starts_with("t13d1516h2_"), "{full}");
+        assert_eq!(full.len(), JA4_A_LEN + 2 * JA4_HASH_LEN + 2);
+        // The same hello cut inside its extensions keeps JA4_a and JA4_b, not JA4_c.
+        let cut = parse_client_hello(&bytes[..bytes.len() - 2]).unwrap();
+        assert_eq!(cut.ja4_a(), h.ja4_a());
+        assert_eq!(cut.ja4_b, h.ja4_b);
+        assert_eq!(cut.ja4_c, None);
+        assert_eq!(cut.ja4_full(), None);
+        // Cut inside the cipher list: neither hash.
+        let early =
+            parse_client_hello(&bytes[..RECORD_HEADER + 4 + 2 + RANDOM_LEN + 33 + 6]).unwrap();
+        assert_eq!((early.ja4_b, early.ja4_c), (None, None));
     }
 
     #[test]

@@ -214,6 +214,7 @@ pub fn named(mut f: FlowRecord, app: Option<&str>, server: Option<&str>) -> Flow
             alpn: vec!["h2".into()],
             cipher: Some(0x1301),
             ja4_a: Some("t13d1516h2".into()),
+            ja4: Some("t13d1516h2_8daaf6152771_e5627efa2ab1".into()),
         });
         f.details = Some(Box::new(d));
         if server.contains("evil") {

@@ -209,6 +209,7 @@ fn transaction_bytes(t: &Transaction) -> u64 {
             s(&t.sni)
                 + s(&t.version)
                 + s(&t.ja4_a)
+                + s(&t.ja4)
                 + t.alpn.iter().map(|a| 24 + a.len()).sum::<usize>()
         }
     };
