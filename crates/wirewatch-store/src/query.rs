@@ -158,6 +158,9 @@ pub fn sort_columns(table: &str) -> Option<&'static [&'static str]> {
             "flows_evicted",
             "decode_errors",
             "intervals",
+            "tcp_retransmissions",
+            "tcp_out_of_order",
+            "tcp_handshakes_timed",
         ],
         "talkers" => &["start_ts", "packets", "bytes", "ip", "direction"],
         "flows" => &[
@@ -403,6 +406,17 @@ pub struct IntervalRow {
     pub src_entropy: f64,
     /// Entropy of the destination addresses, bits (raw intervals only).
     pub dst_entropy: f64,
+    /// TCP segments retransmitted (every kind).
+    pub tcp_retransmissions: u64,
+    /// TCP segments out of order.
+    pub tcp_out_of_order: u64,
+    /// TCP handshakes whose round-trip time was measured.
+    pub tcp_handshakes_timed: u64,
+    /// Median handshake round-trip time, ms (a roll-up: the handshake-weighted mean of its
+    /// intervals' medians); `None` without a timed handshake.
+    pub tcp_rtt_p50_ms: Option<f64>,
+    /// 95th percentile handshake round-trip time, ms (a roll-up: the worst of its intervals').
+    pub tcp_rtt_p95_ms: Option<f64>,
 }
 
 impl IntervalRow {
@@ -434,6 +448,11 @@ impl IntervalRow {
             distinct_dst_ports: m.distinct_dst_ports,
             src_entropy: m.src_entropy,
             dst_entropy: m.dst_entropy,
+            tcp_retransmissions: m.tcp_retransmissions,
+            tcp_out_of_order: m.tcp_out_of_order,
+            tcp_handshakes_timed: m.tcp_handshakes_timed,
+            tcp_rtt_p50_ms: m.tcp_rtt_p50_ms,
+            tcp_rtt_p95_ms: m.tcp_rtt_p95_ms,
         }
     }
 
@@ -462,6 +481,11 @@ impl IntervalRow {
             distinct_dst_ports: self.distinct_dst_ports,
             src_entropy: self.src_entropy,
             dst_entropy: self.dst_entropy,
+            tcp_retransmissions: self.tcp_retransmissions,
+            tcp_out_of_order: self.tcp_out_of_order,
+            tcp_handshakes_timed: self.tcp_handshakes_timed,
+            tcp_rtt_p50_ms: self.tcp_rtt_p50_ms,
+            tcp_rtt_p95_ms: self.tcp_rtt_p95_ms,
             ..IntervalMetrics::default()
         }
     }

@@ -22,6 +22,15 @@ fn three_days() -> Vec<IntervalMetrics> {
             m.duration_ns = STEP_S * NS;
             m.pps = m.packets as f64 / STEP_S as f64;
             m.bps = m.bytes as f64 * 8.0 / STEP_S as f64;
+            // TCP health: handshakes timed in two intervals of three, round-trip times in
+            // whole microseconds (as roll-ups keep them).
+            m.tcp_retransmissions = k % 13;
+            m.tcp_out_of_order = k % 5;
+            if k % 3 != 0 {
+                m.tcp_handshakes_timed = k % 7 + 1;
+                m.tcp_rtt_p50_ms = Some((k * 125) as f64 / 1000.0);
+                m.tcp_rtt_p95_ms = Some((k * 250 + 1) as f64 / 1000.0);
+            }
             m
         })
         .collect()
@@ -64,6 +73,18 @@ fn expected_rollup(start_ns: u64, ms: &[&IntervalMetrics], res: Resolution) -> I
     row.intervals = ms.len() as u64;
     row.max_pps = fmax(|m| m.pps);
     row.max_bps = fmax(|m| m.bps);
+    row.tcp_retransmissions = sum(|m| m.tcp_retransmissions);
+    row.tcp_out_of_order = sum(|m| m.tcp_out_of_order);
+    row.tcp_handshakes_timed = sum(|m| m.tcp_handshakes_timed);
+    let us = |ms: Option<f64>| ms.map_or(0, |ms| (ms * 1000.0).round() as u64);
+    let wsum: u64 = ms
+        .iter()
+        .map(|m| us(m.tcp_rtt_p50_ms) * m.tcp_handshakes_timed)
+        .sum();
+    let p95_us = ms.iter().map(|m| us(m.tcp_rtt_p95_ms)).max().unwrap();
+    let timed = row.tcp_handshakes_timed;
+    row.tcp_rtt_p50_ms = (timed > 0).then(|| wsum as f64 / 1000.0 / timed as f64);
+    row.tcp_rtt_p95_ms = (timed > 0).then(|| p95_us as f64 / 1000.0);
     row.resolution = res;
     // Roll-ups keep no per-application counts.
     row.apps = Vec::new();

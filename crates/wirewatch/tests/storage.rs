@@ -86,10 +86,20 @@ fn exported_history_matches_analyze() {
             "flows_new",
             "flows_closed",
             "drops",
+            "tcp_retransmissions",
+            "tcp_out_of_order",
+            "tcp_handshakes_timed",
+            "tcp_rtt_p50_ms",
+            "tcp_rtt_p95_ms",
         ] {
             assert_eq!(row[k], want[k], "interval field {k}");
         }
     }
+    assert!(
+        rows.iter()
+            .any(|r| r["tcp_handshakes_timed"].as_u64() > Some(0) && r["tcp_rtt_p95_ms"].is_f64()),
+        "no interval timed a handshake"
+    );
 
     let out = wirewatch(&["export", "--db", db, "--what", "flows", "--format", "jsonl"]);
     assert!(out.status.success(), "{}", stderr(&out));

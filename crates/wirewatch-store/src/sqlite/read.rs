@@ -157,12 +157,16 @@ const RAW_INTERVAL_COLUMNS: &str = "start_ts, duration_ns, 1, packets, bytes, bp
     udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, distinct_src_ips, \
     distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, flows_evicted, \
     decode_errors, drops_kernel, drops_interface, drops_queue, pps, bps, apps, \
-    distinct_dst_ports, src_entropy, dst_entropy";
+    distinct_dst_ports, src_entropy, dst_entropy, tcp_retransmissions, tcp_out_of_order, \
+    tcp_handshakes_timed, tcp_rtt_p50_ms, tcp_rtt_p95_ms";
 
 const ROLLUP_INTERVAL_COLUMNS: &str = "start_ts, duration_ns, intervals, packets, bytes, NULL, \
     NULL, tcp, udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, distinct_src_ips, \
     distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, flows_evicted, \
-    decode_errors, drops_kernel, drops_interface, drops_queue, max_pps, max_bps, NULL, 0, 0, 0";
+    decode_errors, drops_kernel, drops_interface, drops_queue, max_pps, max_bps, NULL, 0, 0, 0, \
+    tcp_retransmissions, tcp_out_of_order, tcp_handshakes_timed, \
+    CASE WHEN tcp_handshakes_timed > 0 THEN tcp_rtt_p50_wsum_us / 1000.0 / tcp_handshakes_timed END, \
+    CASE WHEN tcp_handshakes_timed > 0 THEN tcp_rtt_p95_max_us / 1000.0 END";
 
 fn interval_sort_expr(column: &'static str, res: Resolution) -> &'static str {
     let raw = res == Resolution::Raw;
@@ -239,6 +243,11 @@ fn interval_row(r: &Row<'_>, res: Resolution) -> rusqlite::Result<IntervalRow> {
         distinct_dst_ports: c(31)?,
         src_entropy: r.get(32)?,
         dst_entropy: r.get(33)?,
+        tcp_retransmissions: c(34)?,
+        tcp_out_of_order: c(35)?,
+        tcp_handshakes_timed: c(36)?,
+        tcp_rtt_p50_ms: r.get(37)?,
+        tcp_rtt_p95_ms: r.get(38)?,
     })
 }
 

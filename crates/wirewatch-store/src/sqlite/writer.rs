@@ -49,7 +49,7 @@ enum Agg {
     Max,
 }
 
-const ROLLUP_COLUMNS: [(&str, Agg); 23] = [
+const ROLLUP_COLUMNS: [(&str, Agg); 28] = [
     ("packets", Agg::Sum),
     ("bytes", Agg::Sum),
     ("tcp", Agg::Sum),
@@ -73,10 +73,17 @@ const ROLLUP_COLUMNS: [(&str, Agg); 23] = [
     ("drops_kernel", Agg::Sum),
     ("drops_interface", Agg::Sum),
     ("drops_queue", Agg::Sum),
+    ("tcp_retransmissions", Agg::Sum),
+    ("tcp_out_of_order", Agg::Sum),
+    ("tcp_handshakes_timed", Agg::Sum),
+    ("tcp_rtt_p50_wsum_us", Agg::Sum),
+    ("tcp_rtt_p95_max_us", Agg::Max),
 ];
 
 /// The values of [`ROLLUP_COLUMNS`] for one interval, in order.
-fn rollup_values(m: &IntervalMetrics) -> [i64; 23] {
+fn rollup_values(m: &IntervalMetrics) -> [i64; 28] {
+    // Round-trip times in whole microseconds (see migration 0011).
+    let us = |ms: Option<f64>| ms.map_or(0, |ms| (ms * 1000.0).round().max(0.0) as u64);
     [
         m.packets,
         m.bytes,
@@ -101,6 +108,11 @@ fn rollup_values(m: &IntervalMetrics) -> [i64; 23] {
         m.drops.kernel,
         m.drops.interface,
         m.drops.queue,
+        m.tcp_retransmissions,
+        m.tcp_out_of_order,
+        m.tcp_handshakes_timed,
+        us(m.tcp_rtt_p50_ms).saturating_mul(m.tcp_handshakes_timed),
+        us(m.tcp_rtt_p95_ms),
     ]
     .map(i64_of)
 }
@@ -134,9 +146,10 @@ const INSERT_INTERVAL: &str = "INSERT INTO intervals (start_ts, duration_ns, pac
     bps, pps, tcp, udp, icmp, icmpv6, other_ip, non_ip, syn, syn_ack, rst, fin, \
     distinct_src_ips, distinct_dst_ips, flows_new, flows_active, flows_closed, flows_live, \
     flows_evicted, decode_errors, drops_kernel, drops_interface, drops_queue, \
-    talkers_approximate, apps, distinct_dst_ports, src_entropy, dst_entropy) VALUES (?1, ?2, ?3, \
+    talkers_approximate, apps, distinct_dst_ports, src_entropy, dst_entropy, tcp_retransmissions, \
+    tcp_out_of_order, tcp_handshakes_timed, tcp_rtt_p50_ms, tcp_rtt_p95_ms) VALUES (?1, ?2, ?3, \
     ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, \
-    ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) \
+    ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37) \
     ON CONFLICT(start_ts) DO NOTHING";
 
 const INSERT_TALKER: &str = "INSERT INTO talkers (start_ts, direction, ip, ip_text, packets, \
@@ -466,6 +479,11 @@ fn write_interval(
         i64_of(m.distinct_dst_ports),
         m.src_entropy,
         m.dst_entropy,
+        i64_of(m.tcp_retransmissions),
+        i64_of(m.tcp_out_of_order),
+        i64_of(m.tcp_handshakes_timed),
+        m.tcp_rtt_p50_ms,
+        m.tcp_rtt_p95_ms,
     ])?;
     if inserted == 0 {
         return Ok(());
