@@ -187,21 +187,42 @@ impl Engine {
             && pkt.fragment.is_some_and(|f| f.more || f.offset != 0)
             && u64::try_from(pkt.ip_bytes(frame.data).len()).unwrap_or(u64::MAX)
                 >= u64::from(pkt.ip_len);
-        let payload = if held {
-            &[][..]
+        // IPv6 atomic fragments too: the reassembler counts them (and holds nothing).
+        let mut done = if fragment {
+            self.flows.reassemble(pkt.ip_bytes(frame.data), ts)
         } else {
-            pkt.payload(frame.data)
+            None
+        };
+        // A datagram whose first fragment showed no transport header (a tiny first fragment)
+        // is counted whole on the frame that completes it: that frame is the datagram's packet
+        // in its 5-tuple flow, with its TCP flags (a fragmented SYN is a SYN), as tshark counts
+        // the reassembling frame. Otherwise the frame counts as the fragment it is and the
+        // datagram is inspected in the flow its first fragment joined.
+        let whole = match &mut done {
+            Some(d) if d.packet.ports().is_some() && self.flows.keyless_fragment(&pkt, ts) => {
+                d.packet.vlans = pkt.vlans;
+                d.packet.vlan_count = pkt.vlan_count;
+                Some(&*d)
+            }
+            _ => None,
+        };
+        let (counted, payload) = match whole {
+            Some(d) => (&d.packet, d.payload()),
+            None if held => (&pkt, &[][..]),
+            None => (&pkt, pkt.payload(frame.data)),
         };
         let flow = self
             .flows
-            .ingest_with_payload(&pkt, payload, frame.wire_len, ts);
+            .ingest_with_payload(counted, payload, frame.wire_len, ts);
         // The frame counts once, by its outer headers (as tshark counts it).
         self.intervals
-            .record_packet(&pkt, frame.wire_len, captured, ts, flow);
-        self.inspect_in_flow(&pkt, payload, frame.wire_len, ts, flow);
-        // IPv6 atomic fragments too: the reassembler counts them (and holds nothing).
-        if fragment && let Some(done) = self.flows.reassemble(pkt.ip_bytes(frame.data), &pkt, ts) {
-            self.on_reassembled(&done, ts);
+            .record_packet(counted, frame.wire_len, captured, ts, flow);
+        self.inspect_in_flow(counted, payload, frame.wire_len, ts, flow);
+        if whole.is_none()
+            && let Some(done) = &done
+        {
+            self.flows.inspect_reassembled(done, &pkt, ts);
+            self.on_reassembled(done, ts);
         }
         if self.open_tunnels {
             self.open_tunnels(&pkt, frame, ts);

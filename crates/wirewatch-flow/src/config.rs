@@ -55,6 +55,9 @@ pub struct FlowConfig {
     /// whole, when its last fragment arrives (a fragmented DNS answer is read in full), instead
     /// of the first fragment's part. Off, the first fragment's part is inspected as it is.
     pub ip_reassembly: bool,
+    /// Track the health of TCP connections ([`crate::tcp_health`]: handshake RTT,
+    /// retransmissions, out-of-order and lost segments, zero windows; 152 bytes per TCP flow).
+    pub tcp_health: bool,
     /// The caps of fragment reassembly (`[flows.reassembly]`; at most 16 MiB by default).
     pub reassembly: ReassemblyConfig,
 }
@@ -77,6 +80,7 @@ impl Default for FlowConfig {
             open_tunnels: true,
             vlan_in_key: false,
             ip_reassembly: true,
+            tcp_health: true,
             reassembly: ReassemblyConfig::default(),
         }
     }

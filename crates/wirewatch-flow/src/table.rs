@@ -131,6 +131,8 @@ pub struct FlowTable {
     vlan_in_key: bool,
     /// Whether CICFlowMeter features are computed for each flow.
     features: bool,
+    /// Whether TCP flows track their health (`FlowConfig::tcp_health`).
+    tcp_health: bool,
     /// Host names learned from DNS answers.
     names: HostNames,
     /// The DNS message decoded from the last ingested packet, for the detectors.
@@ -162,6 +164,7 @@ impl FlowTable {
             inspect: config.app_decoding,
             vlan_in_key: config.vlan_in_key,
             features: config.flow_features,
+            tcp_health: config.tcp_health,
             names: HostNames::new(if config.app_decoding {
                 config.max_host_names
             } else {
@@ -212,6 +215,7 @@ impl FlowTable {
         let epoch = self.epoch;
         let ports = pkt.ports().unwrap_or((0, 0));
         let features = self.features;
+        let tcp_health = self.tcp_health && key.proto == wirewatch_core::proto::IPPROTO_TCP;
         let fresh = |initiator| Entry {
             first_ts: ts,
             last_ts: ts,
@@ -229,7 +233,7 @@ impl FlowTable {
                 let responder_port = if initiator == side { ports.1 } else { ports.0 };
                 Box::new(FlowFeatureAcc::new(responder_port))
             }),
-            tcp: (key.proto == wirewatch_core::proto::IPPROTO_TCP).then(TcpTracker::new),
+            tcp: tcp_health.then(TcpTracker::new),
             tunnel: None,
         };
         // A SYN-ACK as first packet: the SYN was missed; its receiver initiated.
@@ -442,32 +446,41 @@ impl FlowTable {
     }
 
     /// Hands a fragment's IP datagram (`ip`: its captured bytes from the IP header on, seen at
-    /// `ts`) to the reassembler. When it completes its datagram, the datagram is decoded and
-    /// its transport payload inspected in its flow like a packet's (application label and
-    /// names, DNS answers learned, the DNS message kept for [`FlowTable::take_dns`]), without
-    /// counting a packet: its fragments were counted, each in turn. `None` until a datagram
-    /// completes, and when reassembly is off.
-    /// `carrier` is the fragment's decoded packet (its VLAN keys the flow when flows are keyed
-    /// by VLAN).
-    pub fn reassemble(
-        &mut self,
-        ip: &[u8],
-        carrier: &Packet,
-        ts: Timestamp,
-    ) -> Option<ReassembledPacket> {
-        self.last_dns = None;
+    /// `ts`) to the reassembler; returns the datagram, decoded, when this fragment completes
+    /// it (`None` until then, and when reassembly is off). The caller then either counts the
+    /// completing frame as the datagram's packet (see [`FlowTable::keyless_fragment`]) or
+    /// counts the fragment and has the datagram inspected with
+    /// [`FlowTable::inspect_reassembled`].
+    pub fn reassemble(&mut self, ip: &[u8], ts: Timestamp) -> Option<ReassembledPacket> {
         let Outcome::Complete(datagram) = self.reassembler.as_mut()?.add(ip, ts) else {
             return None;
         };
         let packet = wirewatch_decode::decode(LinkType::RAW, &datagram.bytes);
-        let done = ReassembledPacket { packet, datagram };
-        self.inspect_reassembled(&done, carrier, ts);
-        Some(done)
+        Some(ReassembledPacket { packet, datagram })
     }
 
-    /// Inspects a reassembled datagram's payload in its flow (the flow its first fragment
-    /// started or joined; none when that fragment was too short for the transport header).
-    fn inspect_reassembled(&mut self, done: &ReassembledPacket, carrier: &Packet, ts: Timestamp) {
+    /// Whether `pkt` is a fragment that cannot be put in its 5-tuple flow: it shows no
+    /// transport header and none was seen in its datagram's first fragment (a first fragment
+    /// too short for the header — a classic evasion — or one not seen yet). When such a
+    /// fragment completes its datagram, the engine counts the frame as the datagram's packet
+    /// (its ports, its TCP flags), as tshark counts the reassembling frame; the earlier
+    /// fragments stay in the port-less flow they were counted in.
+    pub fn keyless_fragment(&mut self, pkt: &Packet, ts: Timestamp) -> bool {
+        pkt.fragment.is_some() && pkt.ports().is_none() && self.fragment_ports(pkt, ts).is_none()
+    }
+
+    /// Inspects a reassembled datagram's payload in its flow like a packet's (application
+    /// label and names, DNS answers learned, the DNS message kept for
+    /// [`FlowTable::take_dns`]), without counting a packet: its fragments were counted, each in
+    /// turn, in the flow its first fragment started or joined. `carrier` is the completing
+    /// fragment's decoded packet (its VLAN keys the flow when flows are keyed by VLAN).
+    pub fn inspect_reassembled(
+        &mut self,
+        done: &ReassembledPacket,
+        carrier: &Packet,
+        ts: Timestamp,
+    ) {
+        self.last_dns = None;
         let payload = done.payload();
         if !self.inspect || payload.is_empty() {
             return;

@@ -324,6 +324,10 @@ pub struct BenchArgs {
     /// Internal: measure one run in this process and print its result as JSON.
     #[arg(long, hide = true)]
     pub worker: bool,
+    /// Internal (with `--worker`): measure without tunnel decapsulation, IP reassembly, TCP
+    /// health and transaction logs.
+    #[arg(long, hide = true)]
+    pub without_visibility: bool,
 }
 
 /// What to export.

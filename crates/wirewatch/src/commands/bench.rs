@@ -45,7 +45,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
     };
     if args.worker {
         let evidence = args.evidence.then(|| args.data_dir.join("evidence"));
-        let result = measure(&file, args.no_detect, args.no_app, evidence)?;
+        let result = measure(&file, args, evidence)?;
         println!("{}", serde_json::to_string(&result)?);
         return Ok(0);
     }
@@ -72,17 +72,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
     }
     let exe = std::env::current_exe().context("cannot locate the wirewatch executable")?;
     // Variants alternate run by run, so a change in the machine's load hits all alike: the
-    // full engine, the engine without application decoding and, as the reference detection is
-    // measured against, the engine without detection.
+    // full engine, the engine without application decoding, as the reference detection is
+    // measured against the engine without detection, and the engine without the visibility
+    // stages (tunnels, reassembly, TCP health, transaction logs).
     let mut variants: Vec<Variant> = Vec::new();
     if !args.no_app {
         variants.push(Variant::Full);
+        variants.push(Variant::NoVisibility);
     }
     variants.push(Variant::NoApp);
     if !args.no_detect && !args.no_app {
         variants.push(Variant::NoDetect);
     }
-    let mut best: [Option<RunResult>; 3] = [None, None, None];
+    let mut best: [Option<RunResult>; 4] = [None, None, None, None];
     for i in 1..=args.runs.max(1) {
         for &v in &variants {
             let r = run_worker(&exe, &file, args, v)
@@ -99,7 +101,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let [with_app, without_app, without_detection] = best;
+    let [with_app, without_app, without_detection, without_visibility] = best;
     let cost = |with: &Option<RunResult>, without: &Option<RunResult>| match (with, without) {
         (Some(a), Some(b)) if b.packets_per_second > 0.0 => {
             Some((1.0 - a.packets_per_second / b.packets_per_second) * 100.0)
@@ -108,13 +110,16 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
     };
     let app_cost = cost(&with_app, &without_app);
     let detect_cost = cost(&with_app, &without_detection);
+    let visibility_cost = cost(&with_app, &without_visibility);
     if args.json {
         let out = BenchResult {
             with_app,
             without_app,
             without_detection,
+            without_visibility,
             app_decoding_cost_percent: app_cost,
             detection_cost_percent: detect_cost,
+            visibility_cost_percent: visibility_cost,
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -122,6 +127,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
             (&with_app, Variant::Full),
             (&without_app, Variant::NoApp),
             (&without_detection, Variant::NoDetect),
+            (&without_visibility, Variant::NoVisibility),
         ] {
             if let Some(r) = r {
                 println!(
@@ -138,6 +144,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<i32> {
         if let Some(cost) = detect_cost {
             println!("detection costs {cost:.1} % of the throughput");
         }
+        if let Some(cost) = visibility_cost {
+            println!(
+                "tunnels, IP reassembly, TCP health and transaction logs cost {cost:.1} % of the \
+                 throughput"
+            );
+        }
     }
     Ok(0)
 }
@@ -151,6 +163,8 @@ enum Variant {
     NoApp = 1,
     /// With application decoding, without the detectors: detection's reference.
     NoDetect = 2,
+    /// Without tunnel decapsulation, IP reassembly, TCP health and transaction logs.
+    NoVisibility = 3,
 }
 
 impl Variant {
@@ -159,6 +173,9 @@ impl Variant {
             Variant::Full => "with application decoding",
             Variant::NoApp => "without application decoding",
             Variant::NoDetect => "with application decoding, without detection",
+            Variant::NoVisibility => {
+                "without tunnels, IP reassembly, TCP health and transaction logs"
+            }
         }
     }
 }
@@ -172,11 +189,16 @@ struct BenchResult {
     without_app: Option<RunResult>,
     /// Best run with application decoding and without detection (the detection reference).
     without_detection: Option<RunResult>,
+    /// Best run without tunnels, IP reassembly, TCP health and transaction logs.
+    without_visibility: Option<RunResult>,
     /// How much slower application decoding makes the engine, in percent.
     app_decoding_cost_percent: Option<f64>,
     /// How much slower detection makes the engine, in percent (measured against
     /// `without_detection` in the same run).
     detection_cost_percent: Option<f64>,
+    /// How much slower tunnels, IP reassembly, TCP health and transaction logs make the
+    /// engine, in percent.
+    visibility_cost_percent: Option<f64>,
 }
 
 /// One measured run in a fresh process.
@@ -198,6 +220,9 @@ fn run_worker(
     if variant == Variant::NoApp {
         cmd.arg("--no-app");
     }
+    if variant == Variant::NoVisibility {
+        cmd.arg("--without-visibility");
+    }
     let out = cmd.output().context("cannot start a benchmark run")?;
     if !out.status.success() {
         bail!("{}", String::from_utf8_lossy(&out.stderr).trim());
@@ -205,18 +230,20 @@ fn run_worker(
     serde_json::from_slice(&out.stdout).context("benchmark run printed no result")
 }
 
-fn measure(
-    file: &Path,
-    no_detect: bool,
-    no_app: bool,
-    evidence: Option<PathBuf>,
-) -> anyhow::Result<RunResult> {
+fn measure(file: &Path, args: &BenchArgs, evidence: Option<PathBuf>) -> anyhow::Result<RunResult> {
     let file_bytes = std::fs::metadata(file)
         .with_context(|| format!("cannot read {}", file.display()))?
         .len();
     let mut options = AnalyzeOptions::default();
-    options.engine.detect.enabled = !no_detect;
-    options.engine.flows.app_decoding = !no_app;
+    options.engine.detect.enabled = !args.no_detect;
+    options.engine.flows.app_decoding = !args.no_app;
+    if args.without_visibility {
+        let flows = &mut options.engine.flows;
+        flows.open_tunnels = false;
+        flows.ip_reassembly = false;
+        flows.tcp_health = false;
+        flows.max_transactions_per_flow = 0;
+    }
     options.evidence = evidence.map(|dir| (wirewatch_evidence::EvidenceSettings::default(), dir));
     let start = Instant::now();
     let report = analyze::analyze_files(&[file.to_path_buf()], &options, &mut NoProgress);
