@@ -7,8 +7,8 @@ use crate::intel::EngineIntel;
 use serde::{Deserialize, Serialize};
 use wirewatch_core::IncidentStatus;
 use wirewatch_core::{
-    Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, Timestamp, Transaction,
-    TunnelParent,
+    Alert, DropCounts, FlowRecord, Frame, HostName, IntervalMetrics, LinkType, Timestamp,
+    Transaction, TunnelParent,
 };
 use wirewatch_decode::{DecodeErrorKind, Packet, decode, tunnel};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
@@ -225,7 +225,18 @@ impl Engine {
             self.on_reassembled(done, ts);
         }
         if self.open_tunnels {
-            self.open_tunnels(&pkt, frame, ts);
+            // A tunnel packet fragmented on its way (a common MTU casualty) is opened once,
+            // whole, on the frame completing it; a fragment held for reassembly is not.
+            if let Some(d) = &done {
+                let datagram = Frame {
+                    linktype: LinkType::RAW,
+                    data: &d.datagram.bytes,
+                    ..*frame
+                };
+                self.open_tunnels(&d.packet, &datagram, ts);
+            } else if !held {
+                self.open_tunnels(&pkt, frame, ts);
+            }
         }
         self.deliver_flows(sink);
         if let Some(ev) = &mut self.evidence {

@@ -164,3 +164,71 @@ fn an_ipv6_atomic_fragment_is_a_packet_as_it_is() {
     assert_eq!(sink.0.len(), 1);
     assert_eq!((sink.0[0].src_port, sink.0[0].dst_port), (12345, 53));
 }
+
+/// A VXLAN packet (to UDP 4789) around an Ethernet frame with the DNS answer (10.0.0.53 →
+/// 10.0.0.7), its outer IPv4 datagram cut in fragments of `size` bytes.
+fn fragmented_vxlan(size: usize) -> Vec<Vec<u8>> {
+    let mut inner = vec![2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00];
+    let dns = dns_answer_udp();
+    inner.extend_from_slice(&[0x45, 0]);
+    inner.extend_from_slice(&((20 + dns.len()) as u16).to_be_bytes());
+    inner.extend_from_slice(&[0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 53, 10, 0, 0, 7]);
+    inner.extend_from_slice(&dns);
+    let mut outer = 50_000u16.to_be_bytes().to_vec();
+    outer.extend_from_slice(&4789u16.to_be_bytes());
+    outer.extend_from_slice(&((16 + inner.len()) as u16).to_be_bytes());
+    outer.extend_from_slice(&[0, 0, 0x08, 0, 0, 0, 0, 0, 42, 0]);
+    outer.extend_from_slice(&inner);
+    (0..outer.len())
+        .step_by(size)
+        .map(|off| {
+            let end = (off + size).min(outer.len());
+            let mut f = v4_header(0x88, off, end < outer.len(), end - off);
+            f.extend_from_slice(&outer[off..end]);
+            f
+        })
+        .collect()
+}
+
+/// A tunnel packet fragmented on its way is opened once, whole, when its last fragment
+/// arrives: one inner packet in the inner flow (naming its tunnel), its DNS answer read, the
+/// outer fragments counted in the outer flow.
+#[test]
+fn a_fragmented_tunnel_packet_is_opened_whole_once() {
+    let frames = fragmented_vxlan(1480);
+    assert_eq!(frames.len(), 3);
+    let mut engine = Engine::new(&EngineConfig::default());
+    let mut sink = Flows::default();
+    for (i, data) in frames.iter().enumerate() {
+        let frame = Frame {
+            ts: Timestamp::from_secs_nanos(1_700_000_000, i as u64 * 1_000),
+            linktype: LinkType::RAW,
+            data,
+            wire_len: data.len() as u32,
+            interface: 0,
+        };
+        engine.process(&frame, &mut sink);
+    }
+    assert_eq!(
+        engine.host_name("203.0.113.9".parse().unwrap()),
+        Some("www.example.com")
+    );
+    assert_eq!(engine.tunnelled_packets(), 1);
+    engine.finish(&mut sink);
+    let outer = sink
+        .0
+        .iter()
+        .find(|f| f.dst_port == 4789)
+        .expect("outer flow");
+    assert_eq!(outer.fwd.packets, 3);
+    let inner = sink
+        .0
+        .iter()
+        .find(|f| f.src_port == 53)
+        .expect("inner flow");
+    assert_eq!(inner.fwd.packets, 1);
+    assert_eq!(inner.fwd.bytes, frames.last().unwrap().len() as u64);
+    let parent = inner.tunnel.as_ref().expect("tunnel parent");
+    assert_eq!((parent.kind.as_str(), parent.dst_port), ("vxlan", 4789));
+    assert_eq!(sink.0.len(), 2);
+}
