@@ -302,6 +302,9 @@ impl Engine {
     fn open_tunnels(&mut self, outer: &Packet, frame: &Frame<'_>, ts: Timestamp) {
         let mut pkt = *outer;
         let mut data = frame.data;
+        // The frame's TCP flags are its first TCP header's (tshark's `tcp.flags`): an inner
+        // one's when the outer headers have none.
+        let mut flags_counted = outer.tcp_flags().is_some();
         for _ in 0..MAX_TUNNEL_DEPTH {
             let Some(found) = tunnel::inner(&pkt, data) else {
                 return;
@@ -327,6 +330,13 @@ impl Engine {
                 });
             }
             self.inspect_in_flow(&inner, payload, frame.wire_len, ts, flow);
+            if !flags_counted
+                && let Some(flags) = inner.tcp_flags()
+                && inner.error != Some(DecodeErrorKind::BadTcpHeader)
+            {
+                self.intervals.record_tunnelled_tcp_flags(flags, ts);
+                flags_counted = true;
+            }
             pkt = inner;
             data = bytes;
         }

@@ -174,6 +174,15 @@ impl IntervalAggregator {
         }
     }
 
+    /// Counts the TCP flags of a packet found inside a tunnel whose frame showed no TCP header
+    /// of its own (the frame is already counted): a frame's flags are those of its first TCP
+    /// header, as tshark's `tcp.flags` of the frame.
+    pub fn record_tunnelled_tcp_flags(&mut self, flags: u8, ts: Timestamp) {
+        self.ensure_open(ts);
+        self.counters.tcp_flags.add(flags);
+        self.totals.counters.tcp_flags.add(flags);
+    }
+
     /// Closes the open interval and returns its metrics; `flows` are the flow table's counters
     /// at the close. The next interval opens right after it, or — when `next_ts` lies more than
     /// `max_empty_intervals` ahead — at the interval containing `next_ts`.
