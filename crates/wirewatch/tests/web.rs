@@ -167,15 +167,18 @@ fn with_a_token_every_api_call_needs_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn the_api_reports_the_replay_like_analyze_does() {
-    let file = fixture("nmap_syn_scan.pcap");
-    let file = file.to_str().unwrap();
-    let analyze = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+/// `wirewatch analyze --json FILE`.
+fn analyze(file: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
         .args(["analyze", "--json", file])
         .output()
         .unwrap();
-    let reference: Value = serde_json::from_slice(&analyze.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Replays `file` at full speed with the dashboard and no database: the child and its URL,
+/// and the snapshot once it counts all `packets` of the file and says the replay has ended.
+fn replay(file: &str, packets: &Value) -> (std::process::Child, String, Value) {
     let (child, url) = start(&[
         "run",
         "--read",
@@ -188,15 +191,23 @@ fn the_api_reports_the_replay_like_analyze_does() {
         "127.0.0.1:0",
     ]);
     // The last packets and the ended status come in separate snapshots (the status is
-    // republished by the run loop once it sees the replay has ended). Checked below.
+    // republished by the run loop once it sees the replay has ended).
     let mut snapshot = Value::Null;
     poll_until(Duration::from_secs(20), || {
         let (code, body) = get(&url, "/api/snapshot", &[]);
         assert_eq!(code, 200);
         snapshot = serde_json::from_str(&body).unwrap();
-        snapshot["stats"]["packets_total"] == reference["packets"]
-            && snapshot["status"]["running"] == false
+        snapshot["stats"]["packets_total"] == *packets && snapshot["status"]["running"] == false
     });
+    (child, url, snapshot)
+}
+
+#[test]
+fn the_api_reports_the_replay_like_analyze_does() {
+    let file = fixture("nmap_syn_scan.pcap");
+    let file = file.to_str().unwrap();
+    let reference = analyze(file);
+    let (child, url, snapshot) = replay(file, &reference["packets"]);
     assert_eq!(snapshot["stats"]["packets_total"], reference["packets"]);
     assert_eq!(snapshot["stats"]["bytes_total"], reference["bytes"]);
     assert_eq!(snapshot["status"]["running"], false, "the replay has ended");
@@ -296,11 +307,7 @@ fn the_snapshot_names_the_slowest_and_the_lossiest_tcp_connections() {
     let path = dir.path().join("tcp_panel.pcap");
     let frames = tcp_capture::write(&path, &tcp_capture::CONNS);
     let file = path.to_str().unwrap();
-    let analyze = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args(["analyze", "--json", file])
-        .output()
-        .unwrap();
-    let reference: Value = serde_json::from_slice(&analyze.stdout).unwrap();
+    let reference = analyze(file);
     let flow = |server: &str| -> Value {
         reference["flows"]
             .as_array()
@@ -313,22 +320,7 @@ fn the_snapshot_names_the_slowest_and_the_lossiest_tcp_connections() {
     // The analysis of the file sees what was built into it.
     assert_eq!(flow("192.0.2.30")["tcp_rtt_ms"], 310.0);
     assert_eq!(flow("192.0.2.40")["tcp_retransmissions"], 2);
-    let (child, url) = start(&[
-        "run",
-        "--read",
-        file,
-        "--speed",
-        "max",
-        "--stay",
-        "--no-db",
-        "--listen",
-        "127.0.0.1:0",
-    ]);
-    let mut snapshot = Value::Null;
-    poll_until(Duration::from_secs(20), || {
-        snapshot = serde_json::from_str(&get(&url, "/api/snapshot", &[]).1).unwrap();
-        snapshot["stats"]["packets_total"] == frames && snapshot["status"]["running"] == false
-    });
+    let (child, _, snapshot) = replay(file, &frames.into());
     stop(child);
     let tcp = &snapshot["tcp"];
     let slowest = &tcp["slowest"][0];

@@ -104,12 +104,12 @@ function tcpConnectionsTable(testid, rowTestid, caption) {
     empty: 'none in the last minutes',
     columns: [
       ...connectionColumns(),
-      serverNameColumn(),
       numberColumn('rtt_ms', 'Handshake RTT', formatMs, 'SYN to the first ACK without SYN'),
       numberColumn('retransmissions', 'Retrans.', formatCount, 'retransmitted segments'),
       numberColumn('lost_segments', 'Lost', formatCount, 'segments after a gap (not captured)'),
       numberColumn('out_of_order', 'Out of order'),
       numberColumn('zero_windows', 'Zero win.', formatCount, 'zero windows announced'),
+      serverNameColumn(),
       numberColumn('packets', 'Packets'),
       numberColumn('bytes', 'Bytes', formatBytes),
       {

@@ -35,8 +35,9 @@ export class TcpPanel {
     if (!this.chart) this.chart = new TcpChart(this.chartBox);
     this.chart.update(points || []);
     for (const [key, table] of this.tables) table.setRows(Array.isArray(panel[key]) ? panel[key] : []);
-    const window = Number(panel.window_s) > 0 ? `connections seen in the last ${formatDuration(Number(panel.window_s))} of packet time` : '';
+    const spanS = Number(panel.window_s);
+    const span = spanS > 0 ? `connections seen in the last ${spanS % 60 === 0 ? `${spanS / 60} min` : formatDuration(spanS)} of packet time` : '';
     const evicted = Number(panel.hosts_evicted) > 0 ? ` · ${formatCount(Number(panel.hosts_evicted))} hosts left out (table full)` : '';
-    setText(this.note, window + evicted);
+    setText(this.note, span + evicted);
   }
 }
