@@ -13,7 +13,9 @@ use wirewatch_core::{
 use wirewatch_decode::{DecodeErrorKind, Packet, decode, tunnel};
 use wirewatch_detect::{DetectConfig, DetectionEngine};
 use wirewatch_evidence::EvidenceRecorder;
-use wirewatch_flow::{FlowConfig, FlowTable, FlowTableStats, Ingested, ReassembledPacket};
+use wirewatch_flow::{
+    FlowConfig, FlowKey, FlowTable, FlowTableStats, Ingested, LiveTcp, ReassembledPacket,
+};
 use wirewatch_metrics::{IntervalAggregator, MetricsConfig, RunTotals};
 
 /// Engine settings: each stage's own part.
@@ -512,6 +514,17 @@ impl Engine {
     /// The `n` live flows with the most bytes so far, most first.
     pub fn top_live_flows(&self, n: usize) -> Vec<FlowRecord> {
         self.flows.top_live(n)
+    }
+
+    /// The live TCP connections active at or after `since`, most recently active first,
+    /// without their records (see [`FlowTable::live_tcp`]).
+    pub fn live_tcp(&self, since: Timestamp) -> impl Iterator<Item = LiveTcp> + '_ {
+        self.flows.live_tcp(since)
+    }
+
+    /// The record of one live flow (from [`Engine::live_tcp`]), if it is still live.
+    pub fn live_record(&self, key: &FlowKey) -> Option<FlowRecord> {
+        self.flows.live_record(key)
     }
 
     /// Flow table counters.

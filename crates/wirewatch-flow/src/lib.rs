@@ -33,5 +33,5 @@ pub use app::MAX_INSPECTED_PAYLOADS;
 pub use config::FlowConfig;
 pub use hostnames::HostNames;
 pub use key::{FlowKey, KeySide};
-pub use table::{FlowTable, FlowTableStats, Ingested, ReassembledPacket};
+pub use table::{FlowTable, FlowTableStats, Ingested, LiveTcp, ReassembledPacket};
 pub use tcp_health::{SegmentFields, TcpSegment, TcpTracker};

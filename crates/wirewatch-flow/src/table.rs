@@ -17,7 +17,7 @@ use wirewatch_core::AppProto;
 use wirewatch_core::flow::DirectionStats;
 use wirewatch_core::proto::tcp_flags::{ACK, FIN, RST, SYN};
 use wirewatch_core::{
-    EndReason, FlowRecord, LinkType, TcpState, Timestamp, Transaction, TunnelParent,
+    EndReason, FlowRecord, LinkType, TcpHealth, TcpState, Timestamp, Transaction, TunnelParent,
 };
 use wirewatch_decode::Packet;
 use wirewatch_decode::app::dns::DnsMessage;
@@ -66,6 +66,21 @@ pub struct Ingested {
     /// What the TCP analysis made of the segment (retransmission, out of order, the handshake
     /// RTT it completed, ...); empty for other protocols.
     pub tcp: TcpSegment,
+}
+
+/// One live TCP connection as [`FlowTable::live_tcp`] sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LiveTcp {
+    /// The flow's key, for [`FlowTable::live_record`].
+    pub key: FlowKey,
+    /// The initiator's address.
+    pub src: std::net::IpAddr,
+    /// The responder's address.
+    pub dst: std::net::IpAddr,
+    /// Its last packet.
+    pub last_ts: Timestamp,
+    /// Its TCP health so far.
+    pub health: TcpHealth,
 }
 
 /// Counters of the table's life so far.
@@ -583,6 +598,35 @@ impl FlowTable {
             .take(limit)
             .map(|(k, e)| record(k, e.clone(), EndReason::EndOfCapture, &self.names))
             .collect()
+    }
+
+    /// The live TCP connections whose last packet is at or after `since`, most recently active
+    /// first: enough to rank them and count them per host without building their records
+    /// ([`FlowTable::live_record`] builds the few a caller keeps). Walks only the flows
+    /// active since about then (the table is ordered by activity to within a second).
+    pub fn live_tcp(&self, since: Timestamp) -> impl Iterator<Item = LiveTcp> + '_ {
+        self.map
+            .iter()
+            .rev()
+            // `last_ts - order_ts` is below the reordering granule: an entry reordered a
+            // granule before `since` or earlier, and every one behind it, is older.
+            .take_while(move |(_, e)| e.order_ts.0.saturating_add(REORDER_GRANULARITY_NS) > since.0)
+            .filter_map(move |(key, e)| {
+                let tcp = e.tcp.as_ref().filter(|_| e.last_ts >= since)?;
+                Some(LiveTcp {
+                    key: *key,
+                    src: key.source(e.initiator).addr.ip(),
+                    dst: key.destination(e.initiator).addr.ip(),
+                    last_ts: e.last_ts,
+                    health: tcp.health(),
+                })
+            })
+    }
+
+    /// The record of the live flow `key` (as an end of capture would make it), if it is live.
+    pub fn live_record(&self, key: &FlowKey) -> Option<FlowRecord> {
+        let e = self.map.get(key)?;
+        Some(record(key, e.clone(), EndReason::EndOfCapture, &self.names))
     }
 
     /// Records of the `n` live flows with the most bytes (both directions), most first. One

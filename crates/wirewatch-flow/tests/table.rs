@@ -376,6 +376,39 @@ fn top_live_picks_the_flows_with_the_most_bytes() {
     assert_eq!(t.len(), 5, "looking does not end flows");
 }
 
+#[test]
+fn live_tcp_lists_the_recent_tcp_connections_without_ending_them() {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    t.ingest(&tcp("10.0.0.1", 1000, "10.0.0.9", 80, SYN), 60, ts(1));
+    t.ingest(&udp("10.0.0.1", 1001, "10.0.0.9", 53), 60, ts(20));
+    // Answered by the server: the client is still the source.
+    t.ingest(
+        &tcp("10.0.0.9", 443, "10.0.0.2", 2000, SYN | ACK),
+        60,
+        ts(30),
+    );
+    t.ingest(&tcp("10.0.0.3", 3000, "10.0.0.9", 22, SYN), 60, ts(40));
+    let since = |s| {
+        t.live_tcp(ts(s))
+            .map(|c| (c.src.to_string(), c.dst.to_string(), c.last_ts))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        since(30),
+        [
+            ("10.0.0.3".into(), "10.0.0.9".into(), ts(40)),
+            ("10.0.0.2".into(), "10.0.0.9".into(), ts(30)),
+        ],
+        "most recently active first, UDP and older ones left out"
+    );
+    assert_eq!(since(0).len(), 3);
+    let c = t.live_tcp(ts(40)).next().unwrap();
+    let record = t.live_record(&c.key).unwrap();
+    assert_eq!((record.src_port, record.dst_port), (3000, 22));
+    assert_eq!(record.tcp_health, Some(c.health));
+    assert_eq!(t.len(), 4, "looking does not end flows");
+}
+
 /// A TCP segment with sequence and ACK numbers and `len` bytes of payload.
 #[allow(clippy::too_many_arguments)] // a segment's fields, spelled out
 fn seg(src: &str, sp: u16, dst: &str, dp: u16, flags: u8, seq: u32, ack: u32, len: u32) -> Packet {

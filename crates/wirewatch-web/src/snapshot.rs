@@ -27,6 +27,8 @@ pub const MAX_PACKETS: usize = 50;
 pub const MAX_ALERTS: usize = 100;
 /// Talkers per direction in [`Snapshot::top_sources`] and [`Snapshot::top_destinations`].
 pub const MAX_TALKERS: usize = 10;
+/// Rows in each table of [`Snapshot::tcp`]: the few worst, which is what a small panel shows.
+pub const MAX_TCP_ROWS: usize = 10;
 
 /// Everything the dashboard shows live, as of the newest closed interval.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -57,6 +59,9 @@ pub struct Snapshot {
     pub packets: Vec<PacketSummary>,
     /// The most recently updated alerts, newest update first (≤ [`MAX_ALERTS`]).
     pub alerts: Vec<AlertView>,
+    /// TCP health of the connections seen lately: slowest, lossiest, hosts.
+    #[serde(default)]
+    pub tcp: TcpPanel,
     /// Cumulative counters for `/metrics`.
     #[serde(default)]
     pub counters: crate::metrics::Counters,
@@ -169,6 +174,24 @@ pub struct IntervalPoint {
     pub drops: DropCounts,
     /// Alerts opened in this interval (chart markers).
     pub alerts: u64,
+    /// TCP segments retransmitted (every kind) in this interval.
+    #[serde(default)]
+    pub tcp_retransmissions: u64,
+    /// TCP segments out of order in this interval.
+    #[serde(default)]
+    pub tcp_out_of_order: u64,
+    /// TCP handshakes whose round-trip time was measured in this interval.
+    #[serde(default)]
+    pub tcp_handshakes_timed: u64,
+    /// Median handshake RTT of those, milliseconds (`null` when none was measured).
+    #[serde(default)]
+    pub tcp_rtt_p50_ms: Option<f64>,
+    /// 95th percentile handshake RTT of those, milliseconds (`null` when none was measured).
+    #[serde(default)]
+    pub tcp_rtt_p95_ms: Option<f64>,
+    /// Retransmitted segments per TCP frame of the interval (`null` without TCP frames).
+    #[serde(default)]
+    pub tcp_retransmission_rate: Option<f64>,
 }
 
 impl IntervalPoint {
@@ -188,6 +211,13 @@ impl IntervalPoint {
             syn: m.tcp_flags.syn,
             drops: m.drops,
             alerts: alerts_opened,
+            tcp_retransmissions: m.tcp_retransmissions,
+            tcp_out_of_order: m.tcp_out_of_order,
+            tcp_handshakes_timed: m.tcp_handshakes_timed,
+            tcp_rtt_p50_ms: m.tcp_rtt_p50_ms,
+            tcp_rtt_p95_ms: m.tcp_rtt_p95_ms,
+            tcp_retransmission_rate: (m.protocols.tcp > 0)
+                .then(|| m.tcp_retransmissions as f64 / m.protocols.tcp as f64),
         }
     }
 }
@@ -257,6 +287,83 @@ pub struct Connection {
     /// What threat intelligence says about its worse endpoint, if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threat: Option<String>,
+}
+
+/// TCP health of the connections whose last packet falls in the last [`TcpPanel::window_s`]
+/// seconds of packet time, live and finished alike.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct TcpPanel {
+    /// The span of packet time the tables cover, seconds: a connection drops out this long
+    /// after its last packet.
+    pub window_s: f64,
+    /// Connections with the longest handshake RTT, longest first (≤ [`MAX_TCP_ROWS`]).
+    pub slowest: Vec<TcpConnection>,
+    /// Connections with the most retransmitted plus lost segments, most first (none without
+    /// either; ≤ [`MAX_TCP_ROWS`]).
+    pub lossiest: Vec<TcpConnection>,
+    /// Hosts with the most retransmissions (then lost segments, then connections), most first
+    /// (≤ [`MAX_TCP_ROWS`]); each connection counts for both its endpoints.
+    pub hosts: Vec<TcpHost>,
+    /// Hosts dropped from the bounded per-host table (the weakest first) over the run.
+    pub hosts_evicted: u64,
+}
+
+/// One TCP connection in [`TcpPanel`], initiator first.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TcpConnection {
+    /// Always `tcp` (the 5-tuple's protocol, as in [`Connection::proto`]).
+    pub proto: String,
+    /// Initiator address.
+    pub src_ip: IpAddr,
+    /// Initiator port.
+    pub src_port: u16,
+    /// Responder address.
+    pub dst_ip: IpAddr,
+    /// Responder port.
+    pub dst_port: u16,
+    /// Server name (SNI, HTTP host, DNS name; escaped text), when known.
+    pub server_name: Option<String>,
+    /// Handshake round-trip time, milliseconds (`null` when no handshake was timed).
+    pub rtt_ms: Option<f64>,
+    /// Retransmitted segments (every kind).
+    pub retransmissions: u64,
+    /// Segments out of order.
+    pub out_of_order: u64,
+    /// Segments after a gap (not captured).
+    pub lost_segments: u64,
+    /// Segments announcing a zero window.
+    pub zero_windows: u64,
+    /// Packets both ways.
+    pub packets: u64,
+    /// Wire bytes both ways.
+    pub bytes: u64,
+    /// First packet, seconds since the epoch.
+    pub first_ts: f64,
+    /// Last packet, seconds since the epoch.
+    pub last_ts: f64,
+    /// Whether the connection is still in the flow table (its counts may still grow).
+    pub live: bool,
+}
+
+/// One host in [`TcpPanel::hosts`]: the TCP health of its connections in the window.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct TcpHost {
+    /// The address.
+    pub ip: IpAddr,
+    /// Host name learned from DNS answers (escaped text), if any.
+    pub name: Option<String>,
+    /// TCP connections it took part in.
+    pub connections: u64,
+    /// Retransmitted segments of those connections.
+    pub retransmissions: u64,
+    /// Lost segments of those connections.
+    pub lost_segments: u64,
+    /// Out-of-order segments of those connections.
+    pub out_of_order: u64,
+    /// Connections whose handshake was timed.
+    pub handshakes_timed: u64,
+    /// Mean handshake RTT of those, milliseconds (`null` when none).
+    pub rtt_mean_ms: Option<f64>,
 }
 
 /// What kind of packet a [`PacketSummary`] describes.
@@ -434,6 +541,7 @@ mod tests {
             "connections",
             "packets",
             "alerts",
+            "tcp",
         ] {
             assert!(v.get(key).is_some(), "{key}");
         }
@@ -459,16 +567,25 @@ mod tests {
 
     #[test]
     fn interval_points_come_from_metrics() {
-        let m = IntervalMetrics {
+        let mut m = IntervalMetrics {
             start_ts: Timestamp::from_secs_nanos(10, 500_000_000),
             duration_ns: 1_000_000_000,
             packets: 4,
+            tcp_retransmissions: 1,
+            tcp_rtt_p95_ms: Some(12.5),
             ..IntervalMetrics::default()
         };
+        m.protocols.tcp = 4;
         let p = IntervalPoint::from_metrics(9, &m, 2);
         assert_eq!(
             (p.seq, p.ts, p.duration_s, p.packets, p.alerts),
             (9, 10.5, 1.0, 4, 2)
         );
+        assert_eq!(p.tcp_retransmissions, 1);
+        assert_eq!(p.tcp_rtt_p95_ms, Some(12.5));
+        assert_eq!(p.tcp_retransmission_rate, Some(0.25));
+        m.protocols.tcp = 0;
+        let p = IntervalPoint::from_metrics(9, &m, 2);
+        assert_eq!(p.tcp_retransmission_rate, None, "no TCP frames: no rate");
     }
 }

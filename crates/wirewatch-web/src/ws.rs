@@ -1,7 +1,8 @@
 //! The live feed: `GET /ws`, one JSON text message per published snapshot.
 //!
 //! A new client gets `{"type": "full", "snapshot": ...}`, then one `delta` per newer snapshot
-//! it is sent (intervals and alerts newer than the last seq it was sent, every table whole).
+//! it is sent (intervals and alerts newer than the last seq it was sent, every table and the
+//! TCP panel whole).
 //! The task waits on `watch::Receiver::changed()`, so a slow client never builds a queue: it
 //! is always sent the newest snapshot, and one that fell more than
 //! [`MAX_RECENT_INTERVALS`] intervals behind (or whose missed intervals are no longer in the
@@ -14,7 +15,7 @@
 use crate::error::ApiError;
 use crate::snapshot::{
     AlertView, CaptureStatus, Connection, IntervalPoint, MAX_RECENT_INTERVALS, PacketSummary,
-    Snapshot, Stats, TalkerView,
+    Snapshot, Stats, TalkerView, TcpPanel,
 };
 use crate::state::WebState;
 use axum::extract::State;
@@ -58,6 +59,7 @@ pub(crate) struct Delta<'a> {
     connections: &'a [Connection],
     packets: &'a [PacketSummary],
     alerts: Vec<&'a AlertView>,
+    tcp: &'a TcpPanel,
 }
 
 /// The message that brings a client that was last sent seq `last` (`None`: nothing yet) up
@@ -93,6 +95,7 @@ pub(crate) fn message_for(snapshot: &Snapshot, last: Option<u64>) -> WsMessage<'
         connections: &snapshot.connections,
         packets: &snapshot.packets,
         alerts: snapshot.alerts.iter().filter(|a| a.seq > last).collect(),
+        tcp: &snapshot.tcp,
     })
 }
 
@@ -272,8 +275,13 @@ mod tests {
             "connections",
             "packets",
             "alerts",
+            "tcp",
         ] {
             assert!(v.get(key).is_some(), "{key}");
+        }
+        // The TCP panel is a table like the others: every delta carries it whole.
+        for key in ["window_s", "slowest", "lossiest", "hosts", "hosts_evicted"] {
+            assert!(v["tcp"].get(key).is_some(), "tcp.{key}");
         }
         assert_eq!(v["alerts"].as_array().unwrap().len(), 1);
         assert_eq!(v["alerts"][0]["id"], 2);

@@ -1,6 +1,7 @@
 //! `wirewatch run` with its dashboard, end to end over real sockets: what it refuses to do on a
 //! public address without a token, the token it then requires, a busy address, and the API
-//! answering with the replay's numbers.
+//! answering with the replay's numbers (the TCP panel's slowest and lossiest connections
+//! included).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 use support::dashboard::{start, stop};
+use support::tcp_capture;
 use wirewatch_testkit::poll_until;
 
 fn fixture(name: &str) -> PathBuf {
@@ -165,15 +167,18 @@ fn with_a_token_every_api_call_needs_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn the_api_reports_the_replay_like_analyze_does() {
-    let file = fixture("nmap_syn_scan.pcap");
-    let file = file.to_str().unwrap();
-    let analyze = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+/// `wirewatch analyze --json FILE`.
+fn analyze(file: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
         .args(["analyze", "--json", file])
         .output()
         .unwrap();
-    let reference: Value = serde_json::from_slice(&analyze.stdout).unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Replays `file` at full speed with the dashboard and no database: the child and its URL,
+/// and the snapshot once it counts all `packets` of the file and says the replay has ended.
+fn replay(file: &str, packets: &Value) -> (std::process::Child, String, Value) {
     let (child, url) = start(&[
         "run",
         "--read",
@@ -186,15 +191,23 @@ fn the_api_reports_the_replay_like_analyze_does() {
         "127.0.0.1:0",
     ]);
     // The last packets and the ended status come in separate snapshots (the status is
-    // republished by the run loop once it sees the replay has ended). Checked below.
+    // republished by the run loop once it sees the replay has ended).
     let mut snapshot = Value::Null;
     poll_until(Duration::from_secs(20), || {
         let (code, body) = get(&url, "/api/snapshot", &[]);
         assert_eq!(code, 200);
         snapshot = serde_json::from_str(&body).unwrap();
-        snapshot["stats"]["packets_total"] == reference["packets"]
-            && snapshot["status"]["running"] == false
+        snapshot["stats"]["packets_total"] == *packets && snapshot["status"]["running"] == false
     });
+    (child, url, snapshot)
+}
+
+#[test]
+fn the_api_reports_the_replay_like_analyze_does() {
+    let file = fixture("nmap_syn_scan.pcap");
+    let file = file.to_str().unwrap();
+    let reference = analyze(file);
+    let (child, url, snapshot) = replay(file, &reference["packets"]);
     assert_eq!(snapshot["stats"]["packets_total"], reference["packets"]);
     assert_eq!(snapshot["stats"]["bytes_total"], reference["bytes"]);
     assert_eq!(snapshot["status"]["running"], false, "the replay has ended");
@@ -286,4 +299,77 @@ fn the_api_reports_the_replay_like_analyze_does() {
     let (code, body) = get(&url, "/api/history/flows?colour=red", &[]);
     assert!(code == 400 || code == 503, "{code} {body}");
     stop(child);
+}
+
+#[test]
+fn the_snapshot_names_the_slowest_and_the_lossiest_tcp_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tcp_panel.pcap");
+    let frames = tcp_capture::write(&path, &tcp_capture::CONNS);
+    let file = path.to_str().unwrap();
+    let reference = analyze(file);
+    let flow = |server: &str| -> Value {
+        reference["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["dst_ip"] == server)
+            .unwrap()
+            .clone()
+    };
+    // The analysis of the file sees what was built into it.
+    assert_eq!(flow("192.0.2.30")["tcp_rtt_ms"], 310.0);
+    assert_eq!(flow("192.0.2.40")["tcp_retransmissions"], 2);
+    let (child, _, snapshot) = replay(file, &frames.into());
+    stop(child);
+    let tcp = &snapshot["tcp"];
+    let slowest = &tcp["slowest"][0];
+    assert_eq!(
+        (&slowest["src_ip"], &slowest["dst_ip"], &slowest["dst_port"]),
+        (
+            &flow("192.0.2.30")["src_ip"],
+            &"192.0.2.30".into(),
+            &443.into()
+        ),
+        "{tcp}"
+    );
+    assert_eq!(slowest["rtt_ms"], flow("192.0.2.30")["tcp_rtt_ms"]);
+    let rtts: Vec<f64> = tcp["slowest"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rtt_ms"].as_f64().unwrap())
+        .collect();
+    assert_eq!(rtts, [310.0, 48.0, 25.0, 12.0]);
+    let lossiest = tcp["lossiest"].as_array().unwrap();
+    assert_eq!(lossiest.len(), 1, "{tcp}");
+    assert_eq!(lossiest[0]["dst_ip"], "192.0.2.40");
+    assert_eq!(
+        lossiest[0]["retransmissions"],
+        flow("192.0.2.40")["tcp_retransmissions"]
+    );
+    // Both ends of the lossy connection lead the hosts, the client first (equal counts).
+    let hosts: Vec<(&Value, &Value)> = tcp["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (&h["ip"], &h["retransmissions"]))
+        .collect();
+    assert_eq!(hosts.len(), 8);
+    assert_eq!(
+        hosts[..2],
+        [
+            (&"10.88.0.4".into(), &2.into()),
+            (&"192.0.2.40".into(), &2.into())
+        ]
+    );
+    assert_eq!(tcp["window_s"], 300.0);
+    // The chart points carry the intervals' TCP health (the last interval closes at exit).
+    let recent = snapshot["recent"].as_array().unwrap();
+    let timed: u64 = recent
+        .iter()
+        .map(|p| p["tcp_handshakes_timed"].as_u64().unwrap())
+        .sum();
+    assert!((1..=4).contains(&timed), "{timed}");
+    assert!(recent.iter().any(|p| p["tcp_rtt_p95_ms"].is_number()));
 }

@@ -1,10 +1,10 @@
 // Time-series charts on uPlot (loaded as the global `uPlot` from vendor/uPlot.iife.min.js):
-// bandwidth + packet rate with alert markers, per-protocol packet rates; both follow the size
-// of their container.
+// bandwidth + packet rate with alert markers, per-protocol packet rates, handshake RTT +
+// retransmission rate; all follow the size of their container.
 
 import { el, clear } from './dom.js';
-import { formatBps, formatCompact, formatPps, formatDateTime } from './format.js';
-import { PROTOCOL_CLASSES, rateData, protocolRateData, alertMarkers } from './series.js';
+import { formatBps, formatCompact, formatPps, formatDateTime, formatMs, formatPerSecond } from './format.js';
+import { PROTOCOL_CLASSES, rateData, protocolRateData, alertMarkers, tcpData } from './series.js';
 
 const X_AXIS_SPACE = 90;
 
@@ -23,6 +23,9 @@ export const PROTOCOL_COLOURS = {
 const BPS_COLOUR = '#4ea1ff';
 const PPS_COLOUR = '#3ccfa8';
 const ALERT_COLOUR = '#ff4d5e';
+const RTT_P50_COLOUR = '#4ea1ff';
+const RTT_P95_COLOUR = '#9b7bff';
+const RETX_COLOUR = '#f5a623';
 
 function uPlotLib() {
   const lib = globalThis.uPlot;
@@ -91,6 +94,9 @@ function axisValues(fmt) {
   return (u, splits) => splits.map((v) => (v === null || v === undefined ? '' : fmt(v)));
 }
 
+/** A y scale from 0 to a little above the largest value (1 when there is none). */
+const fromZero = () => ({ auto: true, range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] });
+
 const timeValue = (u, v) => (v === null || v === undefined ? '–' : formatDateTime(v));
 
 /** A time chart wrapper: `update(series)` redraws from chart rows (see series.js). */
@@ -122,7 +128,7 @@ export class RateChart extends TimeChart {
         class: 'ww-chart',
         cursor: { drag: { x: false, y: false } },
         legend: { live: true },
-        scales: { x: { time: true }, bps: { auto: true, range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] }, pps: { auto: true, range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: { x: { time: true }, bps: fromZero(), pps: fromZero() },
         series: [
           { value: timeValue },
           { label: 'bandwidth', scale: 'bps', stroke: BPS_COLOUR, fill: 'rgba(78,161,255,0.12)', width: 1.5, value: (u, v) => (v == null ? '–' : formatBps(v)) },
@@ -156,7 +162,7 @@ export class ProtocolChart extends TimeChart {
         class: 'ww-chart',
         cursor: { drag: { x: false, y: false } },
         legend: { live: true },
-        scales: { x: { time: true }, y: { auto: true, range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: { x: { time: true }, y: fromZero() },
         series: [
           { value: timeValue },
           ...PROTOCOL_CLASSES.map((k) => ({
@@ -169,6 +175,37 @@ export class ProtocolChart extends TimeChart {
         axes: [{ ...AXIS, space: X_AXIS_SPACE }, { ...AXIS, size: 60, values: axisValues((v) => formatCompact(v)) }],
       },
       protocolRateData
+    );
+  }
+}
+
+/**
+ * Handshake RTT p50 and p95 (left axis, ms) and retransmitted segments per second (right
+ * axis) of the recent intervals; `update(points)` takes snapshot IntervalPoints.
+ */
+export class TcpChart extends TimeChart {
+  constructor(container) {
+    const ms = (u, v) => (v == null ? '–' : formatMs(v));
+    super(
+      container,
+      {
+        class: 'ww-chart',
+        cursor: { drag: { x: false, y: false } },
+        legend: { live: true },
+        scales: { x: { time: true }, ms: fromZero(), rps: fromZero() },
+        series: [
+          { value: timeValue },
+          { label: 'RTT p50', scale: 'ms', stroke: RTT_P50_COLOUR, width: 1.5, spanGaps: true, points: { show: true, size: 4 }, value: ms },
+          { label: 'RTT p95', scale: 'ms', stroke: RTT_P95_COLOUR, width: 1.5, dash: [6, 4], spanGaps: true, points: { show: true, size: 4 }, value: ms },
+          { label: 'retransmissions', scale: 'rps', stroke: RETX_COLOUR, fill: 'rgba(245,166,35,0.12)', width: 1.5, value: (u, v) => (v == null ? '–' : formatPerSecond(v)) },
+        ],
+        axes: [
+          { ...AXIS, space: X_AXIS_SPACE },
+          { ...AXIS, scale: 'ms', size: 78, label: 'handshake RTT', labelSize: 18, values: axisValues(formatMs) },
+          { ...AXIS, scale: 'rps', side: 1, size: 70, label: 'retransmissions', labelSize: 18, grid: { show: false }, values: axisValues(formatPerSecond) },
+        ],
+      },
+      tcpData
     );
   }
 }

@@ -1,6 +1,6 @@
 // Live dashboard (index.html): wires the socket, the state merging, stat boxes, charts, bars,
-// tables, alerts feed, controls and the packets download panel together, and handles the
-// time-range buttons and login.
+// tables, the latency and loss panel, alerts feed, controls and the packets download panel
+// together, and handles the time-range buttons and login.
 
 import { $, setText } from './dom.js';
 import { get, onUnauthorized } from './api.js';
@@ -16,6 +16,7 @@ import { AlertFeed } from './alerts.js';
 import { connectionsTable, packetsTable } from './live-tables.js';
 import { Controls } from './controls.js';
 import { PacketsPanel } from './packets.js';
+import { TcpPanel } from './tcp-panel.js';
 import { formatCount, formatDateTime } from './format.js';
 
 /** Dashboard time ranges: the API's relative `from` and the span kept while live points arrive. */
@@ -119,6 +120,8 @@ function render() {
   const series = chartSeries();
   ui.rateChart.update(series);
   ui.protoChart.update(series);
+  // Live intervals whatever the range: stored intervals carry no TCP health.
+  ui.tcp.update(live.recent, live.tcp);
   renderBars(ui.protoBars, protocolItems(live.protocols), { empty: 'no packets yet' });
   renderBars(ui.appBars, appItems(live.apps), { empty: 'no application identified yet' });
   renderBars(ui.topSources, talkerItems(live.top_sources), { empty: 'no traffic yet' });
@@ -207,6 +210,7 @@ async function main() {
   ui.packetsPanel = new PacketsPanel($('#packets-panel'));
   ui.rateChart = new RateChart(ui.rateChartBox);
   ui.protoChart = new ProtocolChart($('#proto-chart'));
+  ui.tcp = new TcpPanel($('#tcp-panel'));
   ui.feed = new AlertFeed($('#alerts-table'), $('#alerts-count'));
   ui.connections = connectionsTable();
   $('#connections-table').appendChild(ui.connections.element);

@@ -91,6 +91,19 @@ export function formatDuration(seconds) {
   return `${m} min ${p2(s)} s`;
 }
 
+/** Milliseconds: 0 → "0 ms", 0.333 → "0.33 ms", 12 → "12.0 ms", 310 → "310 ms", 1240 → "1.24 s". */
+export function formatMs(ms) {
+  if (!finite(ms)) return '–';
+  if (ms === 0) return '0 ms';
+  return Math.abs(ms) >= 1000 ? `${sig3(ms / 1000)} s` : `${sig3(ms)} ms`;
+}
+
+/** A rate of events per second: 0 → "0 /s", 0.5 → "0.50 /s", 1234 → "1.23k /s". */
+export function formatPerSecond(n) {
+  if (!finite(n)) return '–';
+  return `${formatCompact(n)} /s`;
+}
+
 /** A 0–1 fraction as a percentage: 0.9 → "90 %". */
 export function formatPercent(fraction) {
   if (!finite(fraction)) return '–';

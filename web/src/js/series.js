@@ -142,6 +142,31 @@ export function protocolRateData(series) {
   ];
 }
 
+/**
+ * uPlot data for the latency and loss chart, from snapshot IntervalPoints (oldest first):
+ * [ts[], handshake RTT p50 ms[], p95 ms[], retransmissions per second[]]. An interval without a
+ * timed handshake has no RTT (null: a gap), one of no length no rate.
+ */
+export function tcpData(points) {
+  const list = Array.isArray(points) ? points : [];
+  const rtt = (x) => (x === null || x === undefined || !Number.isFinite(Number(x)) ? null : Number(x));
+  return [
+    list.map((p) => toSeconds(num(p.ts))),
+    list.map((p) => rtt(p.tcp_rtt_p50_ms)),
+    list.map((p) => rtt(p.tcp_rtt_p95_ms)),
+    list.map((p) => (num(p.duration_s) > 0 ? num(p.tcp_retransmissions) / num(p.duration_s) : null)),
+  ];
+}
+
+/**
+ * Whether the TCP panel has anything to show: a handshake timed or a segment retransmitted in
+ * the recent intervals, or a connection or host in its tables.
+ */
+export function hasTcpHealth(points, tcp) {
+  const rows = tcp && ['slowest', 'lossiest', 'hosts'].some((k) => Array.isArray(tcp[k]) && tcp[k].length > 0);
+  return Boolean(rows) || (points || []).some((p) => num(p.tcp_handshakes_timed) > 0 || num(p.tcp_retransmissions) > 0);
+}
+
 /** Alert markers: [{ts, count}] for rows with alerts. */
 export function alertMarkers(series) {
   return series.filter((r) => r.alerts > 0).map((r) => ({ ts: r.ts, count: r.alerts }));

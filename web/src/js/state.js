@@ -6,7 +6,10 @@ export const MAX_RECENT = 300;
 /** Alerts kept, as in the snapshot (the most recently updated ≤ 100). */
 export const MAX_ALERTS = 100;
 
-const TABLES = ['protocols', 'apps', 'top_sources', 'top_destinations', 'connections', 'packets'];
+/** Parts every message carries whole (the TCP panel included), and what each is when absent. */
+const TABLES = ['protocols', 'apps', 'top_sources', 'top_destinations', 'connections', 'packets', 'tcp'];
+const OBJECT_TABLES = new Set(['protocols', 'tcp']);
+const emptyTable = (key) => (OBJECT_TABLES.has(key) ? {} : []);
 
 /** Newest change first: higher `seq`, then later `last_ts`, then higher `id`. */
 export function compareAlerts(a, b) {
@@ -83,7 +86,7 @@ export function applyFull(snapshot, prev = null) {
     changedAlertIds: changed,
     newAlertIds: added,
   };
-  for (const key of TABLES) state[key] = s[key] ?? (key === 'protocols' ? {} : []);
+  for (const key of TABLES) state[key] = s[key] ?? emptyTable(key);
   return state;
 }
 
@@ -124,7 +127,7 @@ export function applyDelta(state, delta) {
     newAlertIds: added,
   };
   for (const key of TABLES) {
-    if (delta[key] !== undefined) next[key] = delta[key] ?? (key === 'protocols' ? {} : []);
+    if (delta[key] !== undefined) next[key] = delta[key] ?? emptyTable(key);
   }
   return next;
 }

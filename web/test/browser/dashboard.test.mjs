@@ -1,6 +1,8 @@
 // The live dashboard against the real server: a replayed capture's numbers on screen equal
 // `wirewatch analyze`'s, charts render, the SYN flood raises an alert row, hostile DNS names
-// render as text, and the capture controls start, re-filter and stop a live capture.
+// render as text, the latency and loss panel names the slowest and lossiest connections of a
+// capture built with known RTTs, and the capture controls start, re-filter and stop a live
+// capture.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +10,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { analyze, binary, fixtures, launch, open, skip, startWirewatch, tempDir, waitForStat } from './support.mjs';
-import { writeDnsPcap } from './pcap.mjs';
+import { writeDnsPcap, writeTcpPcap } from './pcap.mjs';
 
 let browser;
 before(async () => { if (!skip) browser = await launch(); });
@@ -93,6 +95,74 @@ describe('hostile names from the network', { skip }, () => {
     // The answers named the servers: the learned name shows, as text, next to the address.
     const dests = await page.locator('[data-testid="top-destinations"]').innerText();
     assert.ok(dests.includes('198.51.100.10') && dests.includes(hostile[0]), dests);
+    // UDP only: the latency panel says so instead of drawing empty charts.
+    assert.equal(await page.locator('[data-testid="tcp-empty"]').innerText(), 'no TCP handshakes seen yet');
+    assert.equal(await page.locator('[data-testid="chart-tcp"]').isVisible(), false);
+    await page.close();
+  });
+});
+
+describe('TCP latency and loss', { skip }, () => {
+  const tmp = tempDir();
+  const file = join(tmp.dir, 'tcp-health.pcap');
+  let frames;
+  let ww;
+  before(async () => {
+    frames = writeTcpPcap(file);
+    ww = await startWirewatch(['--read', file, '--speed', 'max', '--stay', '--no-db']);
+  });
+  after(async () => { await ww?.stop(); tmp.remove(); });
+
+  it('shows the slowest and the lossiest connection with the analysis\'s numbers', async () => {
+    const reference = analyze(file);
+    const flows = reference.flows.filter((f) => typeof f.tcp_rtt_ms === 'number');
+    const slowest = flows.reduce((a, b) => (b.tcp_rtt_ms > a.tcp_rtt_ms ? b : a));
+    const lossiest = reference.flows.reduce((a, b) => (b.tcp_retransmissions > a.tcp_retransmissions ? b : a));
+    // What was built into the capture, as the analysis reads it.
+    assert.equal(reference.packets, frames);
+    assert.deepEqual([slowest.src_ip, slowest.dst_ip, slowest.tcp_rtt_ms], ['10.88.0.3', '192.0.2.30', 310]);
+    assert.deepEqual([lossiest.dst_ip, lossiest.tcp_retransmissions], ['192.0.2.40', 2]);
+
+    const { page, errors } = await open(browser, ww.url);
+    await waitForStat(page, 'packets_total', frames);
+    const panel = page.locator('[data-testid="tcp-panel"]');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="tcp-slowest-row"]').length === 4,
+      null,
+      { timeout: 15000 },
+    );
+    assert.equal(await panel.getAttribute('data-state'), 'data');
+    assert.equal(await page.locator('[data-testid="tcp-empty"]').isVisible(), false);
+    const first = page.locator('[data-testid="tcp-slowest-row"]').first();
+    const text = await first.innerText();
+    assert.ok(text.includes(`${slowest.src_ip} → ${slowest.dst_ip}`) && text.includes('310 ms'), text);
+    assert.equal(await first.locator('[data-field="rtt_ms"]').getAttribute('data-value'), String(slowest.tcp_rtt_ms));
+    const rtts = await page.locator('[data-testid="tcp-slowest-row"] [data-field="rtt_ms"]').evaluateAll((els) => els.map((e) => Number(e.dataset.value)));
+    assert.deepEqual(rtts, flows.map((f) => f.tcp_rtt_ms).sort((a, b) => b - a));
+    const lossy = page.locator('[data-testid="tcp-lossiest-row"]');
+    assert.equal(await lossy.count(), 1);
+    assert.match(await lossy.innerText(), /192\.0\.2\.40/);
+    assert.equal(await lossy.locator('[data-field="retransmissions"]').getAttribute('data-value'), String(lossiest.tcp_retransmissions));
+    // Hosts: every endpoint once, the lossy connection's two first.
+    const hosts = page.locator('[data-testid="tcp-host-row"]');
+    assert.equal(await hosts.count(), 8);
+    assert.match(await hosts.first().innerText(), /10\.88\.0\.4/);
+    assert.equal(await hosts.first().locator('[data-field="retransmissions"]').getAttribute('data-value'), '2');
+    // The chart is drawn; under the cursor its legend gives each value with its unit.
+    const canvas = page.locator('[data-testid="chart-tcp"] canvas').first();
+    await canvas.waitFor();
+    const box = await canvas.boundingBox();
+    assert.ok(box && box.width > 100 && box.height > 50, `chart size ${JSON.stringify(box)}`);
+    await page.locator('[data-testid="chart-tcp"] .u-over').hover();
+    await page.waitForFunction(
+      () => / ms/.test(document.querySelector('[data-testid="chart-tcp"] .u-legend')?.textContent || ''),
+      null,
+      { timeout: 5000 },
+    );
+    const legend = await page.locator('[data-testid="chart-tcp"] .u-legend').innerText();
+    assert.match(legend, /RTT p50:?\s*[\d.]+ ms/, legend);
+    assert.match(legend, /retransmissions:?\s*[\d.]+k? \/s/, legend);
+    assert.deepEqual(errors, []);
     await page.close();
   });
 });

@@ -1,4 +1,5 @@
-// Writes small pcap files for the browser tests: DNS exchanges whose names are hostile markup.
+// Writes small pcap files for the browser tests: DNS exchanges whose names are hostile markup,
+// and TCP connections whose handshake RTT and retransmissions are known by construction.
 import { writeFileSync } from 'node:fs';
 
 function checksum(buf) {
@@ -22,21 +23,71 @@ function dnsMessage(id, name, answer) {
   return Buffer.concat(parts);
 }
 
+/** An Ethernet frame carrying an IPv4 packet of protocol `proto` with `transport` bytes. */
+function ipv4Frame(src, dst, proto, transport) {
+  const ip = Buffer.alloc(20);
+  ip[0] = 0x45;
+  ip.writeUInt16BE(20 + transport.length, 2);
+  ip[8] = 64;
+  ip[9] = proto;
+  Buffer.from(src).copy(ip, 12);
+  Buffer.from(dst).copy(ip, 16);
+  ip.writeUInt16BE(checksum(ip), 10);
+  const eth = Buffer.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
+  return Buffer.concat([eth, ip, transport]);
+}
+
 function udpFrame(src, dst, sport, dport, payload) {
   const udp = Buffer.alloc(8);
   udp.writeUInt16BE(sport, 0);
   udp.writeUInt16BE(dport, 2);
   udp.writeUInt16BE(8 + payload.length, 4);
-  const ip = Buffer.alloc(20);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(20 + 8 + payload.length, 2);
-  ip[8] = 64;
-  ip[9] = 17;
-  Buffer.from(src).copy(ip, 12);
-  Buffer.from(dst).copy(ip, 16);
-  ip.writeUInt16BE(checksum(ip), 10);
-  const eth = Buffer.from([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00]);
-  return Buffer.concat([eth, ip, udp, payload]);
+  return ipv4Frame(src, dst, 17, Buffer.concat([udp, payload]));
+}
+
+const FIN = 0x01;
+const SYN = 0x02;
+const PSH = 0x08;
+const ACK = 0x10;
+
+function tcpFrame(src, dst, sport, dport, seq, ack, flags, len) {
+  const tcp = Buffer.alloc(20 + len, 0x61);
+  tcp.writeUInt16BE(sport, 0);
+  tcp.writeUInt16BE(dport, 2);
+  tcp.writeUInt32BE(seq >>> 0, 4);
+  tcp.writeUInt32BE(ack >>> 0, 8);
+  tcp[12] = 5 << 4;
+  tcp[13] = flags;
+  tcp.writeUInt16BE(64240, 14);
+  tcp.writeUInt16BE(0, 16);
+  tcp.writeUInt16BE(0, 18);
+  const pseudo = Buffer.alloc(12);
+  Buffer.from(src).copy(pseudo, 0);
+  Buffer.from(dst).copy(pseudo, 4);
+  pseudo[9] = 6;
+  pseudo.writeUInt16BE(tcp.length, 10);
+  tcp.writeUInt16BE(checksum(Buffer.concat([pseudo, tcp])), 16);
+  return ipv4Frame(src, dst, 6, tcp);
+}
+
+/** Writes a microsecond pcap of `records` ([{ us: microseconds since the epoch, frame }]). */
+function writePcap(path, records) {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(1, 20);
+  const out = [header];
+  for (const { us, frame } of records) {
+    const rec = Buffer.alloc(16);
+    rec.writeUInt32LE(Math.floor(us / 1e6), 0);
+    rec.writeUInt32LE(us % 1e6, 4);
+    rec.writeUInt32LE(frame.length, 8);
+    rec.writeUInt32LE(frame.length, 12);
+    out.push(rec, frame);
+  }
+  writeFileSync(path, Buffer.concat(out));
 }
 
 /**
@@ -46,13 +97,7 @@ function udpFrame(src, dst, sport, dport, payload) {
  */
 export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null) {
   const serverOf = (i) => (servers && servers[i]) || [198, 51, 100, 10 + i];
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  const records = [header];
+  const records = [];
   const client = [10, 77, 0, 1];
   const resolver = [10, 77, 0, 53];
   let t = 0;
@@ -61,12 +106,7 @@ export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null
     const q = udpFrame(client, resolver, 40000 + i, 53, dnsMessage(100 + i, name, null));
     const a = udpFrame(resolver, client, 53, 40000 + i, dnsMessage(100 + i, name, server));
     for (const frame of [q, a]) {
-      const rec = Buffer.alloc(16);
-      rec.writeUInt32LE(startSecs + Math.floor(t / 10), 0);
-      rec.writeUInt32LE((t % 10) * 100000, 4);
-      rec.writeUInt32LE(frame.length, 8);
-      rec.writeUInt32LE(frame.length, 12);
-      records.push(rec, frame);
+      records.push({ us: startSecs * 1e6 + t * 100000, frame });
       t += 1;
     }
   });
@@ -75,13 +115,52 @@ export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null
   for (const round of [2, 4]) {
     names.forEach((_, i) => {
       const frame = udpFrame(client, serverOf(i), 41000 + i, 443, Buffer.alloc(32, 0x17));
-      const rec = Buffer.alloc(16);
-      rec.writeUInt32LE(startSecs + round, 0);
-      rec.writeUInt32LE(i * 1000, 4);
-      rec.writeUInt32LE(frame.length, 8);
-      rec.writeUInt32LE(frame.length, 12);
-      records.push(rec, frame);
+      records.push({ us: (startSecs + round) * 1e6 + i * 1000, frame });
     });
   }
-  writeFileSync(path, Buffer.concat(records));
+  writePcap(path, records);
+}
+
+/**
+ * The TCP panel's connections (as crates/wirewatch/tests/support/tcp_capture.rs builds them):
+ * the slowest handshake is 192.0.2.30's (310 ms), the only loss 192.0.2.40's (two
+ * retransmissions).
+ */
+export const TCP_CONNS = [
+  { client: [10, 88, 0, 1], server: [192, 0, 2, 10], port: 40001, startMs: 0, rttMs: 12, retransmissions: 0 },
+  { client: [10, 88, 0, 2], server: [192, 0, 2, 20], port: 40002, startMs: 1000, rttMs: 48, retransmissions: 0 },
+  { client: [10, 88, 0, 3], server: [192, 0, 2, 30], port: 40003, startMs: 2000, rttMs: 310, retransmissions: 0 },
+  { client: [10, 88, 0, 4], server: [192, 0, 2, 40], port: 40004, startMs: 3000, rttMs: 25, retransmissions: 2 },
+];
+
+/**
+ * Writes `path`: each connection a handshake to port 443 (SYN at its start, SYN-ACK at half the
+ * RTT, ACK at the RTT), 100 bytes of data sent again every 300 ms as often as asked before the
+ * server acknowledges it, and a FIN close. Returns the number of frames.
+ */
+export function writeTcpPcap(path, conns = TCP_CONNS, startSecs = 1700000000) {
+  const records = [];
+  for (const c of conns) {
+    const seg = (fromClient, ms, seq, ack, flags, len) => {
+      const [src, dst, sport, dport] = fromClient ? [c.client, c.server, c.port, 443] : [c.server, c.client, 443, c.port];
+      records.push({ us: startSecs * 1e6 + (c.startMs + ms) * 1000, frame: tcpFrame(src, dst, sport, dport, seq, ack, flags, len) });
+    };
+    const rtt = c.rttMs;
+    seg(true, 0, 1000, 0, SYN, 0);
+    seg(false, Math.floor(rtt / 2), 5000, 1001, SYN | ACK, 0);
+    seg(true, rtt, 1001, 5001, ACK, 0);
+    seg(true, rtt + 1, 1001, 5001, ACK | PSH, 100);
+    let t = rtt + 1;
+    for (let i = 0; i < c.retransmissions; i += 1) {
+      t += 300;
+      seg(true, t, 1001, 5001, ACK | PSH, 100);
+    }
+    seg(false, t + rtt, 5001, 1101, ACK, 0);
+    seg(true, t + rtt + 1, 1101, 5001, FIN | ACK, 0);
+    seg(false, t + 2 * rtt, 5001, 1102, FIN | ACK, 0);
+    seg(true, t + 2 * rtt + 1, 1102, 5002, ACK, 0);
+  }
+  records.sort((a, b) => a.us - b.us);
+  writePcap(path, records);
+  return records.length;
 }

@@ -73,3 +73,16 @@ test('labels: application guesses, ports, hosts, lists', () => {
   assert.equal(f.formatList(['a', 'b', 'c', 'd', 'e']), 'a, b, c +2');
   assert.equal(f.formatList([]), '–');
 });
+
+test('milliseconds and rates per second', () => {
+  assert.equal(f.formatMs(0), '0 ms');
+  assert.equal(f.formatMs(0.333), '0.33 ms');
+  assert.equal(f.formatMs(12), '12.0 ms');
+  assert.equal(f.formatMs(310), '310 ms');
+  assert.equal(f.formatMs(1240), '1.24 s');
+  assert.equal(f.formatMs(null), '–');
+  assert.equal(f.formatPerSecond(0), '0 /s');
+  assert.equal(f.formatPerSecond(0.5), '0.50 /s');
+  assert.equal(f.formatPerSecond(1234), '1.23k /s');
+  assert.equal(f.formatPerSecond(undefined), '–');
+});

@@ -1,7 +1,8 @@
-// Unit tests of js/series.js: chart rows, roll-up buckets, range trimming, alert markers.
+// Unit tests of js/series.js: chart rows, roll-up buckets, range trimming, alert markers, the
+// latency and loss chart.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendRows, attachAlertCounts, alertMarkers, bucketSeconds, fromIntervalPoint, fromIntervalRow, protocolRateData, rateData, trimToRange } from '../../src/js/series.js';
+import { appendRows, attachAlertCounts, alertMarkers, bucketSeconds, fromIntervalPoint, fromIntervalRow, hasTcpHealth, protocolRateData, rateData, tcpData, trimToRange } from '../../src/js/series.js';
 
 const row = (ts, extra = {}) => ({ ts, duration_s: 1, packets: 10, bytes: 1000, bps: 8000, pps: 10, protocols: { tcp: 6, udp: 4, icmp: 0, icmpv6: 0, other_ip: 0, non_ip: 0 }, alerts: 0, ...extra });
 
@@ -75,4 +76,25 @@ test('uPlot data arrays', () => {
   assert.deepEqual(p[1], [6, 5]);
   assert.deepEqual(p[3], [0, 1]);
   assert.deepEqual(protocolRateData([row(1, { duration_s: 0 })])[1], [null]);
+});
+
+test('the latency chart takes RTT percentiles as they are and retransmissions per second', () => {
+  const points = [
+    { seq: 1, ts: 100, duration_s: 1, tcp_retransmissions: 0, tcp_handshakes_timed: 2, tcp_rtt_p50_ms: 12.5, tcp_rtt_p95_ms: 310 },
+    { seq: 2, ts: 101, duration_s: 2, tcp_retransmissions: 3, tcp_handshakes_timed: 0, tcp_rtt_p50_ms: null, tcp_rtt_p95_ms: null },
+    { seq: 3, ts: 1.03e12, duration_s: 0 }, // milliseconds, no length, no TCP fields (an older server)
+  ];
+  assert.deepEqual(tcpData(points), [[100, 101, 1.03e9], [12.5, null, null], [310, null, null], [0, 1.5, null]]);
+  assert.deepEqual(tcpData(undefined), [[], [], [], []]);
+});
+
+test('the TCP panel is empty until a handshake, a retransmission or a row is seen', () => {
+  const quiet = [{ tcp_handshakes_timed: 0, tcp_retransmissions: 0 }, {}];
+  assert.equal(hasTcpHealth(quiet, {}), false);
+  assert.equal(hasTcpHealth(quiet, { slowest: [], lossiest: [], hosts: [] }), false);
+  assert.equal(hasTcpHealth([], null), false);
+  assert.equal(hasTcpHealth([...quiet, { tcp_handshakes_timed: 1 }], {}), true);
+  assert.equal(hasTcpHealth([{ tcp_retransmissions: 2 }], {}), true);
+  // Rows outlive the intervals on the chart (a connection seen minutes ago).
+  assert.equal(hasTcpHealth(quiet, { hosts: [{ ip: '10.0.0.1' }] }), true);
 });

@@ -49,6 +49,18 @@ test('applyFull tolerates an empty snapshot (seq 0, before the first interval)',
   assert.deepEqual(st.recent, []);
   assert.deepEqual(st.connections, []);
   assert.deepEqual(st.protocols, {});
+  assert.deepEqual(st.tcp, {});
+});
+
+test('the TCP panel comes whole with every message', () => {
+  const slow = { src_ip: '10.0.0.3', dst_ip: '192.0.2.30', rtt_ms: 310 };
+  const st = applyFull(snapshot(20, { tcp: { window_s: 300, slowest: [slow], lossiest: [], hosts: [], hosts_evicted: 0 } }));
+  assert.equal(st.tcp.slowest[0].rtt_ms, 310);
+  const next = applyDelta(st, delta(21, { tcp: { window_s: 300, slowest: [], lossiest: [], hosts: [], hosts_evicted: 2 } }));
+  assert.deepEqual(next.tcp.slowest, [], 'replaced, not merged: the connection aged out');
+  assert.equal(next.tcp.hosts_evicted, 2);
+  // A delta from a server without the panel keeps the last one.
+  assert.equal(applyDelta(next, delta(22)).tcp.hosts_evicted, 2);
 });
 
 test('applyDelta appends newer intervals and replaces tables and stats', () => {

@@ -211,7 +211,9 @@ pub fn document() -> Value {
                     "top_destinations": {"type": "array", "items": {"type": "object"}},
                     "connections": {"type": "array", "items": {"type": "object"}},
                     "packets": {"type": "array", "items": {"type": "object"}},
-                    "alerts": {"type": "array", "items": {"type": "object"}}
+                    "alerts": {"type": "array", "items": {"type": "object"}},
+                    "tcp": {"type": "object",
+                            "description": "TCP health of the last minutes' connections: slowest, lossiest, hosts."}
                 }},
                 "Interface": {"type": "object", "properties": {
                     "name": {"type": "string"},

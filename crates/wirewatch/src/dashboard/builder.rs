@@ -1,10 +1,12 @@
 //! Builds the dashboard's [`Snapshot`] on the engine thread, once per closed interval.
 //!
 //! Owns what the snapshot needs beyond the engine's own state: the recent interval points, the
-//! alerts in their latest state, a ring of the last packets. Everything is bounded by the caps
-//! of `wirewatch_web::snapshot`. Publishing replaces the previous snapshot (a `watch` channel),
+//! alerts in their latest state, a ring of the last packets, the TCP panel's recent
+//! connections and hosts ([`super::tcp`]). Everything is bounded by the caps of
+//! `wirewatch_web::snapshot` and of [`super::tcp`]. Publishing replaces the previous snapshot (a `watch` channel),
 //! so the engine never waits for the web layer.
 
+use super::tcp::TcpBoard;
 use crate::pipeline::{Engine, Sink};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,7 @@ use wirewatch_web::metrics::{AlertCount, Counters, DetectorTime, EvidenceCounter
 use wirewatch_web::snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
     MAX_PACKETS, MAX_RECENT_INTERVALS, MAX_TALKERS, PacketProto, PacketSummary, Snapshot,
-    SnapshotPublisher, Stats, TalkerView, Threat, ThreatLevel,
+    SnapshotPublisher, Stats, TalkerView, TcpPanel, Threat, ThreatLevel,
 };
 
 /// The capture status as the control side last set it; read when a snapshot is built.
@@ -59,6 +61,8 @@ pub struct SnapshotBuilder {
     open: std::collections::BTreeMap<u64, (String, Severity, f64)>,
     /// TCP health for `/metrics`: counters over the run, the latest interval's RTT percentiles.
     tcp: TcpCounters,
+    /// The TCP panel's finished connections and hosts of the last minutes.
+    tcp_board: TcpBoard,
     /// The history database, for its counters.
     store: Option<Arc<dyn wirewatch_store::Store>>,
     /// When the last snapshot was published (wall clock: only pacing the browser's view).
@@ -90,6 +94,7 @@ impl SnapshotBuilder {
             opened: std::collections::BTreeMap::new(),
             open: std::collections::BTreeMap::new(),
             tcp: TcpCounters::default(),
+            tcp_board: TcpBoard::default(),
             store: None,
             published_at: None,
             pending: false,
@@ -271,6 +276,10 @@ impl SnapshotBuilder {
                 .collect(),
             packets: self.packets.iter().rev().map(packet_summary).collect(),
             alerts: self.alerts.iter().rev().cloned().collect(),
+            tcp: match totals.last_ts.or(m.map(IntervalMetrics::end_ts)) {
+                Some(now) => self.tcp_board.view(now, engine),
+                None => TcpPanel::default(),
+            },
         }
     }
 
@@ -332,7 +341,12 @@ impl Sink for SnapshotBuilder {
             self.tcp.rtt_p50_ms = m.tcp_rtt_p50_ms;
             self.tcp.rtt_p95_ms = m.tcp_rtt_p95_ms;
         }
+        self.tcp_board.advance(m.end_ts());
         self.last = Some(m.clone());
+    }
+
+    fn flow(&mut self, record: &FlowRecord) {
+        self.tcp_board.flow(record);
     }
 
     fn alert(&mut self, alert: &Alert, status: IncidentStatus) {
