@@ -114,6 +114,11 @@ proptest! {
     }
 
     #[test]
+    fn fuzz_tunnel_never_panics(data in proptest::collection::vec(any::<u8>(), 0..400)) {
+        prop_assert!(fuzz_tunnel(&data) <= 3);
+    }
+
+    #[test]
     fn fuzz_decode_never_panics(data in proptest::collection::vec(any::<u8>(), 0..300)) {
         fuzz_decode(&data);
         let (lt, frame) = fuzz_input(&data);
