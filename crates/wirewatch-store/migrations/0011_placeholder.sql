@@ -1,0 +1,3 @@
+-- Schema version 11: a placeholder on this branch only. Another branch adds the real 0011
+-- (interval columns); this file is replaced by it when the branches merge, so that the
+-- transactions table (0012) keeps its number. It changes nothing.
