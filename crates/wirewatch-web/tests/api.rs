@@ -567,7 +567,7 @@ async fn export_csv_and_json() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(
         r.error()
-            .contains("use intervals, talkers, flows or alerts")
+            .contains("use intervals, talkers, flows, alerts or transactions")
     );
 }
 
