@@ -1,6 +1,6 @@
 //! `wirewatch run` with its dashboard, end to end over real sockets: what it refuses to do on a
 //! public address without a token, the token it then requires, a busy address, and the API
-//! answering with the replay's numbers.
+//! answering with the replay's numbers and its stored transactions.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
@@ -285,5 +285,69 @@ fn the_api_reports_the_replay_like_analyze_does() {
     assert!(body.contains("error"));
     let (code, body) = get(&url, "/api/history/flows?colour=red", &[]);
     assert!(code == 400 || code == 503, "{code} {body}");
+    stop(child);
+}
+
+#[test]
+fn stored_transactions_are_searched_by_name_like_analyze_lists_them() {
+    let file = fixture("clean_background.pcap");
+    let file = file.to_str().unwrap();
+    let analyze = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["analyze", "--json", file])
+        .output()
+        .unwrap();
+    let reference: Value = serde_json::from_slice(&analyze.stdout).unwrap();
+    // What the name filter must find: the DNS transactions about host1 (real dig queries).
+    let expected: Vec<&Value> = reference["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["query"].as_str().unwrap().contains("host1."))
+        .collect();
+    assert!(!expected.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let (child, url) = start(&[
+        "run",
+        "--read",
+        file,
+        "--speed",
+        "max",
+        "--stay",
+        "--db",
+        db.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let path = "/api/history/transactions?name=HOST1.&limit=1000";
+    let mut page = Value::Null;
+    poll_until(Duration::from_secs(20), || {
+        let (code, body) = get(&url, path, &[]);
+        assert_eq!(code, 200, "{body}");
+        page = serde_json::from_str(&body).unwrap();
+        page["total"] == expected.len()
+    });
+    let rows = page["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), expected.len(), "{page}");
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(row["kind"], "dns");
+        assert_eq!(row["name"], want["query"]);
+        assert_eq!(row["ts"], want["ts"]);
+        assert_eq!(row["dns_rcode"], want["rcode"]);
+        assert_eq!(row["dns_qtype"], want["qtype"]);
+        assert_eq!(row["dns_answers"], want["answers"]);
+    }
+    // HTTP transactions are found by their host, and a bad kind is explained.
+    let (code, body) = get(&url, "/api/history/transactions?kind=http", &[]);
+    assert_eq!(code, 200, "{body}");
+    let http: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(http["total"], reference["http"].as_array().unwrap().len());
+    assert_eq!(
+        http["rows"][0]["http_status"],
+        reference["http"][0]["status"]
+    );
+    let (code, body) = get(&url, "/api/history/transactions?kind=smtp", &[]);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("use dns, http or tls"), "{body}");
     stop(child);
 }
