@@ -277,37 +277,18 @@ fn transactions_expire_on_packet_time_and_zero_days_keeps_them() {
 #[test]
 fn the_size_cap_deletes_the_oldest_transactions() {
     let dir = TempDir::new("sizecap-tx");
-    let path = dir.path().join("wirewatch.db");
-    let store = SqliteStore::open(&StoreConfig {
-        retention: RetentionConfig {
-            max_db_mb: Some(1),
-            ..RetentionConfig::default()
-        },
-        ..StoreConfig::new(&path)
-    })
-    .unwrap();
-    // 40 batches of 500 DNS transactions, two minutes of packet time apart (a DNS tunnel's
-    // worth of names).
-    for b in 0..40u64 {
-        let batch: Vec<Record> = (0..500)
-            .map(|i| {
-                let name = format!("q{b}-{i}.tunnel.example");
-                let src = format!("10.{b}.{}.{}", i / 250, i % 250);
-                Record::Transaction(sample_transaction(
-                    "dns",
-                    b * 500 + i,
-                    (&src, "192.0.2.53"),
-                    b * 120,
-                    Some(&name),
-                ))
-            })
-            .collect();
-        assert!(store.submit(batch));
-        store.flush(FLUSH).unwrap();
-    }
-    assert_eq!(store.last_error(), None);
-    let live = live_bytes(&path).unwrap();
-    assert!(live <= 1024 * 1024, "{live} bytes in use");
+    // A DNS tunnel's worth of names.
+    let store = fill_past_a_1_mib_cap(&dir.path().join("wirewatch.db"), |b, i| {
+        let name = format!("q{b}-{i}.tunnel.example");
+        let src = format!("10.{b}.{}.{}", i / 250, i % 250);
+        Record::Transaction(sample_transaction(
+            "dns",
+            b * 500 + i,
+            (&src, "192.0.2.53"),
+            b * 120,
+            Some(&name),
+        ))
+    });
     let newest = store
         .transactions(&Query {
             sort: Some("ts".into()),
@@ -337,37 +318,46 @@ fn the_size_cap_deletes_the_oldest_transactions() {
     assert!(oldest.rows[0].ts > Timestamp(T0 * NS + NS).as_secs_f64());
 }
 
-#[test]
-fn the_size_cap_deletes_the_oldest_raw_data() {
-    let dir = TempDir::new("sizecap");
-    let path = dir.path().join("wirewatch.db");
+/// Opens a store capped at 1 MiB at `path` and writes 40 batches of 500 records made by
+/// `record(batch, i)`, two minutes of packet time apart (about 8 MB in all); checks the cap
+/// held.
+fn fill_past_a_1_mib_cap(
+    path: &std::path::Path,
+    record: impl Fn(u64, u64) -> Record,
+) -> SqliteStore {
     let store = SqliteStore::open(&StoreConfig {
         retention: RetentionConfig {
             max_db_mb: Some(1),
             ..RetentionConfig::default()
         },
-        ..StoreConfig::new(&path)
+        ..StoreConfig::new(path)
     })
     .unwrap();
-    // 40 batches of 500 flows, two minutes of packet time apart (about 8 MB in all).
     for b in 0..40u64 {
-        let batch: Vec<Record> = (0..500)
-            .map(|i| {
-                Record::Flow(sample_flow(
-                    b * 500 + i,
-                    &format!("10.{}.{}.{}", b, i / 250, i % 250),
-                    "192.0.2.1",
-                    443,
-                    b * 120,
-                ))
-            })
-            .collect();
+        let batch: Vec<Record> = (0..500).map(|i| record(b, i)).collect();
         assert!(store.submit(batch));
         store.flush(FLUSH).unwrap();
     }
     assert_eq!(store.last_error(), None);
-    let live = live_bytes(&path).unwrap();
+    let live = live_bytes(path).unwrap();
     assert!(live <= 1024 * 1024, "{live} bytes in use");
+    store
+}
+
+#[test]
+fn the_size_cap_deletes_the_oldest_raw_data() {
+    let dir = TempDir::new("sizecap");
+    let path = dir.path().join("wirewatch.db");
+    let store = fill_past_a_1_mib_cap(&path, |b, i| {
+        Record::Flow(sample_flow(
+            b * 500 + i,
+            &format!("10.{}.{}.{}", b, i / 250, i % 250),
+            "192.0.2.1",
+            443,
+            b * 120,
+        ))
+    });
+    let live = live_bytes(&path).unwrap();
     let flows = store
         .flows(&Query {
             sort: Some("first_ts".into()),

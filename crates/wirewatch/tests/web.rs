@@ -21,6 +21,27 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// `wirewatch analyze --json` of `file`: the reference the served numbers must equal.
+fn analyze_json(file: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["analyze", "--json", file])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `wirewatch run` replaying `file` at full speed and staying up, its dashboard on a free
+/// loopback port, storing into `db` (none: no database).
+fn replay(file: &str, db: Option<&str>) -> (std::process::Child, String) {
+    let mut args = vec!["run", "--read", file, "--speed", "max", "--stay"];
+    match db {
+        Some(db) => args.extend(["--db", db]),
+        None => args.push("--no-db"),
+    }
+    args.extend(["--listen", "127.0.0.1:0"]);
+    start(&args)
+}
+
 /// A plain HTTP/1.1 GET: (status, body).
 fn get(url: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
     let host = url.trim_start_matches("http://");
@@ -169,22 +190,8 @@ fn with_a_token_every_api_call_needs_it() {
 fn the_api_reports_the_replay_like_analyze_does() {
     let file = fixture("nmap_syn_scan.pcap");
     let file = file.to_str().unwrap();
-    let analyze = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args(["analyze", "--json", file])
-        .output()
-        .unwrap();
-    let reference: Value = serde_json::from_slice(&analyze.stdout).unwrap();
-    let (child, url) = start(&[
-        "run",
-        "--read",
-        file,
-        "--speed",
-        "max",
-        "--stay",
-        "--no-db",
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let reference = analyze_json(file);
+    let (child, url) = replay(file, None);
     // The last packets and the ended status come in separate snapshots (the status is
     // republished by the run loop once it sees the replay has ended). Checked below.
     let mut snapshot = Value::Null;
@@ -292,11 +299,7 @@ fn the_api_reports_the_replay_like_analyze_does() {
 fn stored_transactions_are_searched_by_name_like_analyze_lists_them() {
     let file = fixture("clean_background.pcap");
     let file = file.to_str().unwrap();
-    let analyze = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args(["analyze", "--json", file])
-        .output()
-        .unwrap();
-    let reference: Value = serde_json::from_slice(&analyze.stdout).unwrap();
+    let reference = analyze_json(file);
     // What the name filter must find: the DNS transactions about host1 (real dig queries).
     let expected: Vec<&Value> = reference["dns"]
         .as_array()
@@ -307,18 +310,7 @@ fn stored_transactions_are_searched_by_name_like_analyze_lists_them() {
     assert!(!expected.is_empty());
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.db");
-    let (child, url) = start(&[
-        "run",
-        "--read",
-        file,
-        "--speed",
-        "max",
-        "--stay",
-        "--db",
-        db.to_str().unwrap(),
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+    let (child, url) = replay(file, Some(db.to_str().unwrap()));
     let path = "/api/history/transactions?name=HOST1.&limit=1000";
     let mut page = Value::Null;
     poll_until(Duration::from_secs(20), || {
@@ -337,10 +329,15 @@ fn stored_transactions_are_searched_by_name_like_analyze_lists_them() {
         assert_eq!(row["dns_qtype"], want["qtype"]);
         assert_eq!(row["dns_answers"], want["answers"]);
     }
-    // HTTP transactions are found by their host, and a bad kind is explained.
-    let (code, body) = get(&url, "/api/history/transactions?kind=http", &[]);
-    assert_eq!(code, 200, "{body}");
-    let http: Value = serde_json::from_str(&body).unwrap();
+    // The HTTP ones by kind (written as the replay goes: wait for the last), and a bad kind
+    // is explained.
+    let mut http = Value::Null;
+    poll_until(Duration::from_secs(20), || {
+        let (code, body) = get(&url, "/api/history/transactions?kind=http", &[]);
+        assert_eq!(code, 200, "{body}");
+        http = serde_json::from_str(&body).unwrap();
+        http["total"] == reference["http"].as_array().unwrap().len()
+    });
     assert_eq!(http["total"], reference["http"].as_array().unwrap().len());
     assert_eq!(
         http["rows"][0]["http_status"],
