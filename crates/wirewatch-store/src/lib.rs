@@ -1,7 +1,7 @@
 //! Wirewatch storage: the [`Store`] trait and its default backend, [`SqliteStore`].
 //!
 //! Owns everything that persists pipeline output (closed intervals and their top talkers,
-//! finished flows, alerts), the threat-intelligence cache table, and the queries the web layer
+//! finished flows, alerts, application transactions), the threat-intelligence cache table, and the queries the web layer
 //! and the CLI run over it. Retention follows the clock the caller picks ([`RetentionClock`]:
 //! the wall clock for live capture, the packet time of what this store wrote for files).
 //!
@@ -16,7 +16,8 @@
 //!         (try_send: full → batch dropped, counted)          (one connection, batches
 //!                                                             coalesced into one transaction,
 //!                                                             roll-ups, retention)
-//!  web / CLI ──intervals/talkers/flows/alerts(Query)──► read-only connections (small pool)
+//!  web / CLI ──intervals/talkers/flows/alerts/transactions(Query)──► read-only connections
+//!                                                                     (small pool)
 //! ```
 //!
 //! Every backend must pass `contract::contract_suite`, test support behind the `contract`
@@ -30,6 +31,7 @@ mod ip;
 pub mod params;
 mod query;
 mod sqlite;
+mod transactions;
 
 pub use error::StoreError;
 pub use ip::{blob_to_ip, ip_to_blob};
@@ -42,11 +44,12 @@ pub use sqlite::{
     SqliteStore, bulk_insert_flows, create_at_version, live_bytes, migration_count,
     page_cache_bytes,
 };
+pub use transactions::{TRANSACTION_KINDS, TransactionRow};
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
-use wirewatch_core::{Alert, FlowRecord, IntervalMetrics};
+use wirewatch_core::{Alert, FlowRecord, IntervalMetrics, Transaction};
 
 /// Default depth of the queue to the writer thread, in batches. The engine submits about one
 /// batch per closed interval (one second), so 256 batches ride out minutes of a stalled disk
@@ -119,8 +122,12 @@ pub struct RetentionConfig {
     pub flows_days: u64,
     /// Alerts, in days (90: incidents are few and worth keeping for a quarter).
     pub alerts_days: u64,
+    /// Application transactions (DNS, HTTP, TLS), in days (7, as flows: they are about as
+    /// many as the flows that carry them, more on a DNS-heavy link).
+    pub transactions_days: u64,
     /// Size cap of the database in MiB: when the live data grows past it, the oldest raw
-    /// intervals, talkers and flows are deleted in chunks until it fits. `None`: no cap.
+    /// intervals, talkers, flows and transactions are deleted in chunks until it fits.
+    /// `None`: no cap.
     pub max_db_mb: Option<u64>,
 }
 
@@ -132,6 +139,7 @@ impl Default for RetentionConfig {
             hour_rollup_days: 365,
             flows_days: 7,
             alerts_days: 90,
+            transactions_days: 7,
             max_db_mb: None,
         }
     }
@@ -146,6 +154,9 @@ pub enum Record {
     Flow(FlowRecord),
     /// An alert: a new id inserts a row, a known id updates it in place (incidents grow).
     Alert(Alert),
+    /// An application transaction (a DNS query and its answer, an HTTP request and its
+    /// response, a TLS or QUIC handshake).
+    Transaction(Transaction),
 }
 
 impl Record {
@@ -194,6 +205,7 @@ impl Record {
                     // The evidence is a small JSON object; its text is a fair measure.
                     + a.evidence.to_string().len() * 2
             }
+            Record::Transaction(t) => transactions::heap_bytes(t),
         };
         (std::mem::size_of::<Record>() + heap) as u64
     }
@@ -243,4 +255,8 @@ pub trait Store: Send + Sync {
     fn flows(&self, q: &Query) -> Result<Page<FlowRow>, StoreError>;
     /// Alerts overlapping the time range (filters used: ip, port, kind, min_severity, text).
     fn alerts(&self, q: &Query) -> Result<Page<Alert>, StoreError>;
+    /// Transactions in the time range (filters used: ip, port, proto, name, `kind` = `dns`,
+    /// `http` or `tls`, text over the name, HTTP URI and user agent, DNS answers and the
+    /// other text columns).
+    fn transactions(&self, q: &Query) -> Result<Page<TransactionRow>, StoreError>;
 }

@@ -95,7 +95,8 @@ pub struct Query {
     pub proto: Option<u8>,
     /// Substring of the application or server name (case-insensitive for ASCII).
     pub name: Option<String>,
-    /// Alert kind (exact); for talkers, the direction `src` or `dst`.
+    /// Alert kind (exact); for talkers, the direction `src` or `dst`; for transactions `dns`,
+    /// `http` or `tls`.
     pub kind: Option<String>,
     /// Lowest alert severity to return.
     pub min_severity: Option<Severity>,
@@ -135,10 +136,10 @@ impl Default for Query {
 }
 
 /// The tables a [`Query`] can run on.
-pub(crate) const TABLES: [&str; 4] = ["intervals", "talkers", "flows", "alerts"];
+pub(crate) const TABLES: [&str; 5] = ["intervals", "talkers", "flows", "alerts", "transactions"];
 
 /// The columns a table can be sorted by (the first is its default). `None` for an unknown
-/// table; tables are `intervals`, `talkers`, `flows`, `alerts`.
+/// table; tables are `intervals`, `talkers`, `flows`, `alerts`, `transactions`.
 pub fn sort_columns(table: &str) -> Option<&'static [&'static str]> {
     Some(match table {
         "intervals" => &[
@@ -191,6 +192,7 @@ pub fn sort_columns(table: &str) -> Option<&'static [&'static str]> {
             "confidence",
             "updates",
         ],
+        "transactions" => crate::transactions::SORT_COLUMNS,
         _ => return None,
     })
 }
@@ -750,7 +752,7 @@ impl FlowRow {
 }
 
 /// How an address reads back from the store (v4-mapped IPv6 becomes IPv4).
-fn canonical_ip(ip: IpAddr) -> IpAddr {
+pub(crate) fn canonical_ip(ip: IpAddr) -> IpAddr {
     blob_to_ip(&crate::ip::ip_to_blob(ip)).unwrap_or(ip)
 }
 

@@ -5,7 +5,7 @@
 use rusqlite::Connection;
 use std::path::Path;
 use std::process::Command;
-use wirewatch_store::contract::{FLUSH, T0, TempDir, sample_interval};
+use wirewatch_store::contract::{FLUSH, T0, TempDir, sample_interval, sample_transaction};
 use wirewatch_store::{
     Query, Record, Resolution, SqliteStore, Store, StoreConfig, StoreError, create_at_version,
     migration_count,
@@ -311,23 +311,35 @@ fn a_version_1_database_is_migrated_with_its_data() {
     assert_eq!(total, 101);
 }
 
+/// Creates a database at schema `version` holding one flow, written with the columns of
+/// version 1 only (as an old Wirewatch would have); returns the connection.
+fn old_database_with_a_flow(path: &Path, version: i64) -> Connection {
+    create_at_version(path, version).unwrap();
+    let conn = Connection::open(path).unwrap();
+    let ip = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1];
+    conn.execute(
+        "INSERT INTO flows (first_ts, last_ts, proto, src_ip, src_port, dst_ip, dst_port, \
+         packets_fwd, bytes_fwd, packets_rev, bytes_rev, payload_bytes_fwd, \
+         payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason) \
+         VALUES (?1, ?1, 6, ?2, 40000, ?2, 80, 3, 180, 2, 120, 0, 0, 2, 18, 'closed', 'fin')",
+        rusqlite::params![T0 as i64 * 1_000_000_000, &ip[..]],
+    )
+    .unwrap();
+    conn
+}
+
+fn user_version(path: &Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
 #[test]
 fn a_version_7_database_keeps_its_flows_without_tcp_health() {
     let dir = TempDir::new("migrate7");
     let path = dir.path().join("wirewatch.db");
-    create_at_version(&path, 7).unwrap();
-    {
-        let conn = Connection::open(&path).unwrap();
-        let ip = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1];
-        conn.execute(
-            "INSERT INTO flows (first_ts, last_ts, proto, src_ip, src_port, dst_ip, dst_port, \
-             packets_fwd, bytes_fwd, packets_rev, bytes_rev, payload_bytes_fwd, \
-             payload_bytes_rev, tcp_flags_fwd, tcp_flags_rev, state, end_reason) \
-             VALUES (?1, ?1, 6, ?2, 40000, ?2, 80, 3, 180, 2, 120, 0, 0, 2, 18, 'closed', 'fin')",
-            rusqlite::params![T0 as i64 * 1_000_000_000, &ip[..]],
-        )
-        .unwrap();
-    }
+    drop(old_database_with_a_flow(&path, 7));
     let store = open(&path).unwrap();
     let rows = store.flows(&Query::default()).unwrap().rows;
     assert_eq!(rows.len(), 1);
@@ -338,11 +350,43 @@ fn a_version_7_database_keeps_its_flows_without_tcp_health() {
         (None, None, None)
     );
     drop(store);
-    let conn = Connection::open(&path).unwrap();
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
+    assert_eq!(user_version(&path), migration_count());
+}
+
+#[test]
+fn a_version_10_database_keeps_its_flows_and_gains_transactions() {
+    let dir = TempDir::new("migrate10");
+    let path = dir.path().join("wirewatch.db");
+    // Version 10: flows have their tunnel column, and there is no transactions table yet.
+    let conn = old_database_with_a_flow(&path, 10);
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'transactions'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
-    assert_eq!(version, migration_count());
+    assert_eq!(tables, 0);
+    drop(conn);
+    let store = open(&path).unwrap();
+    assert_eq!(store.flows(&Query::default()).unwrap().total, 1);
+    assert_eq!(store.transactions(&Query::default()).unwrap().total, 0);
+    let t = sample_transaction(
+        "dns",
+        1,
+        ("10.0.0.1", "10.0.0.53"),
+        0,
+        Some("after.migration.example"),
+    );
+    assert!(store.submit(vec![Record::Transaction(t.clone())]));
+    store.flush(FLUSH).unwrap();
+    let rows = store.transactions(&Query::default()).unwrap().rows;
+    assert_eq!(
+        rows,
+        vec![wirewatch_store::TransactionRow::from_transaction(&t)]
+    );
+    drop(store);
+    assert_eq!(user_version(&path), migration_count());
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 use wirewatch_core::{IntervalMetrics, Severity, Timestamp};
-use wirewatch_store::contract::{FLUSH, T0, TempDir, sample_alert, sample_flow, sample_interval};
+use wirewatch_store::contract::{
+    FLUSH, T0, TempDir, sample_alert, sample_flow, sample_interval, sample_transaction,
+};
 use wirewatch_store::{
     IntervalRow, Query, Record, Resolution, RetentionConfig, SqliteStore, Store, StoreConfig,
     live_bytes,
@@ -251,36 +253,132 @@ fn flows_and_alerts_expire_on_packet_time() {
 }
 
 #[test]
-fn the_size_cap_deletes_the_oldest_raw_data() {
-    let dir = TempDir::new("sizecap");
-    let path = dir.path().join("wirewatch.db");
+fn transactions_expire_on_packet_time_and_zero_days_keeps_them() {
+    let dir = TempDir::new("expire-tx");
+    let hosts = ("10.0.0.1", "10.0.0.53");
+    let batches = || {
+        [
+            vec![
+                Record::Transaction(sample_transaction("dns", 1, hosts, 0, Some("old.example"))),
+                Record::Transaction(sample_transaction("tls", 2, hosts, 10, Some("old.example"))),
+            ],
+            vec![
+                Record::Transaction(sample_transaction("http", 3, hosts, 36 * 3600, Some("new"))),
+                Record::Interval(sample_interval(48 * 3600, 1)),
+            ],
+        ]
+    };
+    for (days, kept) in [
+        (1, vec!["new"]),
+        (0, vec!["old.example", "old.example", "new"]),
+    ] {
+        let store = SqliteStore::open(&StoreConfig {
+            retention: RetentionConfig {
+                transactions_days: days,
+                ..RetentionConfig::default()
+            },
+            ..StoreConfig::new(dir.path().join(format!("keep-{days}.db")))
+        })
+        .unwrap();
+        for batch in batches() {
+            assert!(store.submit(batch));
+            store.flush(FLUSH).unwrap();
+        }
+        let names: Vec<String> = store
+            .transactions(&Query::default())
+            .unwrap()
+            .rows
+            .into_iter()
+            .filter_map(|r| r.name)
+            .collect();
+        assert_eq!(names, kept, "transactions_days = {days}");
+    }
+}
+
+#[test]
+fn the_size_cap_deletes_the_oldest_transactions() {
+    let dir = TempDir::new("sizecap-tx");
+    // A DNS tunnel's worth of names.
+    let store = fill_past_a_1_mib_cap(&dir.path().join("wirewatch.db"), |b, i| {
+        let name = format!("q{b}-{i}.tunnel.example");
+        let src = format!("10.{b}.{}.{}", i / 250, i % 250);
+        Record::Transaction(sample_transaction(
+            "dns",
+            b * 500 + i,
+            (&src, "192.0.2.53"),
+            b * 120,
+            Some(&name),
+        ))
+    });
+    let newest = store
+        .transactions(&Query {
+            sort: Some("ts".into()),
+            descending: true,
+            limit: 1,
+            ..Query::default()
+        })
+        .unwrap();
+    assert!(
+        newest.total > 0 && newest.total < 20_000,
+        "{}",
+        newest.total
+    );
+    // The newest batch is kept; the oldest went first.
+    assert!(
+        newest.rows[0].name.as_deref().unwrap().starts_with("q39-"),
+        "{:?}",
+        newest.rows[0].name
+    );
+    let oldest = store
+        .transactions(&Query {
+            sort: Some("ts".into()),
+            limit: 1,
+            ..Query::default()
+        })
+        .unwrap();
+    assert!(oldest.rows[0].ts > Timestamp(T0 * NS + NS).as_secs_f64());
+}
+
+/// Opens a store capped at 1 MiB at `path` and writes 40 batches of 500 records made by
+/// `record(batch, i)`, two minutes of packet time apart (about 8 MB in all); checks the cap
+/// held.
+fn fill_past_a_1_mib_cap(
+    path: &std::path::Path,
+    record: impl Fn(u64, u64) -> Record,
+) -> SqliteStore {
     let store = SqliteStore::open(&StoreConfig {
         retention: RetentionConfig {
             max_db_mb: Some(1),
             ..RetentionConfig::default()
         },
-        ..StoreConfig::new(&path)
+        ..StoreConfig::new(path)
     })
     .unwrap();
-    // 40 batches of 500 flows, two minutes of packet time apart (about 8 MB in all).
     for b in 0..40u64 {
-        let batch: Vec<Record> = (0..500)
-            .map(|i| {
-                Record::Flow(sample_flow(
-                    b * 500 + i,
-                    &format!("10.{}.{}.{}", b, i / 250, i % 250),
-                    "192.0.2.1",
-                    443,
-                    b * 120,
-                ))
-            })
-            .collect();
+        let batch: Vec<Record> = (0..500).map(|i| record(b, i)).collect();
         assert!(store.submit(batch));
         store.flush(FLUSH).unwrap();
     }
     assert_eq!(store.last_error(), None);
-    let live = live_bytes(&path).unwrap();
+    let live = live_bytes(path).unwrap();
     assert!(live <= 1024 * 1024, "{live} bytes in use");
+    store
+}
+
+#[test]
+fn the_size_cap_deletes_the_oldest_raw_data() {
+    let dir = TempDir::new("sizecap");
+    let path = dir.path().join("wirewatch.db");
+    let store = fill_past_a_1_mib_cap(&path, |b, i| {
+        Record::Flow(sample_flow(
+            b * 500 + i,
+            &format!("10.{}.{}.{}", b, i / 250, i % 250),
+            "192.0.2.1",
+            443,
+            b * 120,
+        ))
+    });
+    let live = live_bytes(&path).unwrap();
     let flows = store
         .flows(&Query {
             sort: Some("first_ts".into()),

@@ -10,7 +10,9 @@ use std::fmt::Write as _;
 use wirewatch_core::Timestamp;
 use wirewatch_core::time::NANOS_PER_SEC;
 use wirewatch_store::params::{parse_proto, parse_severity, parse_time};
-use wirewatch_store::{MAX_LIMIT, Query, Resolution, parse_ip_filter, sort_columns};
+use wirewatch_store::{
+    MAX_LIMIT, Query, Resolution, TRANSACTION_KINDS, parse_ip_filter, sort_columns,
+};
 
 /// Longest `name` or `q` value accepted (the store's own limit on text filters).
 pub const MAX_TEXT_PARAM: usize = 512;
@@ -26,6 +28,8 @@ pub enum Table {
     Flows,
     /// Alerts.
     Alerts,
+    /// Application transactions (DNS, HTTP, TLS/QUIC).
+    Transactions,
 }
 
 /// Parameters every table accepts.
@@ -33,11 +37,12 @@ const COMMON: &[&str] = &["from", "to", "sort", "desc", "limit", "offset"];
 
 impl Table {
     /// Every table.
-    pub const ALL: [Table; 4] = [
+    pub const ALL: [Table; 5] = [
         Table::Intervals,
         Table::Talkers,
         Table::Flows,
         Table::Alerts,
+        Table::Transactions,
     ];
 
     /// Its name in URLs and in the store.
@@ -47,6 +52,7 @@ impl Table {
             Table::Talkers => "talkers",
             Table::Flows => "flows",
             Table::Alerts => "alerts",
+            Table::Transactions => "transactions",
         }
     }
 
@@ -62,6 +68,7 @@ impl Table {
             Table::Talkers => &["ip", "kind", "name"],
             Table::Flows => &["ip", "port", "proto", "name", "q"],
             Table::Alerts => &["ip", "port", "kind", "severity", "q"],
+            Table::Transactions => &["ip", "port", "proto", "kind", "name", "q"],
         }
     }
 
@@ -173,6 +180,15 @@ pub fn parse_query(
                         name,
                         &format!(
                             "`{}` is not a talker kind: use src (sources) or dst (destinations)",
+                            printable(value)
+                        ),
+                    ));
+                }
+                if table == Table::Transactions && !TRANSACTION_KINDS.contains(&value) {
+                    return Err(bad(
+                        name,
+                        &format!(
+                            "`{}` is not a transaction kind: use dns, http or tls",
                             printable(value)
                         ),
                     ));
@@ -375,6 +391,27 @@ mod tests {
         .unwrap();
         assert_eq!(q.resolution, Resolution::Minute);
         assert_eq!(q.from, Some(Timestamp(1_704_067_200_000_000_000)));
+
+        let q = parse_query(
+            Table::Transactions,
+            &p(&[
+                ("kind", "dns"),
+                ("name", "example"),
+                ("ip", "10.0.0.0/8"),
+                ("port", "53"),
+                ("proto", "udp"),
+                ("q", "NXDOMAIN"),
+                ("sort", "dns_latency_ms"),
+            ]),
+            &[],
+            &newest,
+        )
+        .unwrap();
+        assert_eq!(q.kind.as_deref(), Some("dns"));
+        assert_eq!(q.name.as_deref(), Some("example"));
+        assert_eq!((q.port, q.proto), (Some(53), Some(17)));
+        assert_eq!(q.text.as_deref(), Some("NXDOMAIN"));
+        assert_eq!(q.sort.as_deref(), Some("dns_latency_ms"));
     }
 
     #[test]
@@ -417,6 +454,18 @@ mod tests {
         );
         assert!(err(Table::Alerts, &[("severity", "dire")]).starts_with("invalid `severity`:"));
         assert!(err(Table::Talkers, &[("kind", "both")]).starts_with("invalid `kind`:"));
+        assert_eq!(
+            err(Table::Transactions, &[("kind", "ssh")]),
+            "invalid `kind`: `ssh` is not a transaction kind: use dns, http or tls"
+        );
+        assert!(
+            err(Table::Transactions, &[("severity", "high")])
+                .starts_with("unknown parameter `severity` for transactions; accepted: ")
+        );
+        assert!(
+            err(Table::Transactions, &[("sort", "bytes")])
+                .starts_with("invalid `sort`: transactions cannot be sorted by `bytes`")
+        );
         assert_eq!(
             err(Table::Flows, &[("limit", "0")]),
             "invalid `limit`: must be at least 1"

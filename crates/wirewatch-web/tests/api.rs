@@ -450,6 +450,22 @@ async fn bad_parameters_are_400_naming_the_parameter() {
             "/api/export/flows?bogus=1",
             "unknown parameter `bogus` for flows",
         ),
+        (
+            "/api/history/transactions?kind=ssh",
+            "invalid `kind`: `ssh` is not a transaction kind: use dns, http or tls",
+        ),
+        (
+            "/api/history/transactions?severity=high",
+            "unknown parameter `severity` for transactions",
+        ),
+        (
+            "/api/history/transactions?sort=bytes",
+            "invalid `sort`: transactions cannot be sorted by `bytes`",
+        ),
+        (
+            "/api/export/transactions?kind=smtp",
+            "is not a transaction kind",
+        ),
     ] {
         let r = get(&f.state, uri).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{uri}");
@@ -567,7 +583,7 @@ async fn export_csv_and_json() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(
         r.error()
-            .contains("use intervals, talkers, flows or alerts")
+            .contains("use intervals, talkers, flows, alerts or transactions")
     );
 }
 

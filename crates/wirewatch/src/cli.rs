@@ -341,6 +341,9 @@ pub enum What {
     Flows,
     /// Alerts.
     Alerts,
+    /// Application transactions: DNS queries and answers, HTTP requests and responses,
+    /// TLS/QUIC handshakes (filter with --kind dns|http|tls).
+    Transactions,
 }
 
 /// Output format.
@@ -388,16 +391,18 @@ pub struct FilterArgs {
     /// Protocol: tcp, udp, icmp, icmpv6 or a number.
     #[arg(long, value_name = "PROTO", value_parser = parse_proto)]
     pub proto: Option<u8>,
-    /// Substring of the application or server name.
+    /// Substring of the application or server name (transactions: the DNS query, HTTP host or
+    /// TLS/QUIC server name).
     #[arg(long)]
     pub name: Option<String>,
-    /// Alert kind.
+    /// Alert kind; talkers: src or dst; transactions: dns, http or tls.
     #[arg(long)]
     pub kind: Option<String>,
     /// Lowest alert severity: low, medium, high, critical.
     #[arg(long, value_parser = parse_severity)]
     pub severity: Option<Severity>,
-    /// Free text over names and alert messages.
+    /// Free text over names and alert messages (transactions: also HTTP URIs and user agents,
+    /// DNS answers and response codes).
     #[arg(long)]
     pub text: Option<String>,
 }

@@ -144,7 +144,7 @@ fn our_conversations(report: &AnalyzeReport) -> BTreeMap<ConvKey, ConvCounts> {
 }
 
 /// Compares one capture; returns the names of the checks that differ, with details.
-fn compare(truth: &Value, r: &AnalyzeReport, tunnelled: bool) -> BTreeMap<&'static str, String> {
+fn compare(truth: &Value, r: &AnalyzeReport) -> BTreeMap<&'static str, String> {
     let mut diffs = BTreeMap::new();
     fn check(
         diffs: &mut BTreeMap<&'static str, String>,
@@ -265,7 +265,7 @@ fn counts_match_tshark_on_the_public_corpus() {
                 "{name}: a tunnel parent without a tunnel"
             );
         }
-        let diffs = compare(&truth, &report, tunnelled);
+        let diffs = compare(&truth, &report);
         for (check, detail) in &diffs {
             match KNOWN_DIFFERENCES
                 .iter()

@@ -1,7 +1,7 @@
 //! `wirewatch run` with its dashboard, end to end over real sockets: what it refuses to do on a
 //! public address without a token, the token it then requires, a busy address, and the API
 //! answering with the replay's numbers (the TCP panel's slowest and lossiest connections
-//! included).
+//! included) and its stored transactions.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may fail loudly
 
@@ -21,6 +21,27 @@ fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/scenarios")
         .join(name)
+}
+
+/// `wirewatch analyze --json` of `file`: the reference the served numbers must equal.
+fn analyze_json(file: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
+        .args(["analyze", "--json", file])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `wirewatch run` replaying `file` at full speed and staying up, its dashboard on a free
+/// loopback port, storing into `db` (none: no database).
+fn replay(file: &str, db: Option<&str>) -> (std::process::Child, String) {
+    let mut args = vec!["run", "--read", file, "--speed", "max", "--stay"];
+    match db {
+        Some(db) => args.extend(["--db", db]),
+        None => args.push("--no-db"),
+    }
+    args.extend(["--listen", "127.0.0.1:0"]);
+    start(&args)
 }
 
 /// A plain HTTP/1.1 GET: (status, body).
@@ -167,47 +188,22 @@ fn with_a_token_every_api_call_needs_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// `wirewatch analyze --json FILE`.
-fn analyze(file: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args(["analyze", "--json", file])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Replays `file` at full speed with the dashboard and no database: the child and its URL,
-/// and the snapshot once it counts all `packets` of the file and says the replay has ended.
-fn replay(file: &str, packets: &Value) -> (std::process::Child, String, Value) {
-    let (child, url) = start(&[
-        "run",
-        "--read",
-        file,
-        "--speed",
-        "max",
-        "--stay",
-        "--no-db",
-        "--listen",
-        "127.0.0.1:0",
-    ]);
+#[test]
+fn the_api_reports_the_replay_like_analyze_does() {
+    let file = fixture("nmap_syn_scan.pcap");
+    let file = file.to_str().unwrap();
+    let reference = analyze_json(file);
+    let (child, url) = replay(file, None);
     // The last packets and the ended status come in separate snapshots (the status is
-    // republished by the run loop once it sees the replay has ended).
+    // republished by the run loop once it sees the replay has ended). Checked below.
     let mut snapshot = Value::Null;
     poll_until(Duration::from_secs(20), || {
         let (code, body) = get(&url, "/api/snapshot", &[]);
         assert_eq!(code, 200);
         snapshot = serde_json::from_str(&body).unwrap();
-        snapshot["stats"]["packets_total"] == *packets && snapshot["status"]["running"] == false
+        snapshot["stats"]["packets_total"] == reference["packets"]
+            && snapshot["status"]["running"] == false
     });
-    (child, url, snapshot)
-}
-
-#[test]
-fn the_api_reports_the_replay_like_analyze_does() {
-    let file = fixture("nmap_syn_scan.pcap");
-    let file = file.to_str().unwrap();
-    let reference = analyze(file);
-    let (child, url, snapshot) = replay(file, &reference["packets"]);
     assert_eq!(snapshot["stats"]["packets_total"], reference["packets"]);
     assert_eq!(snapshot["stats"]["bytes_total"], reference["bytes"]);
     assert_eq!(snapshot["status"]["running"], false, "the replay has ended");
@@ -302,12 +298,81 @@ fn the_api_reports_the_replay_like_analyze_does() {
 }
 
 #[test]
+fn stored_transactions_are_searched_by_name_like_analyze_lists_them() {
+    let file = fixture("clean_background.pcap");
+    let file = file.to_str().unwrap();
+    let reference = analyze_json(file);
+    // What the name filter must find: the DNS transactions about host1 (real dig queries).
+    let expected: Vec<&Value> = reference["dns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["query"].as_str().unwrap().contains("host1."))
+        .collect();
+    assert!(!expected.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    let (child, url) = replay(file, Some(db.to_str().unwrap()));
+    let path = "/api/history/transactions?name=HOST1.&limit=1000";
+    let mut page = Value::Null;
+    poll_until(Duration::from_secs(20), || {
+        let (code, body) = get(&url, path, &[]);
+        assert_eq!(code, 200, "{body}");
+        page = serde_json::from_str(&body).unwrap();
+        page["total"] == expected.len()
+    });
+    let rows = page["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), expected.len(), "{page}");
+    for (row, want) in rows.iter().zip(&expected) {
+        assert_eq!(row["kind"], "dns");
+        assert_eq!(row["name"], want["query"]);
+        assert_eq!(row["ts"], want["ts"]);
+        assert_eq!(row["dns_rcode"], want["rcode"]);
+        assert_eq!(row["dns_qtype"], want["qtype"]);
+        assert_eq!(row["dns_answers"], want["answers"]);
+    }
+    // The HTTP ones by kind (written as the replay goes: wait for the last), and a bad kind
+    // is explained.
+    let mut http = Value::Null;
+    poll_until(Duration::from_secs(20), || {
+        let (code, body) = get(&url, "/api/history/transactions?kind=http", &[]);
+        assert_eq!(code, 200, "{body}");
+        http = serde_json::from_str(&body).unwrap();
+        http["total"] == reference["http"].as_array().unwrap().len()
+    });
+    assert_eq!(http["total"], reference["http"].as_array().unwrap().len());
+    assert_eq!(
+        http["rows"][0]["http_status"],
+        reference["http"][0]["status"]
+    );
+    let (code, body) = get(&url, "/api/history/transactions?kind=smtp", &[]);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("use dns, http or tls"), "{body}");
+    stop(child);
+}
+
+/// Replays `file` with no database until the snapshot counts all `packets` of the file and
+/// says the replay has ended (the last packets and the ended status come in separate
+/// snapshots): the child and that snapshot.
+fn replay_until_ended(file: &str, packets: &Value) -> (std::process::Child, Value) {
+    let (child, url) = replay(file, None);
+    let mut snapshot = Value::Null;
+    poll_until(Duration::from_secs(20), || {
+        let (code, body) = get(&url, "/api/snapshot", &[]);
+        assert_eq!(code, 200);
+        snapshot = serde_json::from_str(&body).unwrap();
+        snapshot["stats"]["packets_total"] == *packets && snapshot["status"]["running"] == false
+    });
+    (child, snapshot)
+}
+
+#[test]
 fn the_snapshot_names_the_slowest_and_the_lossiest_tcp_connections() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tcp_panel.pcap");
     let frames = tcp_capture::write(&path, &tcp_capture::CONNS);
     let file = path.to_str().unwrap();
-    let reference = analyze(file);
+    let reference = analyze_json(file);
     let flow = |server: &str| -> Value {
         reference["flows"]
             .as_array()
@@ -320,7 +385,7 @@ fn the_snapshot_names_the_slowest_and_the_lossiest_tcp_connections() {
     // The analysis of the file sees what was built into it.
     assert_eq!(flow("192.0.2.30")["tcp_rtt_ms"], 310.0);
     assert_eq!(flow("192.0.2.40")["tcp_retransmissions"], 2);
-    let (child, _, snapshot) = replay(file, &frames.into());
+    let (child, snapshot) = replay_until_ended(file, &frames.into());
     stop(child);
     let tcp = &snapshot["tcp"];
     let slowest = &tcp["slowest"][0];

@@ -1,5 +1,5 @@
-// Columns of the history tables (intervals, talkers, flows, alerts): how each stored row
-// field is shown as text; a column is sortable only when the API sorts by its key.
+// Columns of the history tables (intervals, talkers, flows, alerts, transactions): how each
+// stored row field is shown as text; a column is sortable only when the API sorts by its key.
 
 import { el } from './dom.js';
 import { formatApp, formatBps, formatBytes, formatCount, formatDateTime, formatDuration, formatList, formatPercent, formatPps, toSeconds } from './format.js';
@@ -23,12 +23,49 @@ export function flowDetails(r) {
   if (r.http_user_agent) parts.push(`UA: ${r.http_user_agent}`);
   if (r.tls_version) parts.push(r.tls_version);
   if (Array.isArray(r.tls_alpn) && r.tls_alpn.length) parts.push(`ALPN ${r.tls_alpn.join(',')}`);
-  if (r.ja4_a) parts.push(`JA4 ${r.ja4_a}`);
+  if (r.ja4 || r.ja4_a) parts.push(`JA4 ${r.ja4 ?? r.ja4_a}`);
   if (r.quic_version) parts.push(`QUIC ${r.quic_version}`);
   if (Array.isArray(r.dns_queries) && r.dns_queries.length) parts.push(`DNS ${r.dns_queries.join(', ')}`);
   if (Array.isArray(r.dns_rcodes) && r.dns_rcodes.length) parts.push(r.dns_rcodes.join(','));
   if (r.ssh_client) parts.push(`SSH client ${r.ssh_client}`);
   if (r.ssh_server) parts.push(`SSH server ${r.ssh_server}`);
+  return parts.join(' · ');
+}
+
+/** An address and port as one endpoint: "192.0.2.7:443", "[2001:db8::1]:443". */
+export function endpoint(ip, port) {
+  const host = String(ip ?? '');
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return port === null || port === undefined ? shown : `${shown}:${port}`;
+}
+
+function latency(ms) {
+  const n = Number(ms);
+  return ms === null || ms === undefined || !Number.isFinite(n) ? '' : `${n < 10 ? n.toFixed(2) : n.toFixed(0)} ms`;
+}
+
+/** What a transaction row asked and got, as one line of text (DNS, HTTP or TLS/QUIC). */
+export function transactionDetails(r) {
+  const parts = [];
+  if (r.kind === 'dns') {
+    parts.push([r.dns_qtype, r.dns_rcode ?? 'no response'].filter(Boolean).join(' '));
+    const answers = Array.isArray(r.dns_answers) ? r.dns_answers : [];
+    if (answers.length) {
+      const shown = answers.slice(0, 4).map((a) => String(a.data || a.rrtype || '')).join(', ');
+      const more = answers.length - 4 + (Number(r.dns_answers_omitted) || 0);
+      parts.push(`→ ${shown}${more > 0 ? ` +${more}` : ''}`);
+    }
+    if (latency(r.dns_latency_ms)) parts.push(latency(r.dns_latency_ms));
+  } else if (r.kind === 'http') {
+    const request = [r.http_method, r.http_uri].filter(Boolean).join(' ');
+    parts.push(`${request || 'no request'} → ${r.http_status ?? 'no response'}`);
+    if (r.http_user_agent) parts.push(`UA: ${r.http_user_agent}`);
+  } else if (r.kind === 'tls') {
+    parts.push([r.quic ? 'QUIC' : 'TLS', r.tls_version].filter(Boolean).join(' '));
+    if (Array.isArray(r.tls_alpn) && r.tls_alpn.length) parts.push(`ALPN ${r.tls_alpn.join(',')}`);
+    if (r.ja4 || r.ja4_a) parts.push(`JA4 ${r.ja4 ?? r.ja4_a}`);
+    if (r.tls_server_hello_seen === false) parts.push('no server hello');
+  }
   return parts.join(' · ');
 }
 
@@ -93,6 +130,14 @@ const COLUMNS = {
     { key: 'message', label: 'Message', render: (r) => String(r.message ?? ''), className: 'text-cell wide-text' },
     { key: 'recommendation', label: 'Recommendation', render: (r) => String(r.recommendation ?? ''), className: 'text-cell muted' },
   ],
+  transactions: [
+    { key: 'ts', label: 'Time', render: (r) => formatDateTime(r.ts), className: 'nowrap mono' },
+    { key: 'kind', label: 'Kind', render: (r) => String(r.kind ?? '') },
+    { key: 'src_ip', label: 'Client', render: (r) => mono(endpoint(r.src_ip, r.src_port)) },
+    { key: 'dst_ip', label: 'Server', render: (r) => mono(endpoint(r.dst_ip, r.dst_port)) },
+    { key: 'name', label: 'Name', render: (r) => String(r.name ?? ''), className: 'text-cell' },
+    { key: 'details', label: 'Details', render: (r) => transactionDetails(r), className: 'text-cell wide-text' },
+  ],
 };
 
 /** The columns of a table, `sortable` where the API accepts the key. */
@@ -105,7 +150,13 @@ export function historyColumns(tab) {
   }));
 }
 
-/** Row attributes for browser tests: data-testid="history-row" (alerts also data-kind). */
+/** Row attributes for browser tests: data-testid="history-row" (alerts and transactions also
+ * data-kind). */
 export function historyRowAttrs(tab) {
-  return (r) => ({ 'data-testid': 'history-row', dataset: tab === 'alerts' ? { kind: r.kind, id: r.id } : null });
+  return (r) => {
+    let dataset = null;
+    if (tab === 'alerts') dataset = { kind: r.kind, id: r.id };
+    else if (tab === 'transactions') dataset = { kind: r.kind };
+    return { 'data-testid': 'history-row', dataset };
+  };
 }

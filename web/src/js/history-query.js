@@ -4,21 +4,26 @@
 
 import { formatCount } from './format.js';
 
-export const TABS = ['intervals', 'talkers', 'flows', 'alerts'];
+export const TABS = ['intervals', 'talkers', 'flows', 'alerts', 'transactions'];
 
 /** Time presets: the API's relative `from` ("7 d" as hours, the form the contract shows). */
 export const PRESETS = { '5m': '-5m', '1h': '-1h', '24h': '-24h', '7d': '-168h' };
 
-/** Search fields each table uses (talkers take `kind` as the direction src/dst). */
+/** Search fields each table uses (talkers take `kind` as the direction src/dst, transactions
+ * as their kind dns/http/tls: the form's `direction` and `txkind` fields). */
 export const FILTERS_BY_TAB = {
   intervals: [],
   talkers: ['ip', 'direction', 'name'],
   flows: ['ip', 'port', 'proto', 'name', 'q'],
   alerts: ['ip', 'port', 'kind', 'severity', 'q'],
+  transactions: ['ip', 'port', 'proto', 'txkind', 'name', 'q'],
 };
 
 /** Every search field of the form. */
-export const FILTER_FIELDS = ['ip', 'port', 'proto', 'name', 'kind', 'severity', 'q', 'direction'];
+export const FILTER_FIELDS = ['ip', 'port', 'proto', 'name', 'kind', 'severity', 'q', 'direction', 'txkind'];
+
+/** The API parameter of a form field (fields that stand for `kind` in one table). */
+const API_PARAM = { direction: 'kind', txkind: 'kind' };
 
 /** Columns the API sorts each table by (the store's whitelist; the first is the default). */
 export const SORT_COLUMNS = {
@@ -26,6 +31,7 @@ export const SORT_COLUMNS = {
   talkers: ['start_ts', 'packets', 'bytes', 'ip', 'direction'],
   flows: ['last_ts', 'first_ts', 'duration', 'proto', 'src_ip', 'src_port', 'dst_ip', 'dst_port', 'packets', 'bytes', 'packets_fwd', 'bytes_fwd', 'packets_rev', 'bytes_rev', 'state', 'app', 'server_name'],
   alerts: ['last_ts', 'start_ts', 'id', 'kind', 'severity', 'confidence', 'updates'],
+  transactions: ['ts', 'kind', 'proto', 'src_ip', 'src_port', 'dst_ip', 'dst_port', 'name', 'dns_qtype', 'dns_rcode', 'dns_latency_ms', 'http_method', 'http_uri', 'http_status', 'tls_version', 'ja4_a'],
 };
 
 export const PAGE_SIZES = [25, 50, 100, 250, 500];
@@ -112,8 +118,7 @@ function baseParams(view) {
   for (const f of FILTERS_BY_TAB[view.tab] || []) {
     const value = clean(view.filters[f]);
     if (!value) continue;
-    // Talkers take their direction (src/dst) in `kind`.
-    p.set(f === 'direction' ? 'kind' : f, value);
+    p.set(API_PARAM[f] || f, value);
   }
   if (view.sort && SORT_COLUMNS[view.tab].includes(view.sort)) p.set('sort', view.sort);
   p.set('desc', String(Boolean(view.desc)));

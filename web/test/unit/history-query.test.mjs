@@ -29,13 +29,30 @@ test('parseView rejects unknown tabs, sort columns and bad paging', () => {
   assert.deepEqual(parseView(viewToSearch(w)), w);
 });
 
-test('each table gets only its own filters; talkers take the direction as kind', () => {
-  const base = { ...defaultView(), filters: { ip: '10.0.0.1', port: '443', proto: 'tcp', name: 'example', kind: 'port_scan', severity: 'high', q: 'scan', direction: 'src' } };
+test('each table gets only its own filters; talkers take the direction as kind, transactions their kind', () => {
+  const base = { ...defaultView(), filters: { ip: '10.0.0.1', port: '443', proto: 'tcp', name: 'example', kind: 'port_scan', severity: 'high', q: 'scan', direction: 'src', txkind: 'dns' } };
   const p = (tab) => Object.fromEntries(historyParams({ ...base, tab }));
   assert.deepEqual(p('intervals'), { from: '-1h', resolution: 'auto', desc: 'true', limit: '50', offset: '0' });
   assert.deepEqual(p('talkers'), { from: '-1h', ip: '10.0.0.1', kind: 'src', name: 'example', desc: 'true', limit: '50', offset: '0' });
   assert.deepEqual(p('flows'), { from: '-1h', ip: '10.0.0.1', port: '443', proto: 'tcp', name: 'example', q: 'scan', desc: 'true', limit: '50', offset: '0' });
   assert.deepEqual(p('alerts'), { from: '-1h', ip: '10.0.0.1', port: '443', kind: 'port_scan', severity: 'high', q: 'scan', desc: 'true', limit: '50', offset: '0' });
+  assert.deepEqual(p('transactions'), { from: '-1h', ip: '10.0.0.1', port: '443', proto: 'tcp', kind: 'dns', name: 'example', q: 'scan', desc: 'true', limit: '50', offset: '0' });
+});
+
+test('the transactions view round-trips through the page URL and exports with its kind', () => {
+  const v = parseView('?tab=transactions&txkind=http&name=example.com&sort=http_status&desc=false');
+  assert.equal(v.tab, 'transactions');
+  assert.deepEqual(v.filters, { name: 'example.com', txkind: 'http' });
+  assert.equal(v.sort, 'http_status');
+  assert.deepEqual(parseView(viewToSearch(v)), v);
+  const q = new URLSearchParams(exportHref(v, 'json').split('?')[1]);
+  assert.ok(exportHref(v, 'json').startsWith('api/export/transactions?'));
+  assert.equal(q.get('kind'), 'http');
+  assert.equal(q.get('name'), 'example.com');
+  assert.equal(q.get('sort'), 'http_status');
+  assert.equal(q.get('txkind'), null);
+  // A flows column is no transactions sort.
+  assert.equal(parseView('?tab=transactions&sort=bytes').sort, '');
 });
 
 test('sort is sent only when the table accepts the column', () => {

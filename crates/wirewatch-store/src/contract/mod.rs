@@ -8,10 +8,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod flows;
+mod transactions;
 
 pub use flows::{
     flows_match_a_brute_force_filter, flows_pagination_and_sorting, flows_round_trip_and_filters,
 };
+pub use transactions::{sample_transaction, transactions_round_trip_and_filters};
 
 use crate::query::{IntervalRow, Query, Resolution, parse_ip_filter};
 use crate::{Record, Store, StoreError};
@@ -280,6 +282,7 @@ pub fn contract_suite(make: &dyn Fn(&Path) -> Box<dyn Store>) {
     flows_pagination_and_sorting(make);
     flows_match_a_brute_force_filter(make);
     alerts_filters_and_update_in_place(make);
+    transactions_round_trip_and_filters(make);
     bad_queries(make);
 }
 
@@ -637,4 +640,5 @@ pub fn bad_queries(make: &dyn Fn(&Path) -> Box<dyn Store>) {
     assert_eq!(store.flows(&q()).unwrap().total, 0);
     assert_eq!(store.alerts(&q()).unwrap().total, 0);
     assert_eq!(store.talkers(&q()).unwrap().total, 0);
+    assert_eq!(store.transactions(&q()).unwrap().total, 0);
 }

@@ -6,6 +6,7 @@ mod flows;
 mod intel;
 mod read;
 mod schema;
+mod transactions;
 mod writer;
 
 pub use intel::{CachedIntel, IntelCache};
@@ -13,6 +14,7 @@ pub use schema::{create_at_version, migration_count};
 
 use crate::error::StoreError;
 use crate::query::{FlowRow, IntervalRow, Page, Query, TalkerRow};
+use crate::transactions::TransactionRow;
 use crate::{Record, Store, StoreConfig, StoreStats};
 use rusqlite::{Connection, TransactionBehavior};
 use std::path::{Path, PathBuf};
@@ -303,6 +305,11 @@ impl Store for SqliteStore {
     fn alerts(&self, q: &Query) -> Result<Page<Alert>, StoreError> {
         let path = &self.shared.path;
         self.read(|tx| read::alerts(tx, path, q))
+    }
+
+    fn transactions(&self, q: &Query) -> Result<Page<TransactionRow>, StoreError> {
+        let path = &self.shared.path;
+        self.read(|tx| transactions::transactions(tx, path, q))
     }
 }
 

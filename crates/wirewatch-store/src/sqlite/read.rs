@@ -41,7 +41,7 @@ impl Filter {
 
     /// An address filter on `columns` (any of them matching): equality for a single address,
     /// a BLOB range for a network.
-    fn ip(&mut self, net: &IpNet, columns: &[&str]) {
+    pub(super) fn ip(&mut self, net: &IpNet, columns: &[&str]) {
         let (lo, hi) = net_range(net);
         let single = lo == hi;
         let parts: Vec<String> = columns
@@ -122,7 +122,7 @@ fn count(tx: &Transaction<'_>, table: &str, f: &Filter) -> rusqlite::Result<u64>
 
 /// Counts the filtered rows, then runs the page query
 /// `SELECT {columns} FROM {table} {where} ORDER BY {order} LIMIT .. OFFSET ..`.
-fn page<T>(
+pub(super) fn page<T>(
     tx: &Transaction<'_>,
     q: &Query,
     (columns, table): (&str, &str),

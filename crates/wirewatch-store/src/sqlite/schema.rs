@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Numbered migrations; migration `i` (1-based) brings the schema to `user_version = i`.
-pub(crate) const MIGRATIONS: [&str; 11] = [
+pub(crate) const MIGRATIONS: [&str; 12] = [
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_rollups.sql"),
     include_str!("../../migrations/0003_intel_cache_and_views.sql"),
@@ -27,6 +27,7 @@ pub(crate) const MIGRATIONS: [&str; 11] = [
     include_str!("../../migrations/0009_flow_vlan.sql"),
     include_str!("../../migrations/0010_flow_tunnel.sql"),
     include_str!("../../migrations/0011_interval_tcp_health.sql"),
+    include_str!("../../migrations/0012_transactions.sql"),
 ];
 
 /// The schema version this build writes.

@@ -249,7 +249,7 @@ pub(crate) struct Writer {
     clock: RetentionClock,
     rollup_sql: [String; 2],
     /// Latest packet time written since the store was opened (interval ends, flow and alert
-    /// last times); `None` before the first write. Rows stored by earlier runs do not count:
+    /// last times, transaction times); `None` before the first write. Rows stored by earlier runs do not count:
     /// a bogus future time an older version stored cannot make this run delete anything.
     latest_ts: Option<i64>,
     /// Packet time of the last retention pass (`None`: not run yet).
@@ -420,6 +420,10 @@ fn write_transaction(
                 write_alert(&tx, a)?;
                 w.latest_ts = w.latest_ts.max(i64_of(a.last_ts.0));
             }
+            Record::Transaction(t) => {
+                let at = super::transactions::insert(&tx, t)?;
+                w.latest_ts = w.latest_ts.max(at);
+            }
         }
     }
     if w.max_flow_duration > known_max_flow_duration {
@@ -589,6 +593,10 @@ fn retain(conn: &mut Connection, r: &RetentionConfig, latest: i64) -> rusqlite::
         tx.prepare_cached("DELETE FROM alerts WHERE last_ts < ?1")?
             .execute([c])?;
     }
+    if let Some(c) = cutoff(r.transactions_days, DAY_NS) {
+        tx.prepare_cached("DELETE FROM transactions WHERE ts < ?1")?
+            .execute([c])?;
+    }
     tx.commit()
 }
 
@@ -602,8 +610,8 @@ pub(crate) fn live_bytes(conn: &Connection) -> rusqlite::Result<i64> {
     )
 }
 
-/// Deletes the oldest raw intervals, talkers and flows in chunks until the pages in use fit
-/// in `max_mb`, then gives the freed pages back to the file system.
+/// Deletes the oldest raw intervals, talkers, flows and transactions in chunks until the
+/// pages in use fit in `max_mb`, then gives the freed pages back to the file system.
 fn enforce_size_cap(conn: &mut Connection, max_mb: u64) -> rusqlite::Result<()> {
     let cap = i64_of(max_mb.saturating_mul(1024 * 1024));
     let mut deleted_any = false;
@@ -614,13 +622,14 @@ fn enforce_size_cap(conn: &mut Connection, max_mb: u64) -> rusqlite::Result<()> 
         }
         let share = ((live - cap) as f64 / live as f64 + SIZE_CAP_EXTRA_SHARE).min(0.5);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Flow ids grow with insertion, so their span estimates the row count without a
-        // full count(*) over millions of rows.
-        let (flow_span, intervals): (i64, i64) = tx.query_row(
+        // Flow and transaction ids grow with insertion, so their span estimates the row
+        // count without a full count(*) over millions of rows.
+        let (flow_span, transaction_span, intervals): (i64, i64, i64) = tx.query_row(
             "SELECT (SELECT coalesce(max(id) - min(id) + 1, 0) FROM flows),
+                    (SELECT coalesce(max(id) - min(id) + 1, 0) FROM transactions),
                     (SELECT count(*) FROM intervals)",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
         let chunk = |rows: i64, at_least: i64| ((rows as f64 * share).ceil() as i64).max(at_least);
         let flows = tx
@@ -629,6 +638,12 @@ fn enforce_size_cap(conn: &mut Connection, max_mb: u64) -> rusqlite::Result<()> 
                  (SELECT id FROM flows ORDER BY last_ts LIMIT ?1)",
             )?
             .execute([chunk(flow_span, 100)])?;
+        let transactions = tx
+            .prepare_cached(
+                "DELETE FROM transactions WHERE id IN
+                 (SELECT id FROM transactions ORDER BY ts LIMIT ?1)",
+            )?
+            .execute([chunk(transaction_span, 100)])?;
         let boundary: Option<i64> = tx
             .prepare_cached(
                 "SELECT max(start_ts) FROM
@@ -645,7 +660,7 @@ fn enforce_size_cap(conn: &mut Connection, max_mb: u64) -> rusqlite::Result<()> 
                 .execute([b])?;
         }
         tx.commit()?;
-        if flows + raw == 0 {
+        if flows + transactions + raw == 0 {
             break;
         }
         deleted_any = true;

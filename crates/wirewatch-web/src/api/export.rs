@@ -177,6 +177,7 @@ fn page(
         Table::Talkers => encode(store.talkers(q)?, enc),
         Table::Flows => encode(store.flows(q)?, enc),
         Table::Alerts => encode(store.alerts(q)?, enc),
+        Table::Transactions => encode(store.transactions(q)?, enc),
     }
 }
 
@@ -233,7 +234,8 @@ pub(crate) async fn handler(
 ) -> Result<Response, ApiError> {
     let table = Table::parse(&what).ok_or_else(|| {
         ApiError::NotFound(format!(
-            "nothing to export called `{}`: use intervals, talkers, flows or alerts",
+            "nothing to export called `{}`: use intervals, talkers, flows, alerts or \
+             transactions",
             what.escape_debug()
         ))
     })?;

@@ -1,4 +1,4 @@
-//! `GET /api/history/{intervals,talkers,flows,alerts}`: one page of stored rows.
+//! `GET /api/history/{intervals,talkers,flows,alerts,transactions}`: one page of stored rows.
 //!
 //! The body is the store's page: `{"rows": [...], "total", "offset", "limit"}` with the
 //! store's row layouts, so history pages and exports read alike.
@@ -59,6 +59,7 @@ pub(crate) fn page_json(store: &dyn Store, table: Table, q: &Query) -> Result<Ve
         Table::Talkers => to_json(&store.talkers(q)?),
         Table::Flows => to_json(&store.flows(q)?),
         Table::Alerts => to_json(&store.alerts(q)?),
+        Table::Transactions => to_json(&store.transactions(q)?),
     }
 }
 

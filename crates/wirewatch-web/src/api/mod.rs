@@ -52,6 +52,10 @@ pub(crate) fn table() -> Vec<(RouteInfo, MethodRouter<WebState>)> {
         (r("GET", "/api/history/talkers"), history(Table::Talkers)),
         (r("GET", "/api/history/flows"), history(Table::Flows)),
         (r("GET", "/api/history/alerts"), history(Table::Alerts)),
+        (
+            r("GET", "/api/history/transactions"),
+            history(Table::Transactions),
+        ),
         (r("GET", "/api/export/{what}"), get(export::handler)),
         (
             r("GET", "/api/alerts/{id}/evidence"),

@@ -75,19 +75,35 @@ fn history_params(table: Table) -> Vec<Value> {
             ),
             "name" => param(
                 "name",
-                "Substring of the application or server name.",
-                string(),
-            ),
-            "q" => param("q", "Free text over names and alert messages.", string()),
-            "kind" => param(
-                "kind",
-                if table == Table::Talkers {
-                    "Direction: src or dst."
-                } else {
-                    "Alert kind (exact), e.g. port_scan."
+                match table {
+                    Table::Transactions => {
+                        "Substring of the name: the DNS query, HTTP host or TLS/QUIC server name."
+                    }
+                    Table::Talkers => "Substring of the host name learned from DNS answers.",
+                    _ => "Substring of the application or server name.",
                 },
                 string(),
             ),
+            "q" => param(
+                "q",
+                match table {
+                    Table::Transactions => {
+                        "Free text over names, HTTP URIs and user agents, DNS answers, response \
+                         codes, TLS versions, ALPN and JA4."
+                    }
+                    _ => "Free text over names and alert messages.",
+                },
+                string(),
+            ),
+            "kind" => match table {
+                Table::Talkers => param("kind", "Direction: src or dst.", string()),
+                Table::Transactions => param(
+                    "kind",
+                    "Transaction kind: dns, http or tls (TLS and QUIC handshakes).",
+                    json!({"type": "string", "enum": ["dns", "http", "tls"]}),
+                ),
+                _ => param("kind", "Alert kind (exact), e.g. port_scan.", string()),
+            },
             "severity" => param(
                 "severity",
                 "Lowest alert severity: low, medium, high, critical.",
@@ -137,14 +153,25 @@ fn control_responses() -> Value {
 /// The OpenAPI document.
 pub fn document() -> Value {
     let mut export_params = history_params(Table::Flows);
-    for t in [Table::Intervals, Table::Talkers, Table::Alerts] {
+    for t in [
+        Table::Intervals,
+        Table::Talkers,
+        Table::Alerts,
+        Table::Transactions,
+    ] {
         for p in history_params(t) {
             if !export_params.iter().any(|e| e["name"] == p["name"]) {
                 export_params.push(p);
             }
         }
     }
-    export_params.retain(|p| p["name"] != "limit");
+    export_params.retain(|p| p["name"] != "limit" && p["name"] != "kind");
+    export_params.push(param(
+        "kind",
+        "Talkers: the direction, src or dst; alerts: the alert kind (exact); transactions: dns, \
+         http or tls.",
+        string(),
+    ));
     export_params.push(param(
         "limit",
         "Rows to export in all (default and maximum 1000000).",
@@ -159,7 +186,7 @@ pub fn document() -> Value {
         0,
         json!({"name": "what", "in": "path", "required": true,
                "description": "Which table; the parameters of its history route apply.",
-               "schema": {"type": "string", "enum": ["intervals", "talkers", "flows", "alerts"]}}),
+               "schema": {"type": "string", "enum": ["intervals", "talkers", "flows", "alerts", "transactions"]}}),
     );
     let csrf = json!({"name": "X-Wirewatch", "in": "header", "required": true,
                       "description": "Must be 1 (cross-site request protection).",
@@ -279,6 +306,7 @@ pub fn document() -> Value {
             "/api/history/talkers": history_path(Table::Talkers),
             "/api/history/flows": history_path(Table::Flows),
             "/api/history/alerts": history_path(Table::Alerts),
+            "/api/history/transactions": history_path(Table::Transactions),
             "/api/export/{what}": {"get": {"summary": "Download every row of a history query",
                 "parameters": export_params,
                 "responses": {

@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 use wirewatch_core::{IntervalMetrics, Severity};
-use wirewatch_store::contract::{TempDir, named, sample_alert, sample_flow, sample_interval};
+use wirewatch_store::contract::{
+    TempDir, named, sample_alert, sample_flow, sample_interval, sample_transaction,
+};
 use wirewatch_store::{Record, SqliteStore, Store, StoreConfig};
 use wirewatch_web::{
     AlertStatus, AlertView, CaptureStatus, Connection, Control, ControlFailure, InterfaceView,
@@ -18,6 +20,16 @@ use wirewatch_web::{
 
 /// The server name of the hostile flow.
 pub const HOSTILE: &str = "<script>alert(1)</script>";
+/// Transactions written to the store (kind, name), the `i`-th at `T0 + 5 i` s, from 10.0.0.1
+/// (even `i`) or 2001:db8::5 (odd).
+pub const TRANSACTIONS: [(&str, &str); 6] = [
+    ("dns", "www.example.com"),
+    ("dns", "db_backup.internal"),
+    ("http", "www.example.com"),
+    ("http", HOSTILE),
+    ("tls", "api.example.org"),
+    ("quic", "=HYPERLINK(\"http://evil.example/\")"),
+];
 /// Intervals written to the store (one per second from `T0`).
 pub const INTERVALS: u64 = 60;
 
@@ -116,7 +128,8 @@ pub fn metrics() -> Vec<IntervalMetrics> {
     (0..INTERVALS).map(|i| sample_interval(i, i)).collect()
 }
 
-/// A store with intervals, flows (one with a hostile server name) and alerts.
+/// A store with intervals, flows (one with a hostile server name), alerts and transactions
+/// (see [`TRANSACTIONS`]).
 pub fn fixture() -> Fixture {
     let dir = TempDir::new("web");
     let store = Arc::new(SqliteStore::open(&StoreConfig::new(dir.path().join("w.db"))).unwrap());
@@ -157,6 +170,21 @@ pub fn fixture() -> Fixture {
         Severity::Critical,
         20,
     )));
+    for (i, (kind, name)) in TRANSACTIONS.iter().enumerate() {
+        let i = i as u64;
+        let hosts = if i.is_multiple_of(2) {
+            ("10.0.0.1", "192.0.2.53")
+        } else {
+            ("2001:db8::5", "2001:db8::80")
+        };
+        records.push(Record::Transaction(sample_transaction(
+            kind,
+            i,
+            hosts,
+            i * 5,
+            Some(name),
+        )));
+    }
     assert!(store.submit(records));
     store.flush(wirewatch_store::contract::FLUSH).unwrap();
     assert_eq!(store.last_error(), None);

@@ -72,6 +72,7 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         What::Talkers => store.talkers(q).map(as_values),
         What::Flows => store.flows(q).map(as_values),
         What::Alerts => store.alerts(q).map(as_values),
+        What::Transactions => store.transactions(q).map(as_values),
     };
     for_each_page(query, PAGE, fetch, |rows| -> anyhow::Result<()> {
         for row in rows {

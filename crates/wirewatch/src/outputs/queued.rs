@@ -8,9 +8,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use wirewatch_core::{
-    Alert, FlowRecord, IncidentStatus, IntervalMetrics, Transaction, TransactionDetails,
-};
+use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics, Transaction};
 use wirewatch_store::Record;
 
 /// Events waiting for the writer thread, at most.
@@ -22,10 +20,9 @@ const MAX_PROBLEMS: usize = 16;
 
 /// What travels to the writer thread.
 enum Event {
-    /// An interval, a flow or an alert (with its status; ignored for the others).
+    /// An interval, a flow, an alert (with its status; ignored for the others) or a
+    /// transaction.
     Record(Box<Record>, IncidentStatus),
-    /// A transaction.
-    Transaction(Box<Transaction>),
     /// Write out what is buffered.
     Flush,
 }
@@ -152,7 +149,10 @@ impl Sink for Queued {
     }
 
     fn transaction(&mut self, transaction: &Transaction) {
-        self.send(Event::Transaction(Box::new(transaction.clone())));
+        self.record(
+            Record::Transaction(transaction.clone()),
+            IncidentStatus::Updated,
+        );
     }
 
     fn source_ended(&mut self, _engine: &Engine) {
@@ -191,36 +191,10 @@ impl Drop for Queued {
     }
 }
 
-/// Estimated bytes of a transaction (its strings and answers).
-fn transaction_bytes(t: &Transaction) -> u64 {
-    let s = |o: &Option<String>| o.as_ref().map_or(0, String::len);
-    let heap = match &t.details {
-        TransactionDetails::Dns(d) => {
-            s(&d.query)
-                + s(&d.qtype)
-                + s(&d.rcode)
-                + d.answers
-                    .iter()
-                    .map(|a| 96 + a.name.len() + a.data.len())
-                    .sum::<usize>()
-        }
-        TransactionDetails::Http(h) => s(&h.method) + s(&h.host) + s(&h.uri) + s(&h.user_agent),
-        TransactionDetails::Tls(t) => {
-            s(&t.sni)
-                + s(&t.version)
-                + s(&t.ja4_a)
-                + s(&t.ja4)
-                + t.alpn.iter().map(|a| 24 + a.len()).sum::<usize>()
-        }
-    };
-    (std::mem::size_of::<Transaction>() + heap) as u64
-}
-
 /// Estimated bytes an event holds in the queue.
 fn event_bytes(event: &Event) -> u64 {
     match event {
         Event::Record(r, _) => r.approx_bytes(),
-        Event::Transaction(t) => transaction_bytes(t),
         Event::Flush => 0,
     }
 }
@@ -243,8 +217,8 @@ fn write_loop(rx: &Receiver<(Event, u64)>, mut inner: Box<dyn Sink + Send>, shar
                 Record::Interval(m) => inner.interval(m),
                 Record::Flow(f) => inner.flow(f),
                 Record::Alert(a) => inner.alert(a, status),
+                Record::Transaction(t) => inner.transaction(t),
             },
-            Event::Transaction(t) => inner.transaction(&t),
             Event::Flush => inner.persist(),
         }
         shared.queued_bytes.fetch_sub(bytes, Ordering::Relaxed);

@@ -1,8 +1,10 @@
 //! The history database as an output: opening it (as its only writer), and queueing what
 //! the engine produces for it.
 //!
-//! Records are gathered per interval and handed to the store in one batch when the interval
-//! closes. Live monitoring never waits for the disk (a full queue drops the batch, counted by
+//! Records (intervals, flows, alerts and application transactions) are gathered per interval
+//! and handed to the store in one batch when the interval closes; a flood of flows or
+//! transactions (a DNS tunnel makes thousands a second) is sent in batches of
+//! [`MAX_PENDING`] before that. Live monitoring never waits for the disk (a full queue drops the batch, counted by
 //! the store); offline analysis waits, so everything analysed is stored.
 
 use crate::pipeline::Sink;
@@ -10,7 +12,7 @@ use anyhow::Context;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics};
+use wirewatch_core::{Alert, FlowRecord, IncidentStatus, IntervalMetrics, Transaction};
 use wirewatch_store::{Record, RetentionClock, SqliteStore, Store, StoreConfig};
 
 /// Writer locks taken by this process, held until it exits (one database per run).
@@ -80,8 +82,9 @@ const BLOCKING_QUEUE: u64 = 16;
 /// In blocking mode, bytes allowed to wait in the store's queue (well under its byte cap).
 const BLOCKING_QUEUE_BYTES: u64 = wirewatch_store::DEFAULT_QUEUE_BYTES / 4;
 
-/// Flows buffered before a batch is sent even though no interval closed (a long interval
-/// with a flood of short flows must not grow the buffer without limit).
+/// Records buffered before a batch is sent even though no interval closed (a long interval
+/// with a flood of short flows or of DNS transactions must not grow the buffer without
+/// limit); the store's queue bounds the bytes of what is sent.
 const MAX_PENDING: usize = 10_000;
 
 /// Queues the engine's records for `store`, a batch per closed interval.
@@ -175,6 +178,10 @@ impl Sink for StoreOutput {
 
     fn alert(&mut self, alert: &Alert, _status: IncidentStatus) {
         self.push(Record::Alert(alert.clone()));
+    }
+
+    fn transaction(&mut self, transaction: &Transaction) {
+        self.push(Record::Transaction(transaction.clone()));
     }
 
     fn persist(&mut self) {
