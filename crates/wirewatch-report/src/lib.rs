@@ -12,6 +12,7 @@
 
 pub mod names;
 pub mod report;
+pub mod tcp_hosts;
 pub mod text;
 
 pub use report::{AnalyzeReport, FileSummary};
@@ -77,6 +78,8 @@ pub struct ReportCollector {
     pub transactions: TransactionLists,
     /// The cap on kept transactions of each kind.
     pub max_transactions: usize,
+    /// TCP health per host over every flow (also those beyond the cap).
+    pub tcp_hosts: tcp_hosts::TcpHosts,
 }
 
 /// The transactions a report lists, by kind, and how many it leaves out.
@@ -185,6 +188,7 @@ impl ReportCollector {
             self.warnings.into_iter().map(notice).collect(),
             top_n,
             &self.app_totals,
+            &self.tcp_hosts,
         );
         transactions.fill(&mut report);
         report.alerts = self.alerts.into_values().collect();
@@ -215,6 +219,7 @@ impl Sink for ReportCollector {
 
     fn flow(&mut self, record: &FlowRecord) {
         self.app_totals.add(record);
+        self.tcp_hosts.add(record);
         if Self::keep(&mut self.flows, record, self.max_flows, self.rolling) {
             self.flows_omitted += 1;
         }

@@ -194,6 +194,11 @@ pub struct AnalyzeReport {
     /// Transactions not listed because of the report's cap (per kind; `run` keeps the latest)
     /// or of a flow's `max_transactions_per_flow`.
     pub transactions_omitted: u64,
+    /// TCP health per host (client or server of finished TCP connections): the hosts with the
+    /// most retransmissions and lost segments, then the most connections.
+    pub tcp_hosts: Vec<crate::tcp_hosts::TcpHostJson>,
+    /// Hosts dropped from the per-host TCP count to stay within its cap.
+    pub tcp_hosts_evicted: u64,
     /// Database counters (written, dropped, errors), when storing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<wirewatch_store::StoreStats>,
@@ -227,6 +232,7 @@ pub fn build(
     warnings: Vec<Notice>,
     top_n: usize,
     app_totals: &AppTotals,
+    tcp_hosts: &crate::tcp_hosts::TcpHosts,
 ) -> AnalyzeReport {
     let totals = engine.totals();
     let c = &totals.counters;
@@ -311,6 +317,8 @@ pub fn build(
         http: Vec::new(),
         tls: Vec::new(),
         transactions_omitted: engine.flow_stats().transactions_omitted,
+        tcp_hosts: tcp_hosts.top(engine),
+        tcp_hosts_evicted: tcp_hosts.evicted(),
         store: None,
         evidence: engine
             .evidence()

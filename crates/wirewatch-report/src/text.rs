@@ -87,6 +87,7 @@ fn render_into(r: &AnalyzeReport, o: &mut String) -> std::fmt::Result {
     talkers(o, "Top sources", &r.top_sources)?;
     talkers(o, "Top destinations", &r.top_destinations)?;
     applications(o, &r.applications)?;
+    tcp_hosts(o, &r.tcp_hosts)?;
     top_flows(o, &r.flows)?;
     intervals(o, r)?;
     Ok(())
@@ -151,6 +152,39 @@ fn talkers(o: &mut String, title: &str, list: &[super::report::TalkerJson]) -> s
             t.packets,
             human_bytes(t.bytes),
             t.name.as_deref().map(|n| clip(n, 50)).unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+/// The hosts whose TCP connections lost the most (when any did), with their handshake RTT.
+fn tcp_hosts(o: &mut String, hosts: &[crate::tcp_hosts::TcpHostJson]) -> std::fmt::Result {
+    let troubled: Vec<_> = hosts
+        .iter()
+        .filter(|h| h.retransmissions + h.lost_segments > 0)
+        .take(10)
+        .collect();
+    if troubled.is_empty() {
+        return Ok(());
+    }
+    writeln!(o, "\nTCP loss by host (retransmitted and lost segments)")?;
+    writeln!(
+        o,
+        "  {:<40} {:>6} {:>8} {:>6} {:>10}  name",
+        "address", "conns", "retrans", "lost", "RTT"
+    )?;
+    for h in troubled {
+        writeln!(
+            o,
+            "  {:<40} {:>6} {:>8} {:>6} {:>10}  {}",
+            h.ip.to_string(),
+            h.connections,
+            h.retransmissions,
+            h.lost_segments,
+            h.rtt_mean_ms
+                .map(|ms| format!("{ms:.1} ms"))
+                .unwrap_or_else(|| "-".into()),
+            h.name.as_deref().map(|n| clip(n, 50)).unwrap_or_default()
         )?;
     }
     Ok(())

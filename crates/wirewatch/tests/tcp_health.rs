@@ -536,7 +536,42 @@ fn our_conns(path: &Path) -> BTreeMap<Key, Conn> {
             c.counts[i] += f[field].as_u64().expect(field);
         }
     }
+    hosts_add_up(&json);
     out
+}
+
+/// The report's per-host TCP health is the sum of its hosts' connections (both ends).
+fn hosts_add_up(json: &serde_json::Value) {
+    const FIELDS: [(&str, &str); 4] = [
+        ("tcp_retransmissions", "retransmissions"),
+        ("tcp_out_of_order", "out_of_order"),
+        ("tcp_lost_segments", "lost_segments"),
+        ("tcp_zero_windows", "zero_windows"),
+    ];
+    let mut sums: BTreeMap<String, [u64; 5]> = BTreeMap::new();
+    for f in json["flows"].as_array().unwrap() {
+        if f["tcp_retransmissions"].is_null() {
+            continue;
+        }
+        for end in ["src_ip", "dst_ip"] {
+            let s = sums
+                .entry(f[end].as_str().unwrap().to_string())
+                .or_default();
+            s[0] += 1;
+            for (i, (field, _)) in FIELDS.iter().enumerate() {
+                s[i + 1] += f[*field].as_u64().unwrap();
+            }
+        }
+    }
+    let hosts = json["tcp_hosts"].as_array().unwrap();
+    assert_eq!(hosts.len(), sums.len().min(100));
+    for h in hosts {
+        let s = sums[h["ip"].as_str().unwrap()];
+        assert_eq!(h["connections"], s[0], "{h}");
+        for (i, (_, field)) in FIELDS.iter().enumerate() {
+            assert_eq!(h[*field], s[i + 1], "{field}: {h}");
+        }
+    }
 }
 
 /// An RTT agrees within 1 % or 50 µs.

@@ -170,6 +170,7 @@ pub fn analyze_files(
         warnings,
         options.top_n,
         &collector.app_totals,
+        &collector.tcp_hosts,
     );
     report.alerts = alerts;
     report.alerts_omitted = collector.alerts_omitted;
