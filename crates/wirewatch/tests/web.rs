@@ -193,17 +193,7 @@ fn the_api_reports_the_replay_like_analyze_does() {
     let file = fixture("nmap_syn_scan.pcap");
     let file = file.to_str().unwrap();
     let reference = analyze_json(file);
-    let (child, url) = replay(file, None);
-    // The last packets and the ended status come in separate snapshots (the status is
-    // republished by the run loop once it sees the replay has ended). Checked below.
-    let mut snapshot = Value::Null;
-    poll_until(Duration::from_secs(20), || {
-        let (code, body) = get(&url, "/api/snapshot", &[]);
-        assert_eq!(code, 200);
-        snapshot = serde_json::from_str(&body).unwrap();
-        snapshot["stats"]["packets_total"] == reference["packets"]
-            && snapshot["status"]["running"] == false
-    });
+    let (child, url, snapshot) = replay_until_ended(file, &reference["packets"]);
     assert_eq!(snapshot["stats"]["packets_total"], reference["packets"]);
     assert_eq!(snapshot["stats"]["bytes_total"], reference["bytes"]);
     assert_eq!(snapshot["status"]["running"], false, "the replay has ended");
@@ -353,8 +343,8 @@ fn stored_transactions_are_searched_by_name_like_analyze_lists_them() {
 
 /// Replays `file` with no database until the snapshot counts all `packets` of the file and
 /// says the replay has ended (the last packets and the ended status come in separate
-/// snapshots): the child and that snapshot.
-fn replay_until_ended(file: &str, packets: &Value) -> (std::process::Child, Value) {
+/// snapshots): the child, its URL and that snapshot.
+fn replay_until_ended(file: &str, packets: &Value) -> (std::process::Child, String, Value) {
     let (child, url) = replay(file, None);
     let mut snapshot = Value::Null;
     poll_until(Duration::from_secs(20), || {
@@ -363,7 +353,7 @@ fn replay_until_ended(file: &str, packets: &Value) -> (std::process::Child, Valu
         snapshot = serde_json::from_str(&body).unwrap();
         snapshot["stats"]["packets_total"] == *packets && snapshot["status"]["running"] == false
     });
-    (child, snapshot)
+    (child, url, snapshot)
 }
 
 #[test]
@@ -385,7 +375,7 @@ fn the_snapshot_names_the_slowest_and_the_lossiest_tcp_connections() {
     // The analysis of the file sees what was built into it.
     assert_eq!(flow("192.0.2.30")["tcp_rtt_ms"], 310.0);
     assert_eq!(flow("192.0.2.40")["tcp_retransmissions"], 2);
-    let (child, snapshot) = replay_until_ended(file, &frames.into());
+    let (child, _, snapshot) = replay_until_ended(file, &frames.into());
     stop(child);
     let tcp = &snapshot["tcp"];
     let slowest = &tcp["slowest"][0];

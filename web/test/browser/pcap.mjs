@@ -137,13 +137,7 @@ function httpExchange({ method = 'GET', host, uri = '/', status = '200 OK' }) {
  */
 export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null, { http = [], tls = [] } = {}) {
   const serverOf = (i) => (servers && servers[i]) || [198, 51, 100, 10 + i];
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  const records = [header];
+  const records = [];
   const client = [10, 77, 0, 1];
   const resolver = [10, 77, 0, 53];
   let t = 0;
@@ -152,12 +146,7 @@ export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null
     const q = udpFrame(client, resolver, 40000 + i, 53, dnsMessage(100 + i, name, null));
     const a = udpFrame(resolver, client, 53, 40000 + i, dnsMessage(100 + i, name, server));
     for (const frame of [q, a]) {
-      const rec = Buffer.alloc(16);
-      rec.writeUInt32LE(startSecs + Math.floor(t / 10), 0);
-      rec.writeUInt32LE((t % 10) * 100000, 4);
-      rec.writeUInt32LE(frame.length, 8);
-      rec.writeUInt32LE(frame.length, 12);
-      records.push(rec, frame);
+      records.push({ us: startSecs * 1e6 + t * 100000, frame });
       t += 1;
     }
   });
@@ -166,12 +155,7 @@ export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null
   for (const round of [2, 4]) {
     names.forEach((_, i) => {
       const frame = udpFrame(client, serverOf(i), 41000 + i, 443, Buffer.alloc(32, 0x17));
-      const rec = Buffer.alloc(16);
-      rec.writeUInt32LE(startSecs + round, 0);
-      rec.writeUInt32LE(i * 1000, 4);
-      rec.writeUInt32LE(frame.length, 8);
-      rec.writeUInt32LE(frame.length, 12);
-      records.push(rec, frame);
+      records.push({ us: (startSecs + round) * 1e6 + i * 1000, frame });
     });
   }
   // Each connection from its own client port.
@@ -181,15 +165,10 @@ export function writeDnsPcap(path, names, startSecs = 1700000000, servers = null
   ];
   sessions.forEach((frames, i) => {
     frames.forEach((frame, j) => {
-      const rec = Buffer.alloc(16);
-      rec.writeUInt32LE(startSecs + 6 + Math.floor(i / 10), 0);
-      rec.writeUInt32LE((i % 10) * 100000 + j * 1000, 4);
-      rec.writeUInt32LE(frame.length, 8);
-      rec.writeUInt32LE(frame.length, 12);
-      records.push(rec, frame);
+      records.push({ us: (startSecs + 6) * 1e6 + i * 100000 + j * 1000, frame });
     });
   });
-  writeFileSync(path, Buffer.concat(records));
+  writePcap(path, records);
 }
 
 /** Writes a microsecond pcap of `records` ([{ us: microseconds since the epoch, frame }]). */
