@@ -27,13 +27,6 @@ const KNOWN_DIFFERENCES: &[(&str, &str, &str)] = &[
     ("dns_fragmented.pcap", "conversations", FRAGMENTS),
     ("fuzz-2020-02-16-11740.pcap", "conversations", FRAGMENTS),
     ("ip_fragmented_garbage.pcap", "conversations", FRAGMENTS),
-    (
-        "ip_fragmented_garbage.pcap",
-        "tcp_flags",
-        "tshark reassembles datagrams of hundreds of overlapping tiny fragments; Wirewatch \
-         abandons a datagram past 64 fragments ([flows.reassembly] max_fragments, counted in \
-         flow_table.reassembly), so the TCP headers those datagrams would show are not read",
-    ),
     ("ipv4_fragmented-1.pcap", "conversations", FRAGMENTS),
     ("ipv4_fragmented-syn.pcap", "conversations", FRAGMENTS),
     ("ipv6-fragmented-dns.pcap", "conversations", FRAGMENTS),

@@ -60,8 +60,8 @@
 //! The datagrams live in two insertion-ordered maps (one per IP version, each with one
 //! timeout, so expiry pops from the front), hashed with a per-process random seed since the
 //! keys come from the wire. A datagram's data is one buffer in arrival order plus a sorted list
-//! of runs (at most two per fragment, at most 64 fragments): placing a fragment is linear in
-//! the runs held. One allocation per datagram for its data, one for its runs, one for its
+//! of runs (in-order arrival keeps one run; at most two per fragment, at most `max_fragments`
+//! fragments): placing a fragment is linear in the runs held. One allocation per datagram for its data, one for its runs, one for its
 //! first header and one for the reassembled bytes.
 
 mod datagram;
@@ -89,8 +89,10 @@ pub struct ReassemblyConfig {
     pub max_bytes: usize,
     /// Datagrams in flight at most (0 counts as 1).
     pub max_datagrams: usize,
-    /// Fragments that may bring data to one datagram (0 counts as 1). 64 covers a 64 KiB
-    /// datagram cut for a 1,280-byte IPv6 path; more is an attack.
+    /// Fragments that may bring data to one datagram (0 counts as 1). 1,024 covers a 64 KiB
+    /// datagram cut in 64-byte fragments, or an 8 KiB one in the 8-byte fragments of evasion
+    /// tools (tshark and Zeek reassemble those, so must we); up to 8,192 (the most a 64 KiB
+    /// datagram can have) costs more time per fragment of a hostile out-of-order flood.
     pub max_fragments: u32,
     /// Seconds of packet time an IPv4 datagram may take from its first fragment (Linux's
     /// `ipfrag_time`).
@@ -105,7 +107,7 @@ impl Default for ReassemblyConfig {
         ReassemblyConfig {
             max_bytes: 16 * 1024 * 1024,
             max_datagrams: 4_096,
-            max_fragments: 64,
+            max_fragments: 1_024,
             ipv4_timeout_secs: 30,
             ipv6_timeout_secs: 60,
         }
