@@ -20,7 +20,7 @@ use wirewatch_decode::app::{http, quic, ssh, tls};
 /// few; eight leaves room for retransmissions and split hellos.
 pub const MAX_INSPECTED_PAYLOADS: u8 = 8;
 
-/// Application state of one live flow (24 bytes inline; details are allocated only once a
+/// Application state of one live flow (32 bytes inline; details are allocated only once a
 /// flow yields something worth keeping).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AppState {
@@ -36,6 +36,23 @@ pub(crate) struct AppState {
     quic: Option<Box<quic::ClientInitials>>,
     /// Transactions waiting for their other half (allocated at the first transaction).
     tx: Option<Box<FlowTransactions>>,
+    /// A TLS ClientHello longer than its first segment, being gathered.
+    split_hello: Option<Box<SplitHello>>,
+}
+
+/// A TLS ClientHello record split over TCP segments (a post-quantum key share makes a hello
+/// longer than one segment, and browsers shuffle their extensions, so the server name is as
+/// often in the second segment as in the first): the client's segments are gathered in
+/// sequence order until the record is whole, then parsed once. A gap, a reply from the
+/// server or the end of the flow parses what arrived.
+#[derive(Debug, Clone)]
+struct SplitHello {
+    /// The record's bytes so far.
+    bytes: Vec<u8>,
+    /// The record's length (header included; at most a legal record, 18 KiB).
+    need: usize,
+    /// The sequence number the next segment must carry.
+    next_seq: u32,
 }
 
 /// One payload to look at.
@@ -48,6 +65,8 @@ pub(crate) struct Payload<'a> {
     pub forward: bool,
     /// The captured transport payload.
     pub bytes: &'a [u8],
+    /// TCP: the segment's sequence number.
+    pub tcp_seq: Option<u32>,
 }
 
 /// Ports whose payloads are decoded as DNS, with the protocol they name.
@@ -82,6 +101,7 @@ impl AppState {
     #[inline]
     pub(crate) fn wants(&self, ports: (u16, u16)) -> bool {
         (!self.done && self.inspected < MAX_INSPECTED_PAYLOADS)
+            || self.split_hello.is_some()
             || self.http_confirmed()
             || dns_port(ports.0).is_some()
             || dns_port(ports.1).is_some()
@@ -96,8 +116,10 @@ impl AppState {
         self.tx.get_or_insert_with(Box::default)
     }
 
-    /// The flow ended: its transactions still waiting are logged as they are.
+    /// The flow ended: its transactions still waiting are logged as they are (a hello still
+    /// being gathered is parsed as far as it arrived).
     pub(crate) fn flush_transactions(&mut self, out: &mut Outbox<'_>) {
+        self.finish_split_hello(out);
         if let Some(t) = &mut self.tx {
             t.flush(out);
         }
@@ -136,7 +158,7 @@ impl AppState {
                 return Some(msg);
             }
         }
-        if self.done || self.inspected >= MAX_INSPECTED_PAYLOADS {
+        if (self.done || self.inspected >= MAX_INSPECTED_PAYLOADS) && self.split_hello.is_none() {
             if self.http_confirmed() && p.ip_proto == 6 {
                 self.inspect_http(p, out);
             }
@@ -188,7 +210,30 @@ impl AppState {
     }
 
     fn inspect_tcp(&mut self, p: &Payload<'_>, out: &mut Outbox<'_>) {
+        if self.split_hello.is_some() {
+            if p.forward && self.gather_hello(p, out) {
+                return;
+            }
+            // The server answers only a whole hello: parse what arrived.
+            self.finish_split_hello(out);
+        }
         if let Some(ch) = tls::parse_client_hello(p.bytes) {
+            if let (false, true, Some(seq), Some(need)) = (
+                ch.complete,
+                p.forward,
+                p.tcp_seq,
+                tls::client_hello_record_len(p.bytes),
+            ) && need > p.bytes.len()
+            {
+                let mut bytes = Vec::with_capacity(need);
+                bytes.extend_from_slice(p.bytes);
+                self.split_hello = Some(Box::new(SplitHello {
+                    bytes,
+                    need,
+                    next_seq: seq.wrapping_add(len32(p.bytes)),
+                }));
+                return;
+            }
             self.on_client_hello(&ch, NameSource::TlsSni, AppProto::Tls, out);
         } else if let Some(sh) = tls::parse_server_hello(p.bytes) {
             self.confirm_tls();
@@ -210,6 +255,39 @@ impl AppState {
             };
             side.get_or_insert(b.software);
             self.done = s.client.is_some() && s.server.is_some();
+        }
+    }
+
+    /// Adds a client segment to the hello being gathered; parses it once whole. Returns false
+    /// when the segment does not continue it (a gap, a segment out of order): the caller then
+    /// parses what arrived. A retransmission of bytes already held is skipped.
+    fn gather_hello(&mut self, p: &Payload<'_>, out: &mut Outbox<'_>) -> bool {
+        let (Some(split), Some(seq)) = (self.split_hello.as_mut(), p.tcp_seq) else {
+            return false;
+        };
+        // How far this segment starts behind the next byte wanted (0: exactly there).
+        let behind = split.next_seq.wrapping_sub(seq) as usize;
+        if behind > p.bytes.len() {
+            // Wholly behind (a retransmission of bytes held): skip it and keep gathering. Ahead
+            // of the next byte (the difference wrapped): a gap, stop waiting.
+            return behind < (1 << 30);
+        }
+        let fresh = p.bytes.get(behind..).unwrap_or_default();
+        let take = fresh.len().min(split.need - split.bytes.len());
+        split.bytes.extend_from_slice(&fresh[..take]);
+        split.next_seq = split.next_seq.wrapping_add(len32(&fresh[..take]));
+        if split.bytes.len() >= split.need {
+            self.finish_split_hello(out);
+        }
+        true
+    }
+
+    /// Parses the hello gathered so far (whole, or as far as it arrived) and forgets it.
+    fn finish_split_hello(&mut self, out: &mut Outbox<'_>) {
+        if let Some(split) = self.split_hello.take()
+            && let Some(ch) = tls::parse_client_hello(&split.bytes)
+        {
+            self.on_client_hello(&ch, NameSource::TlsSni, AppProto::Tls, out);
         }
     }
 
@@ -366,6 +444,11 @@ impl AppState {
 
 /// The host part of an HTTP `Host` value: `example.org:8080` → `example.org`,
 /// `[2001:db8::1]:80` → `[2001:db8::1]`; a value that is not `host:port` is returned whole.
+/// A payload's length as a TCP sequence-number step (payloads are far below 4 GiB).
+fn len32(bytes: &[u8]) -> u32 {
+    u32::try_from(bytes.len()).unwrap_or(u32::MAX)
+}
+
 fn host_without_port(host: &str) -> &str {
     match host.rsplit_once(':') {
         Some((h, port))

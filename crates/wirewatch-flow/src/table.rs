@@ -347,6 +347,7 @@ impl FlowTable {
                 ports,
                 forward,
                 bytes: payload,
+                tcp_seq: tcp_seq(pkt),
             };
             let mut out = self.transactions.outbox(ts, ends(&key, entry.initiator));
             self.last_dns = entry.app.inspect(&p, &mut self.names, &mut out);
@@ -519,6 +520,7 @@ impl FlowTable {
             ports,
             forward: side == entry.initiator,
             bytes: payload,
+            tcp_seq: tcp_seq(pkt),
         };
         let mut out = self.transactions.outbox(ts, ends(&key, entry.initiator));
         self.last_dns = entry.app.inspect(&p, &mut self.names, &mut out);
@@ -729,6 +731,14 @@ fn end_reason(state: TcpState) -> EndReason {
         TcpState::Closed => EndReason::Fin,
         TcpState::Reset => EndReason::Rst,
         _ => EndReason::IdleTimeout,
+    }
+}
+
+/// A TCP segment's sequence number.
+fn tcp_seq(pkt: &Packet) -> Option<u32> {
+    match pkt.transport {
+        wirewatch_decode::Transport::Tcp(t) => Some(t.seq),
+        _ => None,
     }
 }
 

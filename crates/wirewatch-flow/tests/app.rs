@@ -134,6 +134,92 @@ fn tls_handshake_names_the_flow_and_upgrades_the_port_guess() {
     assert_eq!(tls.ja4_a.as_deref(), Some("t13d0203h2"));
 }
 
+/// A client segment with sequence number `seq` carrying `payload`.
+fn client_segment(seq: u32, payload: &[u8]) -> Packet {
+    let mut p = tcp(
+        "10.0.0.1",
+        40000,
+        "192.0.2.10",
+        443,
+        ACK | PSH,
+        payload.len(),
+    );
+    if let wirewatch_decode::Transport::Tcp(t) = &mut p.transport {
+        t.seq = seq;
+    }
+    p
+}
+
+/// A hello whose server name sits past the first segment (a long extension first, as a
+/// post-quantum key share makes it), fed in `cuts`-sized segments in the order `order`, then
+/// (optionally) the server's hello: the server names and JA4s the flow's transactions carry.
+fn split_hello(cuts: usize, order: &[usize], server_reply: bool) -> Vec<(Option<String>, bool)> {
+    let mut t = FlowTable::new(&FlowConfig::default());
+    let (c, s) = ("10.0.0.1", "192.0.2.10");
+    feed(&mut t, &tcp(c, 40000, s, 443, SYN, 0), &[], 0);
+    feed(&mut t, &tcp(s, 443, c, 40000, SYN | ACK, 0), &[], 1);
+    let ch = long_client_hello(b"split.example.org");
+    let segments: Vec<&[u8]> = ch.chunks(ch.len().div_ceil(cuts)).collect();
+    let offsets: Vec<u32> = segments
+        .iter()
+        .scan(1000u32, |at, s| {
+            let here = *at;
+            *at += s.len() as u32;
+            Some(here)
+        })
+        .collect();
+    for (i, &k) in order.iter().enumerate() {
+        let p = client_segment(offsets[k], segments[k]);
+        feed(&mut t, &p, segments[k], 2 + i as u64);
+    }
+    if server_reply {
+        let sh = server_hello();
+        feed(&mut t, &tcp(s, 443, c, 40000, ACK | PSH, sh.len()), &sh, 20);
+    }
+    t.finish_all();
+    let _ = t.drain_finished().count();
+    t.drain_transactions()
+        .filter_map(|tx| match tx.details {
+            wirewatch_core::TransactionDetails::Tls(tls) => Some((tls.sni, tls.ja4.is_some())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A client hello of about 2,500 bytes: a 2,000-byte extension, then the server name.
+fn long_client_hello(sni: &[u8]) -> Vec<u8> {
+    let mut b = vec![0x03, 0x03];
+    b.extend_from_slice(&[7; 32]);
+    b.push(0);
+    b.extend_from_slice(&[0, 4, 0x13, 0x01, 0x13, 0x02, 1, 0]);
+    let mut name = vec![0];
+    name.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    name.extend_from_slice(sni);
+    let mut list = (name.len() as u16).to_be_bytes().to_vec();
+    list.extend_from_slice(&name);
+    let exts = [ext(51, &[0x11; 2000]), ext(0, &list), ext(43, &[2, 3, 4])].concat();
+    b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    b.extend_from_slice(&exts);
+    record(1, &b)
+}
+
+#[test]
+fn a_client_hello_split_over_segments_is_read_whole() {
+    let whole = Some("split.example.org".to_string());
+    // In order, in two or five segments: one transaction, with the name and the whole JA4.
+    assert_eq!(split_hello(2, &[0, 1], true), vec![(whole.clone(), true)]);
+    assert_eq!(
+        split_hello(5, &[0, 1, 2, 3, 4], true),
+        vec![(whole.clone(), true)]
+    );
+    // A retransmitted segment is skipped.
+    assert_eq!(split_hello(3, &[0, 1, 1, 2], true), vec![(whole, true)]);
+    // A gap: what arrived is parsed (the name lies in the missing part), once.
+    assert_eq!(split_hello(3, &[0, 2], true), vec![(None, false)]);
+    // The flow ends before the rest arrives: parsed as far as it came, once.
+    assert_eq!(split_hello(2, &[0], false), vec![(None, false)]);
+}
+
 #[test]
 fn a_syn_only_flow_keeps_its_port_guess_and_unknown_ports_stay_unknown() {
     let mut t = FlowTable::new(&FlowConfig::default());

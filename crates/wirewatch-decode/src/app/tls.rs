@@ -206,6 +206,16 @@ pub fn parse_client_hello(payload: &[u8]) -> Option<ClientHello> {
     Some(hello)
 }
 
+/// Length of the TLS record (header included) whose ClientHello starts `payload`, when it
+/// starts one: what a caller gathering a hello split over TCP segments waits for. `None` for
+/// anything else, and for a length past the largest legal record.
+pub fn client_hello_record_len(payload: &[u8]) -> Option<usize> {
+    let [ty, major, _, hi, lo, hs] = *payload.first_chunk::<6>()?;
+    let len = usize::from(u16::from_be_bytes([hi, lo]));
+    (ty == CONTENT_HANDSHAKE && major == 3 && hs == HS_CLIENT_HELLO && len <= MAX_RECORD_LEN)
+        .then_some(RECORD_HEADER + len)
+}
+
 /// Parses the start of a TLS stream (server side): a handshake record with a ServerHello.
 /// Returns `None` when it is not TLS or when the selected cipher suite is not captured.
 pub fn parse_server_hello(payload: &[u8]) -> Option<ServerHello> {
