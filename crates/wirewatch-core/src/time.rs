@@ -99,6 +99,75 @@ pub fn parse_time(s: &str) -> Result<Timestamp, String> {
     })
 }
 
+/// A time as people write it on a command line or in a query: absolute, or some time before
+/// "now" — and "now", for data that has its own time, is the newest packet time of that data
+/// (a database, a live run), so `-1h` means the last hour of what was captured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeSpec {
+    /// Unix seconds or RFC 3339 ([`parse_time`]).
+    At(Timestamp),
+    /// This many nanoseconds before the newest packet time (`-1h`, `now-30m`, `now`).
+    BeforeNewest(u64),
+}
+
+impl TimeSpec {
+    /// The instant, given the newest packet time (`None`: there is no data, so a relative time
+    /// has nothing to count back from).
+    pub fn resolve(self, newest: Option<Timestamp>) -> Option<Timestamp> {
+        match self {
+            TimeSpec::At(t) => Some(t),
+            TimeSpec::BeforeNewest(back) => newest.map(|n| Timestamp(n.0.saturating_sub(back))),
+        }
+    }
+}
+
+/// Parses a [`TimeSpec`]: what [`parse_time`] reads, or `now`, `now-DURATION` or
+/// `-DURATION` (a [`parse_duration_ns`] duration: `-30s`, `-1h30m`, `now-7d`).
+pub fn parse_time_spec(s: &str) -> Result<TimeSpec, String> {
+    let t = s.trim();
+    let rel = match t.strip_prefix("now") {
+        Some("") => return Ok(TimeSpec::BeforeNewest(0)),
+        Some(rest) => rest.trim_start().strip_prefix('-').map(str::trim_start),
+        None => t.strip_prefix('-'),
+    };
+    match rel {
+        Some(d) => parse_duration_ns(d)
+            .map(TimeSpec::BeforeNewest)
+            .map_err(|_| {
+                format!(
+                    "`{s}` is not a time: use Unix seconds, RFC 3339 such as \
+                     2024-01-01T00:00:00Z, or a relative time such as -30s, -1h30m, now-7d"
+                )
+            }),
+        None => parse_time(t).map(TimeSpec::At).map_err(|_| {
+            format!(
+                "`{s}` is not a time: use Unix seconds, RFC 3339 such as \
+                 2024-01-01T00:00:00Z, or a relative time such as -30s, -1h30m, now-7d"
+            )
+        }),
+    }
+}
+
+/// Parses a duration as people write it into nanoseconds: plain seconds (`90`, `0.5`), one
+/// unit (`500ms`, `30s`, `5m`, `1h`, `7d`, `2w`) or several (`1h30m`, `1h 30m`, `2d12h`; jiff's
+/// friendly format, which also reads ISO 8601 `PT1H30M`). Negative durations are refused.
+pub fn parse_duration_ns(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let bad = || format!("`{text}` is not a duration (try 500ms, 30s, 5m, 1h30m, 7d)");
+    if let Ok(secs) = t.parse::<f64>() {
+        let ns = secs * 1e9;
+        return (ns.is_finite() && ns >= 0.0 && ns < u64::MAX as f64)
+            .then_some(ns.round() as u64)
+            .ok_or_else(bad);
+    }
+    // Days and weeks are 24 and 168 hours: a duration of packet time has no calendar.
+    let span: jiff::Span = t.parse().map_err(|_| bad())?;
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| bad())?;
+    u64::try_from(d.as_nanos()).map_err(|_| bad())
+}
+
 /// `SECONDS[.FRACTION]` in plain digits, exact to the nanosecond (an `f64` is not: it keeps
 /// about 16 digits, a few hundred nanoseconds at today's times).
 fn exact_seconds(t: &str) -> Option<Timestamp> {
@@ -160,6 +229,50 @@ pub mod secs {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_as_people_write_them() {
+        use super::parse_duration_ns as d;
+        const S: u64 = 1_000_000_000;
+        assert_eq!(d("90"), Ok(90 * S));
+        assert_eq!(d("0.5"), Ok(S / 2));
+        assert_eq!(d("500ms"), Ok(S / 2));
+        assert_eq!(d("30s"), Ok(30 * S));
+        assert_eq!(d("5m"), Ok(300 * S));
+        assert_eq!(d("1h"), Ok(3600 * S));
+        assert_eq!(d("1h30m"), Ok(5400 * S));
+        assert_eq!(d("1h 30m"), Ok(5400 * S));
+        assert_eq!(d("7d"), Ok(7 * 86_400 * S));
+        assert_eq!(d("2w"), Ok(14 * 86_400 * S));
+        assert_eq!(d("PT1H30M"), Ok(5400 * S));
+        for bad in ["", "fast", "-5m", "1x", "NaN", "-1"] {
+            assert!(d(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_absolute_or_before_the_newest_packet() {
+        use super::{TimeSpec, Timestamp, parse_time_spec as t};
+        const S: u64 = 1_000_000_000;
+        assert_eq!(t("-1h"), Ok(TimeSpec::BeforeNewest(3600 * S)));
+        assert_eq!(t("now-30m"), Ok(TimeSpec::BeforeNewest(1800 * S)));
+        assert_eq!(t("now - 1h30m"), Ok(TimeSpec::BeforeNewest(5400 * S)));
+        assert_eq!(t("now"), Ok(TimeSpec::BeforeNewest(0)));
+        assert_eq!(
+            t("1700000000"),
+            Ok(TimeSpec::At(Timestamp(1_700_000_000 * S)))
+        );
+        assert!(t("2026-02-31T00:00:00Z").is_err());
+        assert!(t("now+1h").is_err());
+        assert!(t("-soon").is_err());
+        let newest = Some(Timestamp(10_000 * S));
+        assert_eq!(
+            TimeSpec::BeforeNewest(3600 * S).resolve(newest),
+            Some(Timestamp(6_400 * S))
+        );
+        assert_eq!(TimeSpec::BeforeNewest(S).resolve(None), None);
+        assert_eq!(TimeSpec::At(Timestamp(5)).resolve(None), Some(Timestamp(5)));
+    }
+
     use super::*;
 
     #[test]

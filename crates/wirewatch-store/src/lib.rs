@@ -231,6 +231,22 @@ pub struct StoreStats {
     pub queued_bytes: u64,
 }
 
+/// The newest packet time a store holds: the end of its newest raw interval (one indexed
+/// row), or `None` when it has none. What relative times (`-1h`) count back from.
+pub fn newest_packet_time(store: &dyn Store) -> Option<wirewatch_core::Timestamp> {
+    let q = Query {
+        resolution: Resolution::Raw,
+        sort: Some("start_ts".to_string()),
+        descending: true,
+        limit: 1,
+        ..Query::default()
+    };
+    let row = store.intervals(&q).ok()?.rows.into_iter().next()?;
+    Some(wirewatch_core::Timestamp(
+        ((row.start_ts + row.duration_s) * 1e9).round().max(0.0) as u64,
+    ))
+}
+
 /// A storage backend. Writes go through a queue and never block the caller; reads are
 /// synchronous and may run while writes are in progress.
 pub trait Store: Send + Sync {

@@ -8,8 +8,8 @@
 use crate::error::ApiError;
 use std::fmt::Write as _;
 use wirewatch_core::Timestamp;
-use wirewatch_core::time::NANOS_PER_SEC;
-use wirewatch_store::params::{parse_proto, parse_severity, parse_time};
+use wirewatch_core::time::{TimeSpec, parse_time_spec};
+use wirewatch_store::params::{parse_proto, parse_severity};
 use wirewatch_store::{
     MAX_LIMIT, Query, Resolution, TRANSACTION_KINDS, parse_ip_filter, sort_columns,
 };
@@ -267,50 +267,37 @@ fn text(name: &str, value: &str) -> Result<String, ApiError> {
     Ok(value.to_string())
 }
 
-/// An absolute time (Unix seconds, RFC 3339) or one relative to the newest packet time.
+/// An absolute time (Unix seconds, RFC 3339) or one relative to the newest packet time
+/// (`-1h`, `now-30m`: [`parse_time_spec`], as the CLI reads them).
 fn time(
     name: &str,
     value: &str,
     newest: &dyn Fn() -> Option<Timestamp>,
 ) -> Result<Timestamp, ApiError> {
-    let Some(rel) = value.strip_prefix('-') else {
-        return parse_time(value).map_err(|e| bad(name, &e));
-    };
-    let back = relative_nanos(rel).ok_or_else(|| {
+    let spec = parse_time_spec(value).map_err(|_| {
         bad(
             name,
             &format!(
                 "`{}` is not a time: use Unix seconds, RFC 3339 such as \
-                 2024-01-01T00:00:00Z, or a relative time such as -30s, -5m, -1h, -7d",
+                 2024-01-01T00:00:00Z, or a relative time such as -30s, -1h30m, now-7d",
                 printable(value)
             ),
         )
     })?;
-    let Some(newest) = newest() else {
-        return Err(bad(
+    let at = match spec {
+        TimeSpec::At(t) => Some(t),
+        TimeSpec::BeforeNewest(_) => spec.resolve(newest()),
+    };
+    at.ok_or_else(|| {
+        bad(
             name,
             &format!(
                 "`{}` is relative to the newest packet time, and nothing has been captured or \
                  stored yet; give an absolute time instead",
                 printable(value)
             ),
-        ));
-    };
-    Ok(Timestamp(newest.nanos().saturating_sub(back)))
-}
-
-/// Nanoseconds of `5m`, `1.5h`, `30s`, `7d`; `None` for anything else.
-fn relative_nanos(s: &str) -> Option<u64> {
-    let unit = match s.chars().last()? {
-        's' => 1.0,
-        'm' => 60.0,
-        'h' => 3600.0,
-        'd' => 86_400.0,
-        _ => return None,
-    };
-    let n: f64 = s.get(..s.len() - 1)?.parse().ok()?;
-    let nanos = n * unit * NANOS_PER_SEC as f64;
-    (nanos.is_finite() && nanos >= 0.0 && nanos < u64::MAX as f64).then_some(nanos as u64)
+        )
+    })
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use wirewatch_capture::write::PcapFormat;
-use wirewatch_core::{Severity, Timestamp};
-use wirewatch_store::params::{parse_proto, parse_severity, parse_time};
+use wirewatch_core::Severity;
+use wirewatch_core::time::{TimeSpec, parse_time_spec};
+use wirewatch_store::params::{parse_proto, parse_severity};
 
 /// Real-time network traffic monitor and intrusion/anomaly detector.
 ///
@@ -185,8 +186,8 @@ pub struct RunArgs {
     /// Demo scenario seed.
     #[arg(long, default_value_t = 1, requires = "demo")]
     pub seed: u64,
-    /// Stop after this long (e.g. 30s, 5m).
-    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_duration_ms)]
+    /// Stop after this long (30s, 5m, 1h30m, 7d; no upper limit).
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::parse_run_duration_ms)]
     pub duration: Option<u64>,
     /// At exit, print the whole report as JSON on stdout (the layout of `analyze --json`).
     #[arg(long)]
@@ -376,12 +377,13 @@ pub enum ResolutionArg {
 /// Filters shared by history commands.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FilterArgs {
-    /// Start of the time range: Unix seconds or RFC 3339 (2024-01-01T00:00:00Z).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub from: Option<Timestamp>,
+    /// Start of the time range: Unix seconds, RFC 3339 (2024-01-01T00:00:00Z), or a time
+    /// before the newest stored packet time (-1h, -1h30m, now-7d).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, allow_hyphen_values = true)]
+    pub from: Option<TimeSpec>,
     /// End of the time range (same forms).
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub to: Option<Timestamp>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, allow_hyphen_values = true)]
+    pub to: Option<TimeSpec>,
     /// An address or CIDR block (source or destination).
     #[arg(long, value_name = "IP/CIDR")]
     pub ip: Option<String>,
@@ -523,12 +525,13 @@ pub struct RetrainArgs {
     /// The database holding the history.
     #[arg(long, value_name = "PATH", default_value = "wirewatch.db")]
     pub db: PathBuf,
-    /// Start of the range (Unix seconds or RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<String>,
-    /// End of the range.
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<String>,
+    /// Start of the range: Unix seconds, RFC 3339, or before the newest stored packet time
+    /// (-7d, now-1h).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, allow_hyphen_values = true)]
+    pub from: Option<TimeSpec>,
+    /// End of the range (same forms).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_spec, allow_hyphen_values = true)]
+    pub to: Option<TimeSpec>,
     /// Where to save the model (default: next to the database).
     #[arg(long, value_name = "PATH")]
     pub model: Option<PathBuf>,

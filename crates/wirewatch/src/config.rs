@@ -150,28 +150,31 @@ impl Config {
     }
 }
 
-/// Parses a duration such as `1s`, `500ms`, `2m` or a plain number of seconds (`0.5`) into
-/// milliseconds.
+/// Parses an interval length such as `1s`, `500ms`, `2m` or a plain number of seconds (`0.5`)
+/// into milliseconds: 1 ms to 24 h (a longer interval would hide everything it is for).
 pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1000.0)
-    } else if let Some(n) = t.strip_suffix('m') {
-        (n, 60_000.0)
-    } else {
-        (t, 1000.0)
-    };
-    let value: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration (try 1s, 500ms, 5m)"))?;
-    let ms = (value * scale).round();
-    if !(1.0..=86_400_000.0).contains(&ms) {
+    let ms = duration_ms(text)?;
+    if !(1..=86_400_000).contains(&ms) {
         return Err(format!("`{text}` is out of range (1ms to 24h)"));
     }
-    Ok(ms as u64)
+    Ok(ms)
+}
+
+/// Parses how long to run (`30s`, `1h`, `1h30m`, `7d`, `2w`, or seconds) into milliseconds: at
+/// least 1 ms, no upper bound (a capture may run for weeks).
+pub fn parse_run_duration_ms(text: &str) -> Result<u64, String> {
+    let ms = duration_ms(text)?;
+    if ms == 0 {
+        return Err(format!("`{text}` is too short (at least 1ms)"));
+    }
+    Ok(ms)
+}
+
+/// A duration in whole milliseconds (rounded), as [`wirewatch_core::time::parse_duration_ns`]
+/// reads it.
+fn duration_ms(text: &str) -> Result<u64, String> {
+    let ns = wirewatch_core::time::parse_duration_ns(text)?;
+    Ok(ns.saturating_add(500_000) / 1_000_000)
 }
 
 #[cfg(test)]
@@ -186,6 +189,10 @@ mod tests {
         assert_eq!(parse_duration_ms("2m"), Ok(120_000));
         assert!(parse_duration_ms("fast").is_err());
         assert!(parse_duration_ms("0s").is_err());
+        assert!(parse_duration_ms("25h").is_err());
+        assert_eq!(parse_run_duration_ms("1h30m"), Ok(5_400_000));
+        assert_eq!(parse_run_duration_ms("2w"), Ok(14 * 86_400_000));
+        assert!(parse_run_duration_ms("0").is_err());
     }
 
     #[test]

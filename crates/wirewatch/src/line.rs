@@ -4,7 +4,7 @@ use wirewatch_core::IntervalMetrics;
 use wirewatch_core::proto::ALL_CLASSES;
 use wirewatch_report::text::human_rate;
 
-/// Formats one interval as a single line: time (UTC), bandwidth, packet rate, protocol mix,
+/// Formats one interval as a single line: time (UTC, marked `Z`), bandwidth, packet rate, protocol mix,
 /// flows (new, and evicted from a full table when any were) and drops.
 pub fn interval_line(m: &IntervalMetrics) -> String {
     let total = m.packets.max(1) as f64;
@@ -23,7 +23,7 @@ pub fn interval_line(m: &IntervalMetrics) -> String {
     let drops = m.drops.total();
     format!(
         "{}  {:>12}  {:>9.0} pkt/s  {:<34}  flows {} (+{}{})  SYN {}  drops {}{}",
-        m.start_ts.format_utc("%H:%M:%S"),
+        m.start_ts.format_utc("%H:%M:%SZ"),
         human_rate(m.bps),
         m.pps,
         if mix.is_empty() {
@@ -81,12 +81,12 @@ mod tests {
             ..Default::default()
         };
         let line = interval_line(&m);
-        assert!(line.starts_with("22:13:20"), "{line}");
+        assert!(line.starts_with("22:13:20Z"), "{line}");
         let last = IntervalMetrics {
             start_ts: Timestamp(u64::MAX), // in 2554: the clock still reads, no panic
             ..m.clone()
         };
-        assert!(interval_line(&last).starts_with("23:34:33  "));
+        assert!(interval_line(&last).starts_with("23:34:33Z  "));
         assert!(line.contains("1.0 Mbit/s"), "{line}");
         assert!(line.contains("200 pkt/s"), "{line}");
         assert!(line.contains("tcp 75% udp 25%"), "{line}");

@@ -153,6 +153,59 @@ fn exported_history_matches_analyze() {
     assert_eq!(dns, want);
     assert!(dns > 0);
 
+    // Relative times count back from the newest stored packet time, as the API's do: the
+    // last two seconds are the last intervals, the same with `-2s` and `now-2s`.
+    let last_end = expected
+        .iter()
+        .map(|i| i["start_ts"].as_f64().unwrap() + i["duration_s"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    let recent: Vec<Vec<f64>> = ["-2s", "now-2s"]
+        .iter()
+        .map(|from| {
+            let out = wirewatch(&[
+                "export",
+                "--db",
+                db,
+                "--what",
+                "intervals",
+                "--format",
+                "json",
+                "--resolution",
+                "raw",
+                "--from",
+                from,
+            ]);
+            assert!(out.status.success(), "{from}: {}", stderr(&out));
+            let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+            rows.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["start_ts"].as_f64().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(recent[0], recent[1]);
+    assert!(
+        !recent[0].is_empty() && recent[0].len() < expected.len(),
+        "{recent:?}"
+    );
+    assert!(
+        recent[0].iter().all(|s| *s + 1.0 >= last_end - 2.0),
+        "{recent:?}"
+    );
+    // An impossible date is refused, with the accepted forms.
+    let out = wirewatch(&[
+        "export",
+        "--db",
+        db,
+        "--what",
+        "intervals",
+        "--from",
+        "2026-02-31T00:00:00Z",
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("relative time"), "{}", stderr(&out));
+
     // Minute roll-ups are exact sums of the intervals they cover.
     let out = wirewatch(&[
         "export",

@@ -13,7 +13,7 @@ use axum::response::Response;
 use serde::Serialize;
 use std::sync::Arc;
 use wirewatch_core::Timestamp;
-use wirewatch_store::{Query, Resolution, Store};
+use wirewatch_store::{Query, Store};
 
 /// The newest packet time known: the end of the snapshot's newest interval, else the end of
 /// the newest stored interval (one indexed row), else `None`.
@@ -21,17 +21,7 @@ pub(crate) fn newest_packet_time(snapshot: &Snapshot, store: &dyn Store) -> Opti
     if snapshot.seq > 0 && snapshot.ts > 0.0 {
         return Some(Timestamp((snapshot.ts * 1e9).round() as u64));
     }
-    let q = Query {
-        resolution: Resolution::Raw,
-        sort: Some("start_ts".to_string()),
-        descending: true,
-        limit: 1,
-        ..Query::default()
-    };
-    let row = store.intervals(&q).ok()?.rows.into_iter().next()?;
-    Some(Timestamp(
-        ((row.start_ts + row.duration_s) * 1e9).round() as u64
-    ))
+    wirewatch_store::newest_packet_time(store)
 }
 
 /// Parses `params` for `table` (skipping `extra`) against the state's newest packet time.

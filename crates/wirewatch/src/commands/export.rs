@@ -5,21 +5,35 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Write;
+use wirewatch_core::time::TimeSpec;
 use wirewatch_store::params::flatten;
 use wirewatch_store::{
-    Query, Resolution, SqliteStore, Store, StoreConfig, for_each_page, parse_ip_filter,
+    Query, Resolution, SqliteStore, Store, StoreConfig, for_each_page, newest_packet_time,
+    parse_ip_filter,
 };
 
 impl FilterArgs {
-    /// The store query these filters describe.
-    pub fn query(&self) -> anyhow::Result<Query> {
+    /// The store query these filters describe; relative times (`-1h`) count back from the
+    /// newest packet time `store` holds.
+    pub fn query(&self, store: &dyn Store) -> anyhow::Result<Query> {
+        let newest = std::cell::OnceCell::new();
+        let at = |spec: Option<TimeSpec>, name: &str| -> anyhow::Result<_> {
+            spec.map(|s| {
+                s.resolve(*newest.get_or_init(|| newest_packet_time(store)))
+                    .with_context(|| {
+                        format!("--{name}: a relative time needs stored intervals to count back from, and the database has none")
+                    })
+            })
+            .transpose()
+        };
+        let (from, to) = (at(self.from, "from")?, at(self.to, "to")?);
         let ip = match &self.ip {
             Some(s) => Some(parse_ip_filter(s)?),
             None => None,
         };
         let q = Query {
-            from: self.from,
-            to: self.to,
+            from,
+            to,
             ip,
             port: self.port,
             proto: self.proto,
@@ -39,13 +53,6 @@ const PAGE: usize = 10_000;
 
 /// Runs `wirewatch export`.
 pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
-    let mut query = args.filters.query()?;
-    query.resolution = match args.resolution {
-        ResolutionArg::Auto => Resolution::Auto,
-        ResolutionArg::Raw => Resolution::Raw,
-        ResolutionArg::Minute => Resolution::Minute,
-        ResolutionArg::Hour => Resolution::Hour,
-    };
     if !args.db.is_file() {
         bail!(
             "{}: no such database (record one with `wirewatch run --db` or `wirewatch analyze --db`)",
@@ -53,6 +60,13 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<i32> {
         );
     }
     let store = SqliteStore::open(&StoreConfig::new(args.db.clone()))?;
+    let mut query = args.filters.query(&store)?;
+    query.resolution = match args.resolution {
+        ResolutionArg::Auto => Resolution::Auto,
+        ResolutionArg::Raw => Resolution::Raw,
+        ResolutionArg::Minute => Resolution::Minute,
+        ResolutionArg::Hour => Resolution::Hour,
+    };
     let out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)

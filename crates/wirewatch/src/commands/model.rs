@@ -3,7 +3,6 @@
 use crate::cli::{ModelArgs, ModelCommand, RetrainArgs};
 use crate::model::{model_path_for, retrain};
 use anyhow::{Context, bail};
-use wirewatch_store::params::parse_time;
 use wirewatch_store::{SqliteStore, StoreConfig};
 
 /// Runs `wirewatch model`.
@@ -24,14 +23,17 @@ fn retrain_command(args: &RetrainArgs) -> anyhow::Result<i32> {
         Some(p) => crate::config::Config::load(p)?,
         None => crate::config::Config::default(),
     };
-    let time = |s: &Option<String>, name: &str| -> anyhow::Result<_> {
-        s.as_deref()
-            .map(parse_time)
-            .transpose()
-            .map_err(|e| anyhow::anyhow!("--{name}: {e}"))
-    };
-    let (from, to) = (time(&args.from, "from")?, time(&args.to, "to")?);
     let store = SqliteStore::open(&StoreConfig::new(args.db.clone()))?;
+    let newest = wirewatch_store::newest_packet_time(&store);
+    let time = |spec: Option<wirewatch_core::time::TimeSpec>, name: &str| {
+        spec.map(|s| {
+            s.resolve(newest).with_context(|| {
+                format!("--{name}: the database has no intervals to count back from")
+            })
+        })
+        .transpose()
+    };
+    let (from, to) = (time(args.from, "from")?, time(args.to, "to")?);
     let model = retrain(&store, from, to, &config.detect.ml_anomaly.trainer)?;
     let path = args
         .model
