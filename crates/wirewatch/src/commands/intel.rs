@@ -83,9 +83,17 @@ fn check(args: &CheckArgs) -> anyhow::Result<i32> {
                 match client.check(ip) {
                     Ok(outcome) => {
                         let r = outcome.reputation;
-                        if let Some(c) = &cache {
-                            c.put(ip, &r.cache_entry(now(), ttl)?)?;
-                        }
+                        // The answer cost quota: keep it, creating the database if need be.
+                        let cache = match cache {
+                            Some(c) => c,
+                            None => IntelCache::open(&args.db).with_context(|| {
+                                format!(
+                                    "cannot create {} to cache the answer",
+                                    args.db.display()
+                                )
+                            })?,
+                        };
+                        cache.put(ip, &r.cache_entry(now(), ttl)?)?;
                         (Some(r.to_core()), "lookup".to_string())
                     }
                     Err(e) => (None, format!("look-up failed: {e}")),
