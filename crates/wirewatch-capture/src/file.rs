@@ -107,9 +107,9 @@ impl FileSource {
     /// [`CaptureError::Empty`], [`CaptureError::NotACapture`], [`CaptureError::Truncated`]
     /// (the file ends inside its header), [`CaptureError::Corrupt`] (bad pcapng section header).
     pub fn open(path: &Path) -> Result<FileSource, CaptureError> {
-        let io_err = |source| CaptureError::Io {
+        let io_err = |error| CaptureError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let meta = std::fs::metadata(path).map_err(io_err)?;
         if meta.is_dir() {

@@ -132,7 +132,7 @@ fn missing_file_is_io() {
     let path = dir.path().join("nope.pcap");
     let err = FileSource::open(&path).unwrap_err();
     assert!(
-        matches!(&err, CaptureError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound)
+        matches!(&err, CaptureError::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound)
     );
     assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
 }
@@ -149,7 +149,7 @@ fn unreadable_file_is_io() {
     }
     let err = FileSource::open(&path).unwrap_err();
     assert!(
-        matches!(&err, CaptureError::Io { source, .. } if source.kind() == std::io::ErrorKind::PermissionDenied)
+        matches!(&err, CaptureError::Io { error, .. } if error.kind() == std::io::ErrorKind::PermissionDenied)
     );
     assert!(err.to_string().contains(&*path.to_string_lossy()), "{err}");
 }

@@ -206,6 +206,15 @@ fn missing_file_directory_empty_and_non_capture_are_clear_errors() {
         stderr(&out)
     );
     assert!(stderr(&out).contains("No such file"), "{}", stderr(&out));
+    // `run` says it once too (a library error printing its cause is not repeated).
+    let out = wirewatch(&["run", "--read", missing.to_str().unwrap(), "--no-db"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out).matches("No such file").count(),
+        1,
+        "{}",
+        stderr(&out)
+    );
 
     let out = wirewatch(&["analyze", dir.path().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));

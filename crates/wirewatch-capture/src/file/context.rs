@@ -40,7 +40,7 @@ impl Context {
     pub(super) fn fill(&self, input: &mut ReadBuffer, need: usize) -> Result<bool, CaptureError> {
         input.fill(need).map_err(|source| CaptureError::Io {
             path: self.path.clone(),
-            source,
+            error: source,
         })
     }
 
@@ -48,7 +48,7 @@ impl Context {
     pub(super) fn discard(&self, input: &mut ReadBuffer, n: u64) -> Result<bool, CaptureError> {
         input.discard(n).map_err(|source| CaptureError::Io {
             path: self.path.clone(),
-            source,
+            error: source,
         })
     }
 

@@ -87,10 +87,7 @@ fn check(args: &CheckArgs) -> anyhow::Result<i32> {
                         let cache = match cache {
                             Some(c) => c,
                             None => IntelCache::open(&args.db).with_context(|| {
-                                format!(
-                                    "cannot create {} to cache the answer",
-                                    args.db.display()
-                                )
+                                format!("cannot create {} to cache the answer", args.db.display())
                             })?,
                         };
                         cache.put(ip, &r.cache_entry(now(), ttl)?)?;
