@@ -20,10 +20,7 @@ fn retrain_command(args: &RetrainArgs) -> anyhow::Result<i32> {
             args.db.display()
         );
     }
-    let config = match &args.config {
-        Some(p) => crate::config::Config::load(p)?,
-        None => crate::config::Config::default(),
-    };
+    let config = crate::settings::load_config(args.config.as_deref())?;
     let time = |s: &Option<String>, name: &str| -> anyhow::Result<_> {
         s.as_deref()
             .map(parse_time)
