@@ -58,6 +58,15 @@ pub enum Command {
     Model(ModelArgs),
     /// Train the flow classifier on CICIDS2017-style CSVs and save the model.
     Train(TrainArgs),
+    /// Print a shell completion script (e.g. `wirewatch completions bash >
+    /// /etc/bash_completion.d/wirewatch`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `wirewatch man > /usr/local/share/man/man1/wirewatch.1`.
+    Man,
 }
 
 /// Options shared by commands that run the engine.

@@ -3,7 +3,7 @@
 use crate::pipeline::EngineConfig;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Everything a configuration file may set. Unknown keys are errors, so typos are caught.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -62,6 +62,35 @@ impl Default for WebSettings {
 
 /// Where the dashboard listens unless told otherwise.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Names the configuration file when `--config` is absent.
+pub const ENV_CONFIG: &str = "WIREWATCH_CONFIG";
+/// The dashboard's access token: beats `[web] token` and `token_file`; `--token-file` beats it.
+pub const ENV_TOKEN: &str = "WIREWATCH_TOKEN";
+/// The AbuseIPDB key: beats `[intel.abuseipdb] api_key`.
+pub const ENV_ABUSEIPDB_KEY: &str = "WIREWATCH_ABUSEIPDB_KEY";
+/// The SMTP password: beats `[notify.email] password`.
+pub const ENV_SMTP_PASSWORD: &str = "WIREWATCH_SMTP_PASSWORD";
+/// The file a service reads when neither `--config` nor `WIREWATCH_CONFIG` names one.
+pub const SYSTEM_CONFIG: &str = "/etc/wirewatch/wirewatch.toml";
+
+/// Which configuration file to read: `--config`, else `WIREWATCH_CONFIG`, else
+/// [`SYSTEM_CONFIG`] when it exists (`true` then: the caller says so). Env and file system
+/// come in as functions, so tests need not touch the process's own.
+pub fn config_path(
+    flag: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+    exists: &dyn Fn(&Path) -> bool,
+) -> Option<(PathBuf, bool)> {
+    if let Some(path) = flag {
+        return Some((path.to_path_buf(), false));
+    }
+    if let Some(path) = env(ENV_CONFIG).filter(|p| !p.trim().is_empty()) {
+        return Some((PathBuf::from(path), false));
+    }
+    let system = Path::new(SYSTEM_CONFIG);
+    exists(system).then(|| (system.to_path_buf(), true))
+}
 
 impl Config {
     /// Reads and validates a configuration file.
@@ -131,6 +160,22 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// Puts the secrets the environment holds over the file's (flags, applied after this,
+    /// beat both). A token from the environment replaces `token_file` too.
+    pub fn apply_env(&mut self, env: &dyn Fn(&str) -> Option<String>) {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        if let Some(token) = get(ENV_TOKEN) {
+            self.web.token = Some(token.trim().to_string());
+            self.web.token_file = None;
+        }
+        if let Some(key) = get(ENV_ABUSEIPDB_KEY) {
+            self.intel.abuseipdb.api_key = Some(key);
+        }
+        if let (Some(password), Some(email)) = (get(ENV_SMTP_PASSWORD), &mut self.notify.email) {
+            email.password = Some(password);
+        }
     }
 
     /// The engine's part. A configured flow model needs flow features, so they are computed.

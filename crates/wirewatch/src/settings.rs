@@ -13,10 +13,7 @@ use wirewatch_web::{TlsFiles, WebConfig};
 /// The configuration of a command that runs the engine: defaults, then the file, then the
 /// flags; validated.
 pub fn engine_config(args: &EngineArgs) -> anyhow::Result<Config> {
-    let mut config = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
+    let mut config = load_config(args.config.as_deref())?;
     if let Some(ms) = args.interval {
         config.metrics.interval_ms = ms;
     }
@@ -36,6 +33,24 @@ pub fn engine_config(args: &EngineArgs) -> anyhow::Result<Config> {
     if args.no_evidence {
         config.evidence.enabled = false;
     }
+    config.validate()?;
+    Ok(config)
+}
+
+/// The configuration file (`--config`, `WIREWATCH_CONFIG` or the system's) with the
+/// environment's secrets over it; the defaults when there is no file.
+pub fn load_config(flag: Option<&std::path::Path>) -> anyhow::Result<Config> {
+    let env = |name: &str| std::env::var(name).ok();
+    let mut config = match crate::config::config_path(flag, &env, &|p| p.is_file()) {
+        Some((path, system)) => {
+            if system {
+                eprintln!("wirewatch: reading {} (no --config given)", path.display());
+            }
+            Config::load(&path)?
+        }
+        None => Config::default(),
+    };
+    config.apply_env(&env);
     config.validate()?;
     Ok(config)
 }

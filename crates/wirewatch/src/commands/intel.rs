@@ -2,7 +2,6 @@
 //! list it, and the AbuseIPDB verdict from the cache or, with a key, asked now (and cached).
 
 use crate::cli::{CheckArgs, IntelArgs, IntelCommand};
-use crate::intel::IntelSettings;
 use anyhow::Context;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -42,10 +41,7 @@ fn now() -> Duration {
 }
 
 fn check(args: &CheckArgs) -> anyhow::Result<i32> {
-    let settings = match &args.config {
-        Some(path) => crate::config::Config::load(path)?.intel,
-        None => IntelSettings::default(),
-    };
+    let settings = crate::settings::load_config(args.config.as_deref())?.intel;
     let ip = args.ip;
     let reserved = reserved_reason(ip);
     let (set, _) = Blocklists::load(&settings.blocklists).context("cannot load the blocklists")?;

@@ -19,10 +19,7 @@ fn retrain_command(args: &RetrainArgs) -> anyhow::Result<i32> {
             args.db.display()
         );
     }
-    let config = match &args.config {
-        Some(p) => crate::config::Config::load(p)?,
-        None => crate::config::Config::default(),
-    };
+    let config = crate::settings::load_config(args.config.as_deref())?;
     let store = SqliteStore::open(&StoreConfig::new(args.db.clone()))?;
     let newest = wirewatch_store::newest_packet_time(&store);
     let time = |spec: Option<wirewatch_core::time::TimeSpec>, name: &str| {

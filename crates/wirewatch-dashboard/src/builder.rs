@@ -2,12 +2,11 @@
 //!
 //! Owns what the snapshot needs beyond the engine's own state: the recent interval points, the
 //! alerts in their latest state, a ring of the last packets, the TCP panel's recent
-//! connections and hosts ([`super::tcp`]). Everything is bounded by the caps of
-//! `wirewatch_web::snapshot` and of [`super::tcp`]. Publishing replaces the previous snapshot (a `watch` channel),
+//! connections and hosts ([`crate::tcp`]). Everything is bounded by the caps of
+//! `wirewatch_web::snapshot` and of [`crate::tcp`]. Publishing replaces the previous snapshot (a `watch` channel),
 //! so the engine never waits for the web layer.
 
-use super::tcp::TcpBoard;
-use crate::pipeline::{Engine, Sink};
+use crate::tcp::TcpBoard;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use wirewatch_core::proto::tcp_flags;
@@ -17,6 +16,7 @@ use wirewatch_core::{
 };
 use wirewatch_decode::{Network, Packet, Transport};
 use wirewatch_detect::threat_level::OpenIncident;
+use wirewatch_engine::pipeline::{Engine, Sink};
 use wirewatch_web::metrics::{AlertCount, Counters, DetectorTime, EvidenceCounters, TcpCounters};
 use wirewatch_web::snapshot::{
     AlertStatus, AlertView, CaptureStatus, Connection, IntervalPoint, MAX_ALERTS, MAX_CONNECTIONS,
@@ -493,16 +493,16 @@ fn packet_summary(r: &RecentPacket) -> PacketSummary {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::pipeline::EngineConfig;
     use std::path::PathBuf;
     use wirewatch_capture::FileSource;
+    use wirewatch_engine::pipeline::EngineConfig;
     use wirewatch_web::snapshot::snapshot_channel;
 
     /// Replays a fixture through an engine whose sink is a builder; returns the last snapshot
     /// before and after the engine finishes, and how many intervals closed.
     fn replay(name: &str) -> (Arc<Snapshot>, u64) {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/scenarios")
+            .join("../wirewatch/tests/fixtures/scenarios")
             .join(name);
         let (publisher, rx) = snapshot_channel();
         let status: SharedStatus = Arc::default();

@@ -14,11 +14,11 @@
 //!
 //! Must not: read the wall clock (time is the packets'), keep anything that grows with uptime.
 
-use crate::pipeline::Engine;
 use foldhash::fast::FixedState;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use wirewatch_core::{FlowRecord, TcpHealth, Timestamp};
+use wirewatch_engine::pipeline::Engine;
 use wirewatch_flow::{FlowKey, LiveTcp};
 use wirewatch_web::snapshot::{MAX_TCP_ROWS, TcpConnection, TcpHost, TcpPanel};
 
