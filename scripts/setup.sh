@@ -20,6 +20,8 @@ if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium)
   # A real Prometheus server scrapes /metrics in tests/prometheus.rs.
   have_pkg prometheus || need+=(prometheus)
+  # systemd-analyze verifies the shipped unit (tests/deploy.rs).
+  command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 fi
 
 if [ "${#need[@]}" -gt 0 ]; then
