@@ -31,8 +31,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Interfaces(args)) => interfaces::run(&args),
         Some(Command::Completions { shell }) => {
+            // Generated into memory first: clap_complete panics on a write error (a closed
+            // pipe), and the script is small.
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "wirewatch", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "wirewatch", &mut script);
+            std::io::Write::write_all(&mut std::io::stdout(), &script)?;
             Ok(0)
         }
         Some(Command::Man) => {
