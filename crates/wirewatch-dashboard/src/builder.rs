@@ -65,6 +65,8 @@ pub struct SnapshotBuilder {
     tcp_board: TcpBoard,
     /// The history database, for its counters.
     store: Option<Arc<dyn wirewatch_store::Store>>,
+    /// The notifier's counters, for `/metrics`.
+    notify: Option<wirewatch_notify::NotifyStatsHandle>,
     /// When the last snapshot was published (wall clock: only pacing the browser's view).
     published_at: Option<std::time::Instant>,
     /// An interval closed whose snapshot was not published yet (too soon after the last).
@@ -96,6 +98,7 @@ impl SnapshotBuilder {
             tcp: TcpCounters::default(),
             tcp_board: TcpBoard::default(),
             store: None,
+            notify: None,
             published_at: None,
             pending: false,
         }
@@ -104,6 +107,12 @@ impl SnapshotBuilder {
     /// Reports the database's counters in `/metrics` too.
     pub fn with_store(mut self, store: Option<Arc<dyn wirewatch_store::Store>>) -> Self {
         self.store = store;
+        self
+    }
+
+    /// Reports the alert notifier's counters in `/metrics` too.
+    pub fn with_notify(mut self, notify: Option<wirewatch_notify::NotifyStatsHandle>) -> Self {
+        self.notify = notify;
         self
     }
 
@@ -138,6 +147,7 @@ impl SnapshotBuilder {
                 .collect(),
             alerts_open: self.open_counts(),
             tcp: self.tcp.clone(),
+            notify: self.notify.as_ref().map(|h| notify_counters(&h.stats())),
             store_queued: store.map_or(0, |s| s.queued),
             store_records_dropped: store.map_or(0, |s| s.records_dropped),
             store_write_errors: store.map_or(0, |s| s.write_errors),
@@ -486,6 +496,25 @@ fn packet_summary(r: &RecentPacket) -> PacketSummary {
         len: u64::from(r.wire_len),
         flags: p.tcp_flags().map(tcp_flags::render),
         info,
+    }
+}
+
+/// The notifier's counters as `/metrics` shows them.
+fn notify_counters(s: &wirewatch_notify::NotifyStats) -> wirewatch_web::metrics::NotifyCounters {
+    let pairs = |v: [(&str, u64); 3]| v.iter().map(|(k, n)| (k.to_string(), *n)).collect();
+    wirewatch_web::metrics::NotifyCounters {
+        sent: pairs([
+            ("webhook", s.sent.webhook),
+            ("syslog", s.sent.syslog),
+            ("email", s.sent.email),
+        ]),
+        failed: s.failed,
+        retried: s.retried,
+        dropped: pairs([
+            ("rate_limit", s.dropped_rate_limit),
+            ("queue", s.dropped_queue),
+            ("shutdown", s.dropped_shutdown),
+        ]),
     }
 }
 

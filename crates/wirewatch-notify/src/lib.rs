@@ -63,4 +63,4 @@ pub use config::{
     EmailConfig, Facility, NotifyConfig, SyslogConfig, SyslogTransport, WebhookConfig,
 };
 pub use error::{DeliveryError, NotifyError};
-pub use notifier::{ChannelCounts, Notifier, NotifyStats, Submitted, Timing};
+pub use notifier::{ChannelCounts, Notifier, NotifyStats, NotifyStatsHandle, Submitted, Timing};

@@ -214,6 +214,53 @@ impl Shared {
     }
 }
 
+/// Reads a notifier's counters ([`Notifier::stats_handle`]).
+#[derive(Debug, Clone)]
+pub struct NotifyStatsHandle(Arc<Shared>);
+
+impl NotifyStatsHandle {
+    /// The counters so far.
+    pub fn stats(&self) -> NotifyStats {
+        self.0.stats()
+    }
+}
+
+/// Says a channel's failed deliveries on the log: the first at once, then at most one line a
+/// minute with how many failed since, so a receiver that is down does not flood the log.
+#[derive(Debug, Default)]
+struct FailureLog {
+    last: Option<Instant>,
+    unsaid: u64,
+}
+
+/// How often a failing channel is mentioned again.
+const FAILURE_LOG_EVERY: Duration = Duration::from_secs(60);
+
+impl FailureLog {
+    fn failed(&mut self, kind: ChannelKind, e: &DeliveryError, now: Instant) {
+        if self
+            .last
+            .is_some_and(|t| now.duration_since(t) < FAILURE_LOG_EVERY)
+        {
+            self.unsaid += 1;
+            return;
+        }
+        let channel = kind.name();
+        if self.unsaid > 0 {
+            tracing::warn!(
+                channel,
+                more = self.unsaid,
+                "notification via {channel} failed: {e} ({} more failed since the last line)",
+                self.unsaid
+            );
+        } else {
+            tracing::warn!(channel, "notification via {channel} failed: {e}");
+        }
+        self.last = Some(now);
+        self.unsaid = 0;
+    }
+}
+
 /// Sends alerts to the configured channels from a background thread.
 ///
 /// Dropping it shuts it down as [`Notifier::shutdown`] does.
@@ -265,6 +312,7 @@ impl Notifier {
             min_severity: config.min_severity,
             max_per_window: config.max_per_minute,
             window: timing.rate_window,
+            failures: FailureLog::default(),
         };
         let handle = std::thread::Builder::new()
             .name("wirewatch-notify".to_string())
@@ -307,6 +355,12 @@ impl Notifier {
     /// The counters so far.
     pub fn stats(&self) -> NotifyStats {
         self.shared.stats()
+    }
+
+    /// A handle that reads the counters from elsewhere (the dashboard's `/metrics`), for as
+    /// long as it is kept, even after the notifier has shut down.
+    pub fn stats_handle(&self) -> NotifyStatsHandle {
+        NotifyStatsHandle(Arc::clone(&self.shared))
     }
 
     /// Stops taking alerts, delivers what is queued until the shutdown deadline (what is
@@ -353,6 +407,7 @@ struct Worker {
     min_severity: Severity,
     max_per_window: u32,
     window: Duration,
+    failures: FailureLog,
 }
 
 impl Worker {
@@ -417,6 +472,7 @@ impl Worker {
                             || !self.shared.back_off(wait)
                         {
                             bump(&self.shared.counters.failed);
+                            self.failures.failed(channel.kind(), &e, Instant::now());
                             break;
                         }
                         retries += 1;

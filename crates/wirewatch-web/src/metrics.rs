@@ -76,6 +76,22 @@ pub struct Counters {
     /// TCP health over the run and in the latest interval that timed a handshake.
     #[serde(default)]
     pub tcp: TcpCounters,
+    /// Alert notifications, when a channel is configured.
+    #[serde(default)]
+    pub notify: Option<NotifyCounters>,
+}
+
+/// Alert notifications as `/metrics` shows them.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct NotifyCounters {
+    /// Deliveries that succeeded, per channel (`webhook`, `syslog`, `email`).
+    pub sent: Vec<(String, u64)>,
+    /// Deliveries given up after the last retry (each is also logged, rate-limited).
+    pub failed: u64,
+    /// Retry attempts.
+    pub retried: u64,
+    /// Alerts not sent, by reason (`rate_limit`, `queue`, `shutdown`).
+    pub dropped: Vec<(String, u64)>,
 }
 
 /// TCP health as `/metrics` shows it.
@@ -308,7 +324,120 @@ pub fn render(c: &Counters) -> String {
         render_evidence(&mut o, e);
     }
     render_tcp(&mut o, &c.tcp);
+    if let Some(n) = &c.notify {
+        render_notify(&mut o, n);
+    }
+    render_process(&mut o);
     o
+}
+
+/// Alert notifications: sent per channel, failed, retried, dropped by reason.
+fn render_notify(o: &mut String, n: &NotifyCounters) {
+    let head = |o: &mut String, name: &str, help: &str| {
+        let _ = writeln!(o, "# HELP {name} {help}");
+        let _ = writeln!(o, "# TYPE {name} counter");
+    };
+    head(
+        o,
+        "wirewatch_notifications_sent_total",
+        "Alert notifications delivered, by channel.",
+    );
+    for (channel, v) in &n.sent {
+        let _ = writeln!(
+            o,
+            "wirewatch_notifications_sent_total{{channel=\"{}\"}} {v}",
+            label(channel)
+        );
+    }
+    head(
+        o,
+        "wirewatch_notifications_failed_total",
+        "Alert notifications given up after their retries (each failure is logged).",
+    );
+    let _ = writeln!(o, "wirewatch_notifications_failed_total {}", n.failed);
+    head(
+        o,
+        "wirewatch_notifications_retried_total",
+        "Retry attempts of alert notifications.",
+    );
+    let _ = writeln!(o, "wirewatch_notifications_retried_total {}", n.retried);
+    head(
+        o,
+        "wirewatch_notifications_dropped_total",
+        "Alert notifications not sent, by reason.",
+    );
+    for (reason, v) in &n.dropped {
+        let _ = writeln!(
+            o,
+            "wirewatch_notifications_dropped_total{{reason=\"{}\"}} {v}",
+            label(reason)
+        );
+    }
+}
+
+/// The build, and the process as the standard `process_*` metrics describe it (Linux: read
+/// from `/proc/self`; left out where unreadable).
+fn render_process(o: &mut String) {
+    let _ = writeln!(
+        o,
+        "# HELP wirewatch_build_info The running build.\n# TYPE wirewatch_build_info gauge\n\
+         wirewatch_build_info{{version=\"{}\"}} 1",
+        env!("CARGO_PKG_VERSION")
+    );
+    let gauge = |o: &mut String, name: &str, kind: &str, help: &str, v: f64| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+    };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+    };
+    if let Some(rss) = kib("VmRSS:") {
+        gauge(
+            o,
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            rss * 1024.0,
+        );
+    }
+    if let Some(vsz) = kib("VmSize:") {
+        gauge(
+            o,
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            vsz * 1024.0,
+        );
+    }
+    if let Ok(fds) = std::fs::read_dir("/proc/self/fd") {
+        gauge(
+            o,
+            "process_open_fds",
+            "gauge",
+            "Open file descriptors.",
+            fds.count() as f64,
+        );
+    }
+    // utime and stime (fields 14 and 15 of /proc/self/stat, after the parenthesised name)
+    // in clock ticks, 100 a second on Linux.
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    if let (Some(user), Some(system)) = (tick(11), tick(12)) {
+        gauge(
+            o,
+            "process_cpu_seconds_total",
+            "counter",
+            "User and system CPU time spent, seconds.",
+            (user + system) / 100.0,
+        );
+    }
 }
 
 /// TCP health: counters over the run, the handshake RTT of the latest interval as a gauge.

@@ -31,6 +31,23 @@ pub struct Cli {
     /// Options of the default command, `run`.
     #[command(flatten)]
     pub run: RunArgs,
+    /// How much to log on stderr (and how).
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// Logging: levels from `-v`/`-q` (or `RUST_LOG`, which wins), optionally as JSON lines.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct LogArgs {
+    /// More log lines: -v info, -vv debug, -vvv trace (default: warnings and errors).
+    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Fewer log lines: errors only.
+    #[arg(short = 'q', long = "quiet", global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Log as JSON lines (for journald or a log shipper) instead of text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
 }
 
 /// The commands.

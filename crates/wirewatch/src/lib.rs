@@ -30,6 +30,7 @@ pub mod dashboard;
 pub mod fuzz_path;
 pub mod intel;
 pub mod line;
+pub mod logging;
 pub mod memory;
 pub mod model;
 pub mod outputs;

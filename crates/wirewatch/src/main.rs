@@ -4,6 +4,7 @@ use clap::Parser;
 
 fn main() {
     let cli = wirewatch::cli::Cli::parse();
+    wirewatch::logging::init(&cli.log);
     match wirewatch::commands::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {

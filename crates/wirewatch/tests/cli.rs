@@ -592,3 +592,42 @@ fn a_paced_replay_waits_at_most_a_second_for_any_gap() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["packets"], 4, "{v}");
 }
+
+/// Log lines: `RUST_LOG=debug` shows debug lines, `-v` info, by default only warnings and
+/// errors, `--log-json` one JSON object a line.
+#[test]
+fn log_levels_follow_rust_log_and_the_flags() {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scenarios/clean_background.pcap");
+    let file = file.to_str().unwrap();
+    let run = |env: Option<&str>, flags: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_wirewatch"));
+        c.env_remove("RUST_LOG");
+        if let Some(v) = env {
+            c.env("RUST_LOG", v);
+        }
+        // Log flags go after the command (before it they would be `run`'s).
+        let out = c
+            .arg("analyze")
+            .args(flags)
+            .args(["--json", file])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let debug = run(Some("debug"), &[]);
+    assert!(
+        debug.contains("DEBUG") && debug.contains("analysing"),
+        "{debug}"
+    );
+    assert!(!run(None, &[]).contains("DEBUG"));
+    assert!(run(None, &["-vv"]).contains("DEBUG"));
+    let json = run(Some("debug"), &["--log-json"]);
+    let line = json
+        .lines()
+        .find(|l| l.contains("analysing"))
+        .expect("a JSON debug line");
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v["level"], "DEBUG", "{line}");
+}

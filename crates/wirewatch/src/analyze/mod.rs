@@ -126,6 +126,7 @@ pub fn analyze_files(
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     for path in paths {
+        tracing::debug!(file = %path.display(), "analysing");
         let far_before = engine.timestamps_far_ahead();
         let summary = analyze_one(
             path,

@@ -15,6 +15,7 @@ use crate::cli::{Cli, Command};
 
 /// Runs the parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    tracing::debug!(version = env!("CARGO_PKG_VERSION"), "wirewatch starting");
     match cli.command {
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Generate(args)) => generate::run(&args),

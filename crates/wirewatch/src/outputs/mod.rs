@@ -205,18 +205,22 @@ pub fn build(plan: OutputPlan) -> (Outputs, Vec<OutputFailure>) {
     if let Some(t) = plan.terminal {
         outputs.push(Box::new(t));
     }
-    if let Some(d) = plan.dashboard {
-        outputs.push(Box::new(d));
-    }
+    let mut notify_stats = None;
     if let Some(config) = &plan.notify {
         match logs::start_notifier(config) {
-            Ok(Some(n)) => outputs.push(Box::new(logs::NotifyOutput(n))),
+            Ok(Some(n)) => {
+                notify_stats = Some(n.stats_handle());
+                outputs.push(Box::new(logs::NotifyOutput(n)));
+            }
             Ok(None) => {}
             Err(error) => failures.push(OutputFailure {
                 path: PathBuf::new(),
                 error,
             }),
         }
+    }
+    if let Some(d) = plan.dashboard {
+        outputs.push(Box::new(d.with_notify(notify_stats)));
     }
     // Files are written on their own threads behind bounded queues.
     let wait = plan.files_wait;
