@@ -27,6 +27,15 @@ pub enum EvidenceError {
         #[source]
         source: WriteError,
     },
+    /// The capture file of every packet (`run -w FILE`) could not be created.
+    #[error("cannot create the capture file {}", path.display())]
+    CaptureFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The writer thread could not be started.
     #[error("cannot start the pcap writer thread")]
     Thread(#[source] std::io::Error),

@@ -176,9 +176,18 @@ pub struct RunArgs {
     /// Replay a capture file through the live pipeline instead of capturing.
     #[arg(long = "read", short = 'r', value_name = "FILE", conflicts_with_all = ["interface", "demo"])]
     pub read: Option<PathBuf>,
-    /// Replay pace: 1 (as recorded), 10 (ten times faster), any factor, or max.
-    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed, requires = "read")]
+    /// Replay pace: 1 (as recorded), 10 (ten times faster), any factor, or max. Default: 1;
+    /// max with -w or -c (as tcpdump -r: the file is converted, not watched).
+    #[arg(long, value_name = "SPEED", value_parser = parse_speed, requires = "read")]
     pub speed: Option<Speed>,
+    /// Stop after this many packets (capture or replay); the run then ends as at the end of a
+    /// file: outputs flushed, database written.
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Write every packet to this one file: pcap, or pcapng when the name ends in .pcapng
+    /// (unlike --write-pcap, never cut or rotated).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
     /// Generate demo traffic (normal traffic, a port scan, a SYN flood, a spike, looping).
     #[arg(long, conflicts_with = "interface")]
     pub demo: bool,
