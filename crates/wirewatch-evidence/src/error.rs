@@ -39,6 +39,9 @@ pub enum EvidenceError {
     /// The writer thread could not be started.
     #[error("cannot start the pcap writer thread")]
     Thread(#[source] std::io::Error),
+    /// An export's BPF expression did not compile.
+    #[error(transparent)]
+    Filter(wirewatch_capture::CaptureError),
     /// An export could not be written.
     #[error("cannot write the export")]
     Export(#[source] WriteError),

@@ -89,7 +89,7 @@ pub struct EngineArgs {
 /// `wirewatch analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Capture files, analysed in order as one run.
+    /// Capture files, analysed in order as one run (`-`: standard input, pcap or pcapng).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print the report as JSON.
@@ -445,8 +445,10 @@ pub struct ExportArgs {
 /// `wirewatch extract`.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// Capture files, or directories of them (e.g. a --write-pcap directory), read in order.
-    #[arg(required_unless_present = "live", value_name = "FILE|DIR")]
+    /// Capture files, directories of them (e.g. a --write-pcap directory) or `-` (standard
+    /// input), read in order; then, optionally, a BPF expression as tcpdump takes it (the first
+    /// argument that is no existing file starts it): `extract a.pcap -o b.pcap 'host 10.0.1.1'`.
+    #[arg(required_unless_present = "live", value_name = "FILE|DIR|EXPRESSION")]
     pub inputs: Vec<PathBuf>,
     /// Instead of files: the packet ring of a running `wirewatch run`, through its dashboard
     /// (default http://127.0.0.1:8080).
@@ -459,8 +461,9 @@ pub struct ExtractArgs {
     /// Where to write the packets (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Packets from or to this address (repeat, or comma-separate, for several).
-    #[arg(long = "host", value_name = "ADDR")]
+    /// Packets from or to this address or network (10.0.0.1, 10.0.0.0/8, 2001:db8::/32;
+    /// repeat, or comma-separate, for several).
+    #[arg(long = "host", value_name = "ADDR|CIDR")]
     pub hosts: Vec<String>,
     /// Packets with this source or destination port.
     #[arg(long, value_name = "PORT")]

@@ -304,7 +304,7 @@ fn dlt_to_linktype(dlt: i32) -> LinkType {
 }
 
 /// The DLT to compile a filter for frames of `linktype` (the inverse of [`dlt_to_linktype`]).
-fn linktype_to_dlt(linktype: LinkType) -> Option<i32> {
+pub(super) fn linktype_to_dlt(linktype: LinkType) -> Option<i32> {
     if linktype == LinkType::RAW {
         return Some(DLT_RAW);
     }

@@ -215,7 +215,7 @@ fn analyze_one(
         packets: 0,
         error: None,
     };
-    let mut source = match FileSource::open(path) {
+    let mut source = match FileSource::open_or_stdin(path) {
         Ok(s) => s,
         Err(e) => {
             errors.push(notice(path, &e));
