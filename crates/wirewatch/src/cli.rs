@@ -246,9 +246,10 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
 /// Dashboard flags of `wirewatch run` (they override `[web]` in the config file).
 #[derive(Debug, Clone, Default, Args)]
 pub struct WebArgs {
-    /// Serve the dashboard and API on this address (default 127.0.0.1:8080). Any address other
-    /// than loopback needs an access token (`[web] token` or --token-file).
-    #[arg(long, value_name = "ADDR")]
+    /// Serve the dashboard and API here (default 127.0.0.1:8080): PORT (on 127.0.0.1),
+    /// ADDR:PORT, [IPV6]:PORT or HOST:PORT (localhost:8080). Any address other than loopback
+    /// needs an access token (`[web] token` or --token-file).
+    #[arg(long, value_name = "ADDR", value_parser = wirewatch_web::parse_listen)]
     pub listen: Option<SocketAddr>,
     /// Do not serve the dashboard.
     #[arg(long, conflicts_with = "listen")]
