@@ -10,21 +10,11 @@ mod support;
 use serde_json::Value;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+use support::cmd::{stderr, wirewatch};
 use wirewatch_capture::synth::{GeneratorConfig, write_pcap};
 use wirewatch_capture::{FileFormat, FileSource};
 use wirewatch_decode::decode;
-
-fn wirewatch(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wirewatch"))
-        .args(args)
-        .output()
-        .expect("run wirewatch")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A generated capture of `packets` packets in `dir`.
 fn capture(dir: &Path, packets: u64) -> PathBuf {

@@ -28,7 +28,10 @@ impl std::fmt::Debug for BpfFilter {
     }
 }
 
-fn compile(expr: &str, linktype: LinkType) -> Result<pcap::BpfProgram, CaptureError> {
+/// Compiles `expr` for frames of `linktype` (libpcap's dead handle: no capture is opened).
+///
+/// Errors: [`CaptureError::BadFilter`] with libpcap's message.
+pub(super) fn compile(expr: &str, linktype: LinkType) -> Result<pcap::BpfProgram, CaptureError> {
     let bad = |message: String| CaptureError::BadFilter {
         filter: expr.to_string(),
         message,

@@ -324,16 +324,7 @@ pub fn check_filter(filter: &str, linktype: LinkType, snaplen: i32) -> Result<()
     if expr.is_empty() {
         return Ok(());
     }
-    let bad = |message: String| CaptureError::BadFilter {
-        filter: expr.to_string(),
-        message,
-    };
-    let dlt = linktype_to_dlt(linktype)
-        .ok_or_else(|| bad(format!("unknown link type {}", linktype.0)))?;
-    let dead = pcap::Capture::dead(pcap::Linktype(dlt)).map_err(|e| bad(pcap_message(&e)))?;
-    dead.compile(expr, true)
-        .map(drop)
-        .map_err(|e| filter_error(expr, &e))
+    super::bpf::compile(expr, linktype).map(drop)
 }
 
 #[cfg(test)]
