@@ -128,6 +128,15 @@ impl FileSource {
         Self::start(path.to_path_buf(), Box::new(file), file_size)
     }
 
+    /// Opens `path`, or reads standard input when it is `-` (as `tcpdump -r -` does), as a
+    /// stream: nothing is spooled, whatever its size.
+    pub fn open_or_stdin(path: &Path) -> Result<FileSource, CaptureError> {
+        if path.as_os_str() == "-" {
+            return Self::from_reader(path.to_path_buf(), Box::new(std::io::stdin()));
+        }
+        Self::open(path)
+    }
+
     /// Reads a capture from any byte stream; `name` stands for the file in messages.
     ///
     /// Useful for standard input and for tests that build captures in memory.

@@ -27,9 +27,21 @@ pub enum EvidenceError {
         #[source]
         source: WriteError,
     },
+    /// The capture file of every packet (`run -w FILE`) could not be created.
+    #[error("cannot create the capture file {}", path.display())]
+    CaptureFile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The writer thread could not be started.
     #[error("cannot start the pcap writer thread")]
     Thread(#[source] std::io::Error),
+    /// An export's BPF expression did not compile.
+    #[error(transparent)]
+    Filter(wirewatch_capture::CaptureError),
     /// An export could not be written.
     #[error("cannot write the export")]
     Export(#[source] WriteError),

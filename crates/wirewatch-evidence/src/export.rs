@@ -8,6 +8,7 @@ use crate::EvidenceError;
 use std::io::Write;
 use std::path::PathBuf;
 use wirewatch_capture::FileSource;
+use wirewatch_capture::live::BpfFilter;
 use wirewatch_capture::write::{PacketWriter, PcapFormat, WriteError};
 use wirewatch_core::{LinkType, Timestamp};
 use wirewatch_decode::decode;
@@ -126,8 +127,9 @@ pub fn write_ring_copy<W: Write>(
     ex.finish()
 }
 
-/// Exports the packets of capture files (in order) that `filter` takes. A file that cannot
-/// be read, or stops early, becomes a warning; the export goes on with the next.
+/// Exports the packets of capture files (in order; `-` is standard input) that `filter` takes,
+/// its BPF expression included. A file that cannot be read, or stops early, becomes a warning;
+/// the export goes on with the next. An expression libpcap refuses is an error before any.
 pub fn export_files<W: Write>(
     files: &[PathBuf],
     filter: &PacketFilter,
@@ -135,9 +137,13 @@ pub fn export_files<W: Write>(
     out: W,
     max_bytes: u64,
 ) -> Result<(W, ExportSummary), EvidenceError> {
+    let mut bpf = match &filter.bpf {
+        Some(expr) => Some(BpfFilter::new(expr).map_err(EvidenceError::Filter)?),
+        None => None,
+    };
     let mut ex = Exporter::new(out, format, max_bytes)?;
     for path in files {
-        let mut source = match FileSource::open(path) {
+        let mut source = match FileSource::open_or_stdin(path) {
             Ok(s) => s,
             Err(e) => {
                 ex.summary.warnings.push(e.to_string());
@@ -156,7 +162,11 @@ pub fn export_files<W: Write>(
                     }
                     let pkt = decode(frame.linktype, frame.data);
                     let meta = PacketMeta::of(&frame, &pkt);
-                    if filter.matches(&meta) {
+                    if filter.matches(&meta)
+                        && bpf
+                            .as_mut()
+                            .is_none_or(|b| b.matches(frame.linktype, frame.data))
+                    {
                         ex.write(frame.ts, frame.linktype, frame.wire_len, frame.data)?;
                     }
                 }

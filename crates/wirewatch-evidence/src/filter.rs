@@ -1,6 +1,8 @@
-//! Which packets to export: by host, port, flow and time range, all of which must hold.
+//! Which packets to export: by host or network, port, flow, time range and a BPF expression,
+//! all of which must hold.
 
 use super::ring::PacketMeta;
+use ipnet::IpNet;
 use std::net::{IpAddr, SocketAddr};
 use wirewatch_core::Timestamp;
 
@@ -45,8 +47,9 @@ impl std::str::FromStr for FlowSpec {
     }
 }
 
-/// A filter from its text parts (command-line flags or API parameters): addresses, a port, a
-/// flow (`PROTO ADDR:PORT ADDR:PORT`) and times (Unix seconds or RFC 3339).
+/// A filter from its text parts (command-line flags or API parameters): addresses or CIDR
+/// blocks (`10.0.0.0/8`, `2001:db8::/32`), a port, a flow (`PROTO ADDR:PORT ADDR:PORT`) and times
+/// (Unix seconds or RFC 3339).
 pub fn parse_filter(
     hosts: &[String],
     port: Option<&str>,
@@ -60,10 +63,17 @@ pub fn parse_filter(
         if h.is_empty() {
             continue;
         }
-        filter.hosts.push(
-            h.parse()
-                .map_err(|_| format!("`{}` is not an IP address", h.escape_debug()))?,
-        );
+        let net = match h.parse::<IpAddr>() {
+            Ok(ip) => IpNet::from(ip),
+            Err(_) => h.parse::<IpNet>().map_err(|_| {
+                format!(
+                    "`{}` is not an IP address or CIDR block (e.g. 10.0.0.1, 10.0.0.0/8, \
+                     2001:db8::/32)",
+                    h.escape_debug()
+                )
+            })?,
+        };
+        filter.hosts.push(net);
     }
     if let Some(p) = port {
         filter.port = Some(
@@ -89,8 +99,9 @@ pub fn parse_filter(
 /// The conditions a packet must meet; an empty filter takes everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PacketFilter {
-    /// The packet's source or destination is one of these (empty: any).
-    pub hosts: Vec<IpAddr>,
+    /// The packet's source or destination is in one of these (an address is a /32 or /128;
+    /// empty: any).
+    pub hosts: Vec<IpNet>,
     /// The packet's source or destination port.
     pub port: Option<u16>,
     /// The packet belongs to this flow (either direction).
@@ -99,6 +110,9 @@ pub struct PacketFilter {
     pub from: Option<Timestamp>,
     /// Not after this time (inclusive).
     pub until: Option<Timestamp>,
+    /// A BPF expression (tcpdump's syntax) the packet's bytes must match; applied where the
+    /// bytes are at hand ([`crate::export::export_files`]), not by [`PacketFilter::matches`].
+    pub bpf: Option<String>,
 }
 
 impl PacketFilter {
@@ -135,9 +149,9 @@ impl PacketFilter {
 
     /// Whether the packet's source or destination is one of `hosts`.
     fn matches_host(&self, m: &PacketMeta) -> bool {
-        self.hosts
-            .iter()
-            .any(|h| m.src == Some(*h) || m.dst == Some(*h))
+        let inside =
+            |a: Option<IpAddr>| a.is_some_and(|a| self.hosts.iter().any(|h| h.contains(&a)));
+        inside(m.src) || inside(m.dst)
     }
 
     /// Whether the filter has no condition at all.
@@ -168,7 +182,7 @@ mod tests {
         let p = pkt(100, "10.0.0.1", 5000, "10.0.0.2", 80);
         assert!(PacketFilter::default().matches(&p));
         let host = |h: &str| PacketFilter {
-            hosts: vec![h.parse().unwrap()],
+            hosts: vec![IpNet::from(h.parse::<IpAddr>().unwrap())],
             ..PacketFilter::default()
         };
         assert!(host("10.0.0.1").matches(&p));
@@ -218,6 +232,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(f.hosts.len(), 3);
+        let nets = parse_filter(&["10.0.0.0/8,2001:db8::/32".into()], None, None, None, None);
+        let nets = nets.unwrap();
+        assert!(nets.matches(&pkt(1, "10.9.9.9", 1, "192.168.0.1", 2)));
+        assert!(nets.matches(&pkt(1, "192.168.0.1", 1, "2001:db8::7", 2)));
+        assert!(!nets.matches(&pkt(1, "11.0.0.1", 1, "192.168.0.1", 2)));
+        let err = parse_filter(&["10.0.0.0/33".into()], None, None, None, None).unwrap_err();
+        assert!(err.contains("CIDR"), "{err}");
         assert_eq!(f.port, Some(443));
         assert_eq!(f.from, Some(Timestamp(1_700_000_000_000_000_000)));
         assert_eq!(f.until, Some(Timestamp(1_700_000_001_000_000_000)));

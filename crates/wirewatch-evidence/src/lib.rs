@@ -23,10 +23,10 @@ pub mod spool;
 pub use error::EvidenceError;
 pub use filter::{FlowSpec, PacketFilter};
 pub use recorder::{EvidenceLink, EvidenceRecorder, EvidenceStats};
+pub use spool::CaptureFiles;
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use wirewatch_capture::write::RotateConfig;
 
 /// Evidence settings (`[evidence]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,22 +123,23 @@ fn ensure(ok: bool, message: &str) -> Result<(), EvidenceError> {
 }
 
 /// Starts the writer thread and builds the recorder. `dir`: evidence captures (none: ring
-/// only); `rotating`: capture files; `blocking`: writes wait instead of dropping (analysis).
+/// only); `files`: capture files of every packet; `blocking`: writes wait instead of dropping
+/// (analysis, replays).
 pub fn start_recorder(
     settings: &EvidenceSettings,
     dir: Option<PathBuf>,
-    rotating: Option<RotateConfig>,
+    files: CaptureFiles,
     blocking: bool,
 ) -> Result<EvidenceRecorder, EvidenceError> {
     let max_file_bytes = settings.max_file_mb.saturating_mul(MIB);
-    let has_rotating = rotating.is_some();
+    let has_rotating = files.any();
     let spool = spool::Spool::start(
         dir.clone().map(|dir| spool::EvidenceDir {
             dir,
             max_total_bytes: settings.max_total_mb.saturating_mul(MIB),
             max_file_bytes,
         }),
-        rotating,
+        files,
         blocking,
     )?;
     let ring_bytes = usize::try_from(settings.ring_mb.saturating_mul(MIB)).unwrap_or(usize::MAX);

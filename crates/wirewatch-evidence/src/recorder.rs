@@ -287,7 +287,7 @@ impl EvidenceRecorder {
         let file = evidence_file_name(alert.id);
         let path = dir.join(&file);
         let filter = PacketFilter {
-            hosts: hosts.clone(),
+            hosts: hosts.iter().copied().map(ipnet::IpNet::from).collect(),
             from: Some(from),
             until: Some(until),
             ..PacketFilter::default()

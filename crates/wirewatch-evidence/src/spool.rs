@@ -14,7 +14,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use wirewatch_capture::write::{
-    PacketWriter, PcapFormat, RotateConfig, RotateStats, RotatingWriter,
+    PacketWriter, PcapFormat, RotateConfig, RotateStats, RotatingWriter, WriteError,
 };
 
 /// Jobs the queue holds; with batches of at most 1 MiB this bounds its memory to 64 MiB.
@@ -28,9 +28,28 @@ const SNAPLEN: u32 = 262_144;
 pub enum Target {
     /// The evidence capture of this alert.
     Evidence(u64),
-    /// The rotating capture files.
+    /// The capture files of every packet: the rotating ones and the single file.
     Rotating,
 }
+
+/// Files that get every recorded packet.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaptureFiles {
+    /// Rotating capture files in a directory (`run --write-pcap DIR`).
+    pub rotating: Option<RotateConfig>,
+    /// One file, pcap or pcapng (`run -w FILE`), never cut or rotated.
+    pub single: Option<(PathBuf, PcapFormat)>,
+}
+
+impl CaptureFiles {
+    /// Whether any file gets the packets.
+    pub fn any(&self) -> bool {
+        self.rotating.is_some() || self.single.is_some()
+    }
+}
+
+/// The single capture file: its path (for messages) and its writer, gone after a write error.
+type SingleFile = (PathBuf, Option<PacketWriter<File>>);
 
 /// What the writer thread does.
 #[derive(Debug)]
@@ -124,7 +143,7 @@ impl Spool {
     /// Starts the writer thread. `blocking`: senders wait for room instead of dropping.
     pub fn start(
         evidence: Option<EvidenceDir>,
-        rotating: Option<RotateConfig>,
+        files: CaptureFiles,
         blocking: bool,
     ) -> Result<Spool, crate::EvidenceError> {
         use crate::EvidenceError;
@@ -134,7 +153,22 @@ impl Spool {
                 source,
             })?;
         }
-        let rotating = match rotating {
+        // Created now, so a path that cannot be written stops the run before it captures.
+        let single = match files.single {
+            Some((path, format)) => {
+                let fail = |source| EvidenceError::CaptureFile {
+                    path: path.clone(),
+                    source,
+                };
+                let file = File::create(&path).map_err(fail)?;
+                Some((
+                    path.clone(),
+                    Some(PacketWriter::new(file, format, SNAPLEN).map_err(fail)?),
+                ))
+            }
+            None => None,
+        };
+        let rotating = match files.rotating {
             Some(config) => {
                 let dir = config.dir.clone();
                 Some(
@@ -149,7 +183,7 @@ impl Spool {
         let c = counters.clone();
         let handle = std::thread::Builder::new()
             .name("pcap-writer".into())
-            .spawn(move || writer_loop(&rx, evidence, rotating, &c))
+            .spawn(move || writer_loop(&rx, evidence, rotating, single, &c))
             .map_err(EvidenceError::Thread)?;
         Ok(Spool {
             tx: Some(tx),
@@ -213,6 +247,7 @@ fn writer_loop(
     rx: &Receiver<Job>,
     evidence: Option<EvidenceDir>,
     mut rotating: Option<RotatingWriter>,
+    mut single: Option<SingleFile>,
     counters: &SpoolCounters,
 ) {
     let mut open: HashMap<u64, (PathBuf, EvidenceWriter)> = HashMap::new();
@@ -253,6 +288,9 @@ fn writer_loop(
                 }
             }
             Job::Write(Target::Rotating, batch) => {
+                if let Some(one) = &mut single {
+                    write_single(one, &batch, counters);
+                }
                 let Some(w) = &mut rotating else {
                     continue;
                 };
@@ -277,6 +315,11 @@ fn writer_loop(
                 {
                     counters.error(format!("capture files: {e}"));
                 }
+                if let Some((path, Some(w))) = &mut single
+                    && let Err(e) = w.flush()
+                {
+                    counters.error(format!("writing {} failed: {e}", path.display()));
+                }
             }
             Job::Close(id) => {
                 if let Some((path, w)) = open.remove(&id)
@@ -292,12 +335,37 @@ fn writer_loop(
             counters.fail(id, format!("writing {} failed: {e}", path.display()));
         }
     }
+    if let Some((path, Some(w))) = single
+        && let Err(e) = w.finish()
+    {
+        counters.error(format!("writing {} failed: {e}", path.display()));
+    }
     if let Some(w) = rotating {
         // The counts before closing, then the final ones (closing may write or delete).
         publish_rotating(w.stats(), counters);
         match w.finish() {
             Ok(s) => publish_rotating(s, counters),
             Err(e) => counters.error(format!("capture files: {e}")),
+        }
+    }
+}
+
+/// Writes a batch to the single capture file. A packet of another link type than a pcap file's
+/// is left out (counted as an error); an I/O error (a full disk) ends the file where it is.
+fn write_single(one: &mut SingleFile, batch: &PacketBatch, counters: &SpoolCounters) {
+    let (path, writer) = one;
+    let Some(w) = writer else {
+        return;
+    };
+    for (entry, data) in batch.iter() {
+        match w.write(entry.ts, entry.linktype, data, entry.wire_len) {
+            Ok(()) => {}
+            Err(e @ WriteError::Io(_)) => {
+                counters.error(format!("writing {} failed: {e}", path.display()));
+                *writer = None;
+                return;
+            }
+            Err(e) => counters.error(format!("{}: {e}", path.display())),
         }
     }
 }

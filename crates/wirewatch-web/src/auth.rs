@@ -1,8 +1,9 @@
 //! Who may use the API: the access token, how it is made, checked and required.
 //!
-//! Owns [`Auth`], [`generate_token`], [`check_listen`] (the rule that decides whether a
-//! listen address needs a token) and the constant-time token comparison. The middleware that
-//! applies it to requests is in `security.rs`.
+//! Owns [`Auth`], [`generate_token`], [`parse_listen`] (the accepted forms of a listen
+//! address), [`check_listen`] (the rule that decides whether a listen address needs a token)
+//! and the constant-time token comparison. The middleware that applies it to requests is in
+//! `security.rs`.
 //!
 //! The rule: a loopback address needs no token; any other address refuses to start without
 //! one. A token that *is* configured is always enforced, loopback included: whoever set one
@@ -116,10 +117,66 @@ pub fn check_listen(addr: &SocketAddr, token: Option<&str>) -> Result<Auth, WebE
     }
 }
 
+/// Parses where to serve: `PORT` (on 127.0.0.1, loopback, so no token is needed),
+/// `ADDR:PORT` (`0.0.0.0:8080`), `[IPV6]:PORT` (`[::1]:8080`) or `HOST:PORT` with a name the
+/// system resolves (`localhost:8080`: its first address). The message names the accepted forms.
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let s = text.trim();
+    let usage = || {
+        format!(
+            "`{}` is not a listen address: use PORT (8080, on 127.0.0.1), ADDR:PORT \
+             (0.0.0.0:8080), [IPV6]:PORT ([::1]:8080) or HOST:PORT (localhost:8080)",
+            s.escape_debug()
+        )
+    };
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    if let Ok(addr) = s.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let named = s.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && !host.contains(':') && port.parse::<u16>().is_ok()
+    });
+    if !named {
+        return Err(usage());
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(s)
+        .map_err(|e| format!("{}: {e}", usage()))?
+        .next()
+        .ok_or_else(usage)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listen_addresses_take_a_port_a_name_or_an_address() {
+        assert_eq!(parse_listen("8080").unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            parse_listen("0.0.0.0:80").unwrap().to_string(),
+            "0.0.0.0:80"
+        );
+        assert_eq!(
+            parse_listen("[::1]:8080").unwrap().to_string(),
+            "[::1]:8080"
+        );
+        let local = parse_listen("localhost:8080").unwrap();
+        assert!(local.ip().is_loopback() && local.port() == 8080, "{local}");
+        for bad in [
+            "",
+            "localhost",
+            "localhost:99999",
+            "::1:8080",
+            "a b:1",
+            ":8080",
+        ] {
+            let e = parse_listen(bad).unwrap_err();
+            assert!(e.contains("PORT (8080, on 127.0.0.1)"), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn tokens_are_random_hex() {

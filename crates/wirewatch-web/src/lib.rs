@@ -31,7 +31,7 @@ pub mod snapshot;
 pub mod state;
 pub mod ws;
 
-pub use auth::{Auth, check_listen, generate_token};
+pub use auth::{Auth, check_listen, generate_token, parse_listen};
 pub use control::{
     Control, ControlFailure, ControlFailureKind, InterfaceView, PacketExport, PacketQuery,
     RetrainOutcome,

@@ -116,7 +116,7 @@ pub struct EngineArgs {
 /// `wirewatch analyze`.
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// Capture files, analysed in order as one run.
+    /// Capture files, analysed in order as one run (`-`: standard input, pcap or pcapng).
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Print the report as JSON.
@@ -203,9 +203,18 @@ pub struct RunArgs {
     /// Replay a capture file through the live pipeline instead of capturing.
     #[arg(long = "read", short = 'r', value_name = "FILE", conflicts_with_all = ["interface", "demo"])]
     pub read: Option<PathBuf>,
-    /// Replay pace: 1 (as recorded), 10 (ten times faster), any factor, or max.
-    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed, requires = "read")]
+    /// Replay pace: 1 (as recorded), 10 (ten times faster), any factor, or max. Default: 1;
+    /// max with -w or -c (as tcpdump -r: the file is converted, not watched).
+    #[arg(long, value_name = "SPEED", value_parser = parse_speed, requires = "read")]
     pub speed: Option<Speed>,
+    /// Stop after this many packets (capture or replay); the run then ends as at the end of a
+    /// file: outputs flushed, database written.
+    #[arg(short = 'c', long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Write every packet to this one file: pcap, or pcapng when the name ends in .pcapng
+    /// (unlike --write-pcap, never cut or rotated).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
     /// Generate demo traffic (normal traffic, a port scan, a SYN flood, a spike, looping).
     #[arg(long, conflicts_with = "interface")]
     pub demo: bool,
@@ -264,9 +273,10 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
 /// Dashboard flags of `wirewatch run` (they override `[web]` in the config file).
 #[derive(Debug, Clone, Default, Args)]
 pub struct WebArgs {
-    /// Serve the dashboard and API on this address (default 127.0.0.1:8080). Any address other
-    /// than loopback needs an access token (`[web] token` or --token-file).
-    #[arg(long, value_name = "ADDR")]
+    /// Serve the dashboard and API here (default 127.0.0.1:8080): PORT (on 127.0.0.1),
+    /// ADDR:PORT, [IPV6]:PORT or HOST:PORT (localhost:8080). Any address other than loopback
+    /// needs an access token (`[web] token` or --token-file).
+    #[arg(long, value_name = "ADDR", value_parser = wirewatch_web::parse_listen)]
     pub listen: Option<SocketAddr>,
     /// Do not serve the dashboard.
     #[arg(long, conflicts_with = "listen")]
@@ -464,8 +474,10 @@ pub struct ExportArgs {
 /// `wirewatch extract`.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// Capture files, or directories of them (e.g. a --write-pcap directory), read in order.
-    #[arg(required_unless_present = "live", value_name = "FILE|DIR")]
+    /// Capture files, directories of them (e.g. a --write-pcap directory) or `-` (standard
+    /// input), read in order; then, optionally, a BPF expression as tcpdump takes it (the first
+    /// argument that is no existing file starts it): `extract a.pcap -o b.pcap 'host 10.0.1.1'`.
+    #[arg(required_unless_present = "live", value_name = "FILE|DIR|EXPRESSION")]
     pub inputs: Vec<PathBuf>,
     /// Instead of files: the packet ring of a running `wirewatch run`, through its dashboard
     /// (default http://127.0.0.1:8080).
@@ -478,8 +490,9 @@ pub struct ExtractArgs {
     /// Where to write the packets (`-`: standard output).
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Packets from or to this address (repeat, or comma-separate, for several).
-    #[arg(long = "host", value_name = "ADDR")]
+    /// Packets from or to this address or network (10.0.0.1, 10.0.0.0/8, 2001:db8::/32;
+    /// repeat, or comma-separate, for several).
+    #[arg(long = "host", value_name = "ADDR|CIDR")]
     pub hosts: Vec<String>,
     /// Packets with this source or destination port.
     #[arg(long, value_name = "PORT")]

@@ -7,7 +7,7 @@ use crate::dashboard::serve::WebPlan;
 use crate::memory::MemoryPlan;
 use anyhow::Context;
 use std::path::PathBuf;
-use wirewatch_capture::write::RotateConfig;
+use wirewatch_capture::write::{PcapFormat, RotateConfig};
 use wirewatch_web::{TlsFiles, WebConfig};
 
 /// The configuration of a command that runs the engine: defaults, then the file, then the
@@ -66,6 +66,8 @@ pub struct RunSettings {
     pub web: Option<WebPlan>,
     /// Rotating capture files (`--write-pcap`).
     pub capture_files: Option<RotateConfig>,
+    /// The one capture file of every packet (`-w`) and its format.
+    pub write_file: Option<(PathBuf, PcapFormat)>,
     /// Where alert evidence captures go (none: no captures).
     pub evidence_dir: Option<PathBuf>,
     /// Whether packets are recorded (the ring: evidence or capture files).
@@ -77,7 +79,11 @@ impl RunSettings {
     pub fn resolve(args: &RunArgs) -> anyhow::Result<Self> {
         let mut config = engine_config(&args.engine)?;
         let capture_files = capture_files(&args.pcap_files)?;
-        let recording = config.evidence.enabled || capture_files.is_some();
+        let write_file = args
+            .write
+            .clone()
+            .map(|p| (p.clone(), PcapFormat::for_path(&p)));
+        let recording = config.evidence.enabled || capture_files.is_some() || write_file.is_some();
         let memory = crate::memory::plan(
             &config.memory,
             crate::memory::RunShape {
@@ -106,6 +112,7 @@ impl RunSettings {
             memory,
             web,
             capture_files,
+            write_file,
             evidence_dir,
             recording,
         })

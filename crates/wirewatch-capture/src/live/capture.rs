@@ -304,7 +304,7 @@ fn dlt_to_linktype(dlt: i32) -> LinkType {
 }
 
 /// The DLT to compile a filter for frames of `linktype` (the inverse of [`dlt_to_linktype`]).
-fn linktype_to_dlt(linktype: LinkType) -> Option<i32> {
+pub(super) fn linktype_to_dlt(linktype: LinkType) -> Option<i32> {
     if linktype == LinkType::RAW {
         return Some(DLT_RAW);
     }
@@ -324,16 +324,7 @@ pub fn check_filter(filter: &str, linktype: LinkType, snaplen: i32) -> Result<()
     if expr.is_empty() {
         return Ok(());
     }
-    let bad = |message: String| CaptureError::BadFilter {
-        filter: expr.to_string(),
-        message,
-    };
-    let dlt = linktype_to_dlt(linktype)
-        .ok_or_else(|| bad(format!("unknown link type {}", linktype.0)))?;
-    let dead = pcap::Capture::dead(pcap::Linktype(dlt)).map_err(|e| bad(pcap_message(&e)))?;
-    dead.compile(expr, true)
-        .map(drop)
-        .map_err(|e| filter_error(expr, &e))
+    super::bpf::compile(expr, linktype).map(drop)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //! It must not decode packets or read the wall clock: frame timestamps come from the kernel.
 //!
 //! Layout:
+//! - `bpf`: BPF expressions run over frames already captured (files, as `tcpdump -r` does);
 //! - `capture`: the capture handle, its configuration, statistics and filter checks;
 //! - `interfaces`: the interface list and the choice of the default interface;
 //! - `errors`: turning libpcap's messages into [`CaptureError`](crate::CaptureError) variants;
@@ -20,12 +21,14 @@
 //! to stop, so a small thread calls `pcap_breakloop` once no packet has been delivered for a whole
 //! read timeout; the blocked read then returns `Ok(None)`.
 
+mod bpf;
 mod capture;
 mod errors;
 mod interfaces;
 mod precision;
 mod timeout;
 
+pub use bpf::BpfFilter;
 pub use capture::{
     DEFAULT_BUFFER_SIZE, DEFAULT_READ_TIMEOUT_MS, DEFAULT_SNAPLEN, LiveCapture, LiveConfig,
     LiveStats, check_filter,

@@ -53,6 +53,19 @@ impl PcapFormat {
     pub fn extension(self) -> &'static str {
         self.name()
     }
+
+    /// The format a file of this name gets by default: pcapng when it ends in `.pcapng`, else
+    /// pcap (as tcpdump and tshark choose).
+    pub fn for_path(path: &std::path::Path) -> Self {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("pcapng"))
+        {
+            PcapFormat::PcapNg
+        } else {
+            PcapFormat::Pcap
+        }
+    }
 }
 
 impl fmt::Display for PcapFormat {

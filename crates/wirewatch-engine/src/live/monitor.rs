@@ -7,8 +7,8 @@
 
 use super::batch::BatchPool;
 use super::source::{
-    Backpressure, LiveCommand, Outlet, SourceEvent, SourceId, SourceThread, Speed, spawn_demo,
-    spawn_live, spawn_replay,
+    Backpressure, LiveCommand, Outlet, PacketBudget, SourceEvent, SourceId, SourceThread, Speed,
+    spawn_demo, spawn_live, spawn_replay,
 };
 use crate::pipeline::{Engine, EngineConfig, Sink};
 use std::collections::BTreeMap;
@@ -115,6 +115,8 @@ pub struct Monitor<S: Sink + Send + 'static> {
     next_id: AtomicU64,
     shared: Arc<Shared>,
     engine: Option<JoinHandle<(Engine, S)>>,
+    /// The run's packet count (`run -c`), shared by every source started.
+    budget: Option<PacketBudget>,
 }
 
 impl<S: Sink + Send + 'static> Monitor<S> {
@@ -139,7 +141,15 @@ impl<S: Sink + Send + 'static> Monitor<S> {
             next_id: AtomicU64::new(1),
             shared,
             engine: Some(handle),
+            budget: None,
         })
+    }
+
+    /// Stops after `limit` frames in all (`run -c N`): the source that takes the last one ends
+    /// as at the end of a file, and every later source ends at once.
+    pub fn with_packet_limit(mut self, limit: Option<u64>) -> Self {
+        self.budget = limit.map(PacketBudget::new);
+        self
     }
 
     /// Starts `spec`, replacing the running source. The new source is opened first: if that
@@ -156,7 +166,8 @@ impl<S: Sink + Send + 'static> Monitor<S> {
                 let description = format!("interface {}", cap.interface());
                 let mut control = self.lock();
                 self.stop_locked(&mut control);
-                let outlet = Outlet::new(tx, self.pool.clone(), id, Backpressure::Drop);
+                let outlet = Outlet::new(tx, self.pool.clone(), id, Backpressure::Drop)
+                    .with_budget(self.budget.clone());
                 self.shared.current_source.store(id, Ordering::Relaxed);
                 control.current = Some(spawn_live(cap, outlet)?);
                 control.description = Some(description);
@@ -166,7 +177,8 @@ impl<S: Sink + Send + 'static> Monitor<S> {
                 let file = FileSource::open(&path)?;
                 let mut control = self.lock();
                 self.stop_locked(&mut control);
-                let outlet = Outlet::new(tx, self.pool.clone(), id, Backpressure::Block);
+                let outlet = Outlet::new(tx, self.pool.clone(), id, Backpressure::Block)
+                    .with_budget(self.budget.clone());
                 self.shared.current_source.store(id, Ordering::Relaxed);
                 control.current = Some(spawn_replay(file, speed, outlet)?);
                 control.description = Some(format!("replay of {}", path.display()));
@@ -180,7 +192,8 @@ impl<S: Sink + Send + 'static> Monitor<S> {
                 });
                 let mut control = self.lock();
                 self.stop_locked(&mut control);
-                let outlet = Outlet::new(tx, self.pool.clone(), id, Backpressure::Block);
+                let outlet = Outlet::new(tx, self.pool.clone(), id, Backpressure::Block)
+                    .with_budget(self.budget.clone());
                 self.shared.current_source.store(id, Ordering::Relaxed);
                 control.current = Some(spawn_demo(scenario, outlet)?);
                 control.description = Some("demo traffic".into());

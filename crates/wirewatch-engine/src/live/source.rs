@@ -7,7 +7,7 @@
 
 use super::batch::{BatchPool, FrameBatch};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, TrySendError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -89,6 +89,31 @@ pub enum Backpressure {
     Block,
 }
 
+/// What is left of a run's packet count (`run -c N`), shared by every source of the run: each
+/// frame a source delivers takes one, and a source finding it spent ends as at the end of a
+/// file (so the run finishes cleanly, outputs flushed).
+#[derive(Debug, Clone)]
+pub struct PacketBudget(Arc<AtomicU64>);
+
+impl PacketBudget {
+    /// A budget of `packets` frames.
+    pub fn new(packets: u64) -> Self {
+        PacketBudget(Arc::new(AtomicU64::new(packets)))
+    }
+
+    /// Takes one frame from the budget; false when it is spent.
+    fn take(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Whether no frame is left.
+    pub fn spent(&self) -> bool {
+        self.0.load(Ordering::Relaxed) == 0
+    }
+}
+
 /// The sending end a source thread writes into.
 pub struct Outlet {
     tx: SyncSender<SourceEvent>,
@@ -101,6 +126,8 @@ pub struct Outlet {
     pub drops: DropCounts,
     /// Set once the engine side has gone away.
     closed: bool,
+    /// The run's packet count, when it has one.
+    budget: Option<PacketBudget>,
 }
 
 impl Outlet {
@@ -121,11 +148,22 @@ impl Outlet {
             batch_started: None,
             drops: DropCounts::default(),
             closed: false,
+            budget: None,
         }
     }
 
-    /// Adds a frame, sending the batch when it is full or has waited long enough.
+    /// Delivers at most what `budget` has left (shared with the run's other sources).
+    pub fn with_budget(mut self, budget: Option<PacketBudget>) -> Self {
+        self.budget = budget;
+        self
+    }
+
+    /// Adds a frame, sending the batch when it is full or has waited long enough. A frame
+    /// beyond the run's packet count is not delivered.
     pub fn push(&mut self, frame: &Frame<'_>) {
+        if self.budget.as_ref().is_some_and(|b| !b.take()) {
+            return;
+        }
         if !self.batch.push(frame) {
             self.flush();
             self.batch.push(frame);
@@ -195,9 +233,10 @@ impl Outlet {
         });
     }
 
-    /// Whether the engine has gone away.
+    /// Whether the source should stop: the engine has gone away, or the run's packet count
+    /// is reached.
     pub fn is_closed(&self) -> bool {
-        self.closed
+        self.closed || self.budget.as_ref().is_some_and(PacketBudget::spent)
     }
 }
 
@@ -385,6 +424,9 @@ pub fn spawn_replay(
                             break;
                         }
                         outlet.push(&frame);
+                        if outlet.is_closed() {
+                            break;
+                        }
                     }
                     Ok(None) => break,
                     Err(e) => {
@@ -435,6 +477,9 @@ pub fn spawn_demo(mut scenario: Scenario, mut outlet: Outlet) -> std::io::Result
                     interface: 0,
                 };
                 outlet.push(&frame);
+                if outlet.is_closed() {
+                    break;
+                }
             }
             outlet.end(None, Vec::new());
         })?;
@@ -490,6 +535,31 @@ mod tests {
             Ok(SourceEvent::Frames { drops, .. }) => assert_eq!(drops.queue, 512),
             other => panic!("expected a batch, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_spent_budget_stops_every_outlet_sharing_it() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
+        let budget = PacketBudget::new(3);
+        let mut a = Outlet::new(tx.clone(), BatchPool::default(), 1, Backpressure::Block)
+            .with_budget(Some(budget.clone()));
+        let mut b = Outlet::new(tx, BatchPool::default(), 2, Backpressure::Block)
+            .with_budget(Some(budget.clone()));
+        let data = [0u8; 60];
+        a.push(&frame(&data));
+        a.push(&frame(&data));
+        assert!(!a.is_closed());
+        for _ in 0..5 {
+            b.push(&frame(&data));
+        }
+        assert!(a.is_closed() && b.is_closed() && budget.spent());
+        a.flush();
+        b.flush();
+        let mut delivered = 0;
+        while let Ok(SourceEvent::Frames { batch, .. }) = rx.try_recv() {
+            delivered += batch.len();
+        }
+        assert_eq!(delivered, 3);
     }
 
     #[test]

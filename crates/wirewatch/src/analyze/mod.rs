@@ -97,7 +97,12 @@ pub fn analyze_files(
     }
     if let Some((settings, dir)) = &options.evidence {
         // Analysis waits for the writer: every alert's evidence is written whole.
-        match wirewatch_evidence::start_recorder(settings, Some(dir.clone()), None, true) {
+        match wirewatch_evidence::start_recorder(
+            settings,
+            Some(dir.clone()),
+            Default::default(),
+            true,
+        ) {
             Ok(recorder) => engine.set_evidence(recorder),
             Err(e) => errors.push(Notice {
                 path: dir.clone(),
@@ -211,7 +216,7 @@ fn analyze_one(
         packets: 0,
         error: None,
     };
-    let mut source = match FileSource::open(path) {
+    let mut source = match FileSource::open_or_stdin(path) {
         Ok(s) => s,
         Err(e) => {
             errors.push(notice(path, &e));

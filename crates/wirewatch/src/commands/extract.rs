@@ -5,6 +5,7 @@ use crate::cli::ExtractArgs;
 use anyhow::Context;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use wirewatch_capture::live::BpfFilter;
 use wirewatch_capture::write::PcapFormat;
 use wirewatch_evidence::export::export_files;
 use wirewatch_evidence::filter::parse_filter;
@@ -18,7 +19,7 @@ fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                 .with_context(|| format!("cannot read the directory {}", input.display()))?
                 .filter_map(Result::ok)
                 .map(|e| e.path())
-                .filter(|p| is_capture_name(p))
+                .filter(|p| p.is_file() && is_capture_name(p))
                 .collect();
             found.sort();
             anyhow::ensure!(
@@ -36,13 +37,31 @@ fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 
 /// `--format`, else pcapng when the output's name ends in `.pcapng`, else pcap.
 fn output_format(args: &ExtractArgs) -> PcapFormat {
-    args.format.unwrap_or_else(|| {
-        if args.output.extension().is_some_and(|e| e == "pcapng") {
-            PcapFormat::PcapNg
-        } else {
-            PcapFormat::Pcap
-        }
-    })
+    args.format
+        .unwrap_or_else(|| PcapFormat::for_path(&args.output))
+}
+
+/// Splits the positional arguments as tcpdump users write them (`extract cap.pcap -o out.pcap
+/// 'host 10.0.1.1'`): the leading ones that exist (files, directories) or are `-` (standard
+/// input) are the inputs; the rest, joined by spaces, is a BPF expression. A first word that is
+/// named like a capture file but does not exist is a missing file, not an expression.
+fn split_inputs(args: &[PathBuf]) -> anyhow::Result<(Vec<PathBuf>, Option<String>)> {
+    let n = args
+        .iter()
+        .take_while(|p| p.as_os_str() == "-" || p.exists())
+        .count();
+    let (inputs, rest) = args.split_at(n);
+    if let Some(first) = rest
+        .first()
+        .filter(|f| inputs.is_empty() || is_capture_name(f))
+    {
+        anyhow::bail!("cannot read {}: no such file", first.display());
+    }
+    let words: Vec<_> = rest.iter().map(|w| w.to_string_lossy()).collect();
+    Ok((
+        inputs.to_vec(),
+        (!words.is_empty()).then(|| words.join(" ")),
+    ))
 }
 
 /// The output file, or standard output for `-`.
@@ -147,10 +166,9 @@ fn from_live(args: &ExtractArgs, url: &str) -> anyhow::Result<i32> {
 }
 
 fn is_capture_name(p: &Path) -> bool {
-    p.is_file()
-        && p.extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "pcap" | "pcapng" | "cap"))
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| matches!(e, "pcap" | "pcapng" | "cap"))
 }
 
 /// Runs `wirewatch extract`.
@@ -158,7 +176,7 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<i32> {
     if let Some(url) = &args.live {
         return from_live(args, url);
     }
-    let filter = parse_filter(
+    let mut filter = parse_filter(
         &args.hosts,
         args.port.as_deref(),
         args.flow.as_deref(),
@@ -166,7 +184,13 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<i32> {
         args.until.as_deref(),
     )
     .map_err(anyhow::Error::msg)?;
-    let files = expand(&args.inputs)?;
+    let (inputs, expression) = split_inputs(&args.inputs)?;
+    if let Some(Err(e)) = expression.as_deref().map(BpfFilter::new) {
+        eprintln!("error: {e}");
+        return Ok(2); // a usage error, as clap's and tcpdump's
+    }
+    filter.bpf = expression;
+    let files = expand(&inputs)?;
     let format = output_format(args);
     let out = open_output(&args.output)?;
     let (mut out, summary) = export_files(&files, &filter, format, out, u64::MAX)?;

@@ -4,6 +4,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod cmd;
 pub mod dashboard;
 pub mod tcp_capture;
 

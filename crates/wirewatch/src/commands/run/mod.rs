@@ -24,7 +24,14 @@ fn source_spec(args: &RunArgs) -> anyhow::Result<SourceSpec> {
     if let Some(path) = &args.read {
         return Ok(SourceSpec::Replay {
             path: path.clone(),
-            speed: args.speed.unwrap_or(Speed::Times(1.0)),
+            // Writing or counting packets converts a file (as tcpdump -r does): no pacing.
+            speed: args
+                .speed
+                .unwrap_or(if args.write.is_some() || args.count.is_some() {
+                    Speed::Max
+                } else {
+                    Speed::Times(1.0)
+                }),
         });
     }
     if args.demo {
@@ -89,7 +96,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     if let (Some(slot), Some(path)) = (&anomaly, &model_path) {
         crate::model::load_into(slot, path)?;
     }
-    let monitor = Arc::new(Monitor::with_engine(engine, outputs)?);
+    let monitor = Arc::new(Monitor::with_engine(engine, outputs)?.with_packet_limit(args.count));
     let described = describe(&spec);
     let live_defaults = match &spec {
         SourceSpec::Live(c) => c.clone(),

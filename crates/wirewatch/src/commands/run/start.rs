@@ -105,13 +105,22 @@ pub(super) fn engine(
     if let Some(r) = &settings.capture_files {
         eprintln!("wirewatch: writing capture files to {}", r.dir.display());
     }
+    if let Some((path, format)) = &settings.write_file {
+        eprintln!(
+            "wirewatch: writing every packet to {} ({format})",
+            path.display()
+        );
+    }
     // A replay must reproduce its file, evidence included: its writes wait. Live capture and
     // the demo never wait for the disk.
     if settings.recording {
         engine.set_evidence(wirewatch_evidence::start_recorder(
             &config.evidence,
             settings.evidence_dir.clone(),
-            settings.capture_files.clone(),
+            wirewatch_evidence::CaptureFiles {
+                rotating: settings.capture_files.clone(),
+                single: settings.write_file.clone(),
+            },
             args.read.is_some(),
         )?);
     }
