@@ -35,7 +35,8 @@ pub struct Config {
 pub struct WebSettings {
     /// Serve the dashboard and API while monitoring.
     pub enabled: bool,
-    /// Address and port to listen on. Loopback needs no login; any other address needs a token.
+    /// Where to listen, as `--listen` reads it: PORT (on 127.0.0.1), ADDR:PORT, [IPV6]:PORT or
+    /// HOST:PORT. Loopback needs no login; any other address needs a token.
     pub listen: String,
     /// The access token for a non-loopback address (`wirewatch token` prints a new one).
     pub token: Option<String>,
@@ -123,15 +124,8 @@ impl Config {
         );
         wirewatch_detect::DetectionEngine::new(&self.detect)
             .map_err(|e| anyhow::anyhow!("[detect]: {e}"))?;
-        self.web
-            .listen
-            .parse::<std::net::SocketAddr>()
-            .map_err(|_| {
-                anyhow::anyhow!(
-                    "web.listen = {:?} is not an address and port such as 127.0.0.1:8080 or [::1]:8080",
-                    self.web.listen
-                )
-            })?;
+        wirewatch_web::parse_listen(&self.web.listen)
+            .map_err(|e| anyhow::anyhow!("web.listen: {e}"))?;
         anyhow::ensure!(
             self.web.tls_cert.is_some() == self.web.tls_key.is_some(),
             "web.tls_cert and web.tls_key go together: set both for HTTPS, or neither"
@@ -238,6 +232,16 @@ mod tests {
         assert_eq!(parse_run_duration_ms("1h30m"), Ok(5_400_000));
         assert_eq!(parse_run_duration_ms("2w"), Ok(14 * 86_400_000));
         assert!(parse_run_duration_ms("0").is_err());
+    }
+
+    #[test]
+    fn web_listen_takes_the_forms_of_the_flag() {
+        for ok in ["8080", "0.0.0.0:8080", "[::1]:8080", "localhost:8080"] {
+            let text = format!("[web]\nlisten = \"{ok}\"\n");
+            assert!(Config::parse(&text).is_ok(), "{ok}");
+        }
+        let e = Config::parse("[web]\nlisten = \"localhost\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("web.listen"), "{e:#}");
     }
 
     #[test]

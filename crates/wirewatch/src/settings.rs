@@ -5,7 +5,6 @@ use crate::cli::{CaptureFileArgs, EngineArgs, RunArgs, WebArgs};
 use crate::config::{Config, WebSettings};
 use crate::dashboard::serve::WebPlan;
 use crate::memory::MemoryPlan;
-use anyhow::Context;
 use std::path::PathBuf;
 use wirewatch_capture::write::{PcapFormat, RotateConfig};
 use wirewatch_web::{TlsFiles, WebConfig};
@@ -150,12 +149,8 @@ pub fn web_plan(settings: &WebSettings, args: &WebArgs) -> anyhow::Result<Option
     let explicit = args.listen.is_some() || settings.listen != crate::config::DEFAULT_LISTEN;
     let listen = match args.listen {
         Some(a) => a,
-        None => settings.listen.parse().with_context(|| {
-            format!(
-                "web.listen = {:?} is not an address and port",
-                settings.listen
-            )
-        })?,
+        None => wirewatch_web::parse_listen(&settings.listen)
+            .map_err(|e| anyhow::anyhow!("web.listen: {e}"))?,
     };
     let token = match (&args.token_file, &settings.token_file, &settings.token) {
         (Some(f), _, _) | (None, Some(f), _) => Some(crate::dashboard::serve::read_token(f)?),
