@@ -130,22 +130,16 @@ pub fn parse_time_spec(s: &str) -> Result<TimeSpec, String> {
         Some(rest) => rest.trim_start().strip_prefix('-').map(str::trim_start),
         None => t.strip_prefix('-'),
     };
-    match rel {
-        Some(d) => parse_duration_ns(d)
-            .map(TimeSpec::BeforeNewest)
-            .map_err(|_| {
-                format!(
-                    "`{s}` is not a time: use Unix seconds, RFC 3339 such as \
-                     2024-01-01T00:00:00Z, or a relative time such as -30s, -1h30m, now-7d"
-                )
-            }),
-        None => parse_time(t).map(TimeSpec::At).map_err(|_| {
-            format!(
-                "`{s}` is not a time: use Unix seconds, RFC 3339 such as \
-                 2024-01-01T00:00:00Z, or a relative time such as -30s, -1h30m, now-7d"
-            )
-        }),
-    }
+    let parsed = match rel {
+        Some(d) => parse_duration_ns(d).map(TimeSpec::BeforeNewest),
+        None => parse_time(t).map(TimeSpec::At),
+    };
+    parsed.map_err(|_| {
+        format!(
+            "`{s}` is not a time: use Unix seconds, RFC 3339 such as \
+             2024-01-01T00:00:00Z, or a relative time such as -30s, -1h30m, now-7d"
+        )
+    })
 }
 
 /// Parses a duration as people write it into nanoseconds: plain seconds (`90`, `0.5`), one

@@ -29,6 +29,9 @@ const EXT_SERVER_NAME: u16 = 0;
 const EXT_SIGNATURE_ALGORITHMS: u16 = 13;
 const EXT_ALPN: u16 = 16;
 
+/// Lowercase hex digits, as JA4 writes every value.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 /// A hashed JA4 section: 12 lowercase hex digits.
 pub type Ja4Hash = [u8; JA4_HASH_LEN];
 
@@ -76,7 +79,6 @@ fn two_digits(n: u16) -> [u8; 2] {
 /// JA4's ALPN characters: first and last character of the first protocol, `00` without ALPN,
 /// and the first and last hex digit of the protocol when either end is not alphanumeric.
 fn alpn_chars(first: Option<&TlsName>) -> [u8; 2] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = first.map(TlsName::as_bytes).unwrap_or(&[]);
     match (bytes.first(), bytes.last()) {
         (Some(&a), Some(&b)) if a.is_ascii_alphanumeric() && b.is_ascii_alphanumeric() => [a, b],
@@ -180,14 +182,12 @@ fn write_list(h: &mut Sha256, values: &[u16]) {
 }
 
 fn hex4(v: u16) -> [u8; 4] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = |shift: u16| HEX[usize::from((v >> shift) & 0xf)];
     [d(12), d(8), d(4), d(0)]
 }
 
 /// The first 12 hex digits of the digest.
 fn finish(h: Sha256) -> Ja4Hash {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = h.finalize();
     let mut out = [0u8; JA4_HASH_LEN];
     for (i, byte) in digest.iter().take(JA4_HASH_LEN / 2).enumerate() {
